@@ -1,0 +1,59 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { APIError as OpenAiApiError, APIConnectionError as OpenAiConnectionError } from 'openai';
+import { VoipbinApiError, VoipbinNetworkError, VoipbinResponseError } from '../src/voipbin/errors';
+
+/** 4xx is permanent except 408 (timeout) and 429 (rate limited); 5xx and transport errors retry. */
+function retryableStatus(status: number | undefined): boolean {
+  return status === undefined || status >= 500 || status === 408 || status === 429;
+}
+
+/**
+ * The one place that turns provider errors into Temporal failures: typed, with retryability
+ * from the HTTP status and `Retry-After` honoured as the next retry delay.
+ */
+export function toActivityFailure(err: unknown): unknown {
+  if (err instanceof VoipbinApiError) {
+    return ApplicationFailure.create({
+      type: 'VoipbinApiError',
+      message: err.message,
+      nonRetryable: !err.retryable,
+      nextRetryDelay: err.retryAfterMs,
+      details: [{ httpStatus: err.httpStatus, status: err.status, reason: err.reason }],
+    });
+  }
+  if (err instanceof VoipbinNetworkError) {
+    return ApplicationFailure.create({ type: 'VoipbinNetworkError', message: err.message });
+  }
+  if (err instanceof VoipbinResponseError) {
+    return ApplicationFailure.create({
+      type: 'VoipbinResponseError',
+      message: err.message,
+      nonRetryable: true,
+    });
+  }
+  if (err instanceof OpenAiConnectionError) {
+    return ApplicationFailure.create({ type: 'LlmConnectionError', message: err.message });
+  }
+  if (err instanceof OpenAiApiError) {
+    const headers = err.headers as Headers | undefined;
+    const status = err.status as number | undefined;
+    const retryAfter = Number(headers?.get('retry-after'));
+    return ApplicationFailure.create({
+      type: 'LlmApiError',
+      message: `LLM endpoint answered ${status ?? 'an error'}: ${err.message}`,
+      nonRetryable: !retryableStatus(status),
+      nextRetryDelay: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
+      details: [{ httpStatus: status }],
+    });
+  }
+  return err;
+}
+
+/** Runs `fn`, rethrowing any failure in its Temporal shape. */
+export async function mapFailures<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw toActivityFailure(err);
+  }
+}

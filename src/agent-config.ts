@@ -1,0 +1,102 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { extname } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+import { ConfigError, formatIssues } from './config-error';
+
+/** One agent persona. The shape is public: keys may be added, never renamed (SPEC §3). */
+export const profileSchema = z.strictObject({
+  systemPrompt: z.string().min(1).default('You are a helpful, concise voice assistant on a phone call.'),
+  greeting: z.string().min(1).default('Hello, thanks for calling. How can I help?'),
+  model: z.string().min(1).default('gpt-4o-mini'),
+  language: z.string().min(2).default('en-US'),
+  voice: z
+    .strictObject({
+      provider: z.string().min(1).default('elevenlabs'),
+      voiceId: z.string().min(1).optional(),
+    })
+    .default({ provider: 'elevenlabs' }),
+  silenceTimeoutSeconds: z.number().positive().max(3600).default(30),
+  maxReprompts: z.number().int().min(0).max(100).default(2),
+  repromptText: z.string().min(1).default('Are you still there?'),
+  goodbyeText: z.string().min(1).default('Thank you for calling. Goodbye.'),
+  apologyText: z.string().min(1).default("Sorry, I'm having trouble right now. Could you say that again?"),
+  maxCallSeconds: z.number().positive().max(86_400).default(1800),
+});
+
+export type AgentProfile = z.output<typeof profileSchema>;
+
+const routeSchema = z.strictObject({
+  to: z.string().min(1),
+  profile: z.string().min(1),
+});
+
+export const agentConfigSchema = z
+  .strictObject({
+    profiles: z.record(z.string().min(1), profileSchema),
+    routes: z.array(routeSchema).default([{ to: '*', profile: 'default' }]),
+  })
+  .superRefine((cfg, ctx) => {
+    if (Object.keys(cfg.profiles).length === 0) {
+      ctx.addIssue({ code: 'custom', path: ['profiles'], message: 'at least one profile is required' });
+    }
+    cfg.routes.forEach((route, i) => {
+      if (!(route.profile in cfg.profiles)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['routes', i, 'profile'],
+          message: `names profile "${route.profile}", which is not defined`,
+        });
+      }
+    });
+  });
+
+export type AgentConfig = z.output<typeof agentConfigSchema>;
+
+/** With no config file, one built-in `default` profile takes every call. */
+export const DEFAULT_AGENT_CONFIG: AgentConfig = agentConfigSchema.parse({ profiles: { default: {} } });
+
+export function parseAgentConfig(text: string, source: string): AgentConfig {
+  let raw: unknown;
+  try {
+    raw = ['.yaml', '.yml'].includes(extname(source).toLowerCase()) ? parseYaml(text) : JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(
+      `AGENT_CONFIG ${source} is not valid ${extname(source) || 'JSON'}: ${(err as Error).message}`,
+    );
+  }
+  const result = agentConfigSchema.safeParse(raw);
+  if (!result.success) {
+    throw new ConfigError(`AGENT_CONFIG ${source} is invalid:\n${formatIssues(result.error.issues)}`);
+  }
+  return result.data;
+}
+
+/**
+ * Loads the agent config: the given path (must exist), else `agent.config.json` in the
+ * working directory if present, else the built-in default.
+ */
+export function loadAgentConfig(
+  path: string | undefined,
+  cwd: string,
+): { config: AgentConfig; source: string } {
+  const candidate = path ?? `${cwd}/agent.config.json`;
+  if (!existsSync(candidate)) {
+    if (path) throw new ConfigError(`AGENT_CONFIG ${path} does not exist`);
+    return { config: DEFAULT_AGENT_CONFIG, source: 'built-in default' };
+  }
+  return { config: parseAgentConfig(readFileSync(candidate, 'utf8'), candidate), source: candidate };
+}
+
+export interface RouteMatch {
+  profileName: string;
+  profile: AgentProfile;
+}
+
+/** The first route whose `to` is the number called (or `*`) wins; no match leaves the call alone. */
+export function matchRoute(config: AgentConfig, to: string): RouteMatch | undefined {
+  const route = config.routes.find((r) => r.to === '*' || r.to === to);
+  if (!route) return undefined;
+  const profile = config.profiles[route.profile];
+  return profile ? { profileName: route.profile, profile } : undefined;
+}

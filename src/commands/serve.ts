@@ -1,0 +1,42 @@
+import type { AppConfig } from '../config';
+import type { Logger } from '../logger';
+import { startIngress } from '../runtime/ingress-runtime';
+import { Stack, untilSignal } from '../runtime/lifecycle';
+import { startOffline } from '../runtime/offline';
+import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { startWorker } from '../runtime/worker-runtime';
+
+/** `serve`: the embedded Temporal server (unless TEMPORAL_ADDRESS), the worker and the ingress in one process. */
+export async function serve(config: AppConfig, log: Logger): Promise<void> {
+  const stack = new Stack();
+  try {
+    const offline = await startOffline(config, log, stack);
+    const target = await resolveTemporal(config, log, true);
+    if (target.devServer) stack.add('temporal dev server', target.devServer.stop);
+    const client = await connectClient(target);
+    stack.add('temporal client', () => client.connection.close());
+    const worker = await startWorker({
+      target,
+      client,
+      taskQueue: config.temporal.taskQueue,
+      voipbin: offline.voipbin,
+      openai: offline.openai,
+      log,
+    });
+    stack.add('worker', worker.shutdown);
+    const ingress = await startIngress({
+      client,
+      taskQueue: config.temporal.taskQueue,
+      agent: config.agent,
+      voipbin: offline.voipbin,
+      host: config.ingress.host,
+      port: config.ingress.port,
+      log,
+    });
+    stack.add('ingress', ingress.close);
+    offline.ready(ingress.port);
+    await Promise.race([untilSignal(log), worker.done]);
+  } finally {
+    await stack.closeAll(log);
+  }
+}

@@ -1,0 +1,97 @@
+import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { resolve } from 'node:path';
+import { z } from 'zod';
+import { loadAgentConfig, type AgentConfig } from './agent-config';
+import { ConfigError, formatIssues } from './config-error';
+
+export { ConfigError } from './config-error';
+
+const port = z.coerce.number().int().min(1).max(65_535);
+
+/** Every environment variable the project reads, in one place (SPEC §3). */
+export const envSchema = z.object({
+  VOIPBIN_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.voipbin.net/v1.0'),
+  VOIPBIN_API_KEY: z.string().min(1).optional(),
+  VOIPBIN_WEBHOOK_SECRET: z.string().min(1).optional(),
+  OPENAI_API_KEY: z.string().min(1).optional(),
+  OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
+  AGENT_CONFIG: z.string().min(1).optional(),
+  PORT: port.default(8080),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  TEMPORAL_ADDRESS: z.string().min(1).optional(),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('voice-agent'),
+  TEMPORAL_CLI_PATH: z.string().min(1).optional(),
+  TEMPORAL_DEV_PORT: port.default(7233),
+  TEMPORAL_DEV_UI_PORT: port.optional(),
+  DATA_DIR: z.string().min(1).default('.data'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+});
+
+export type Env = z.output<typeof envSchema>;
+
+export interface AppConfig {
+  voipbin: { baseUrl: string; apiKey?: string; webhookSecret?: string };
+  openai: { apiKey?: string; baseUrl?: string };
+  agent: AgentConfig;
+  agentConfigSource: string;
+  ingress: { host: string; port: number };
+  temporal: {
+    /** Set when TEMPORAL_ADDRESS is: connect there. Unset: start the embedded dev server. */
+    external?: ClientConnectConfig;
+    namespace: string;
+    taskQueue: string;
+    cliPath?: string;
+    devPort: number;
+    devUiPort: number;
+    dataDir: string;
+  };
+  log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
+}
+
+/** Empty variables count as unset, as docker-compose and shells often pass them. */
+function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
+  return Object.fromEntries(
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
+  );
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
+  const vars = definedOnly(env);
+  const parsed = envSchema.safeParse(vars);
+  if (!parsed.success) {
+    throw new ConfigError(`invalid environment:\n${formatIssues(parsed.error.issues)}`);
+  }
+  const e = parsed.data;
+  const agent = loadAgentConfig(e.AGENT_CONFIG && resolve(cwd, e.AGENT_CONFIG), cwd);
+  let external: ClientConnectConfig | undefined;
+  if (e.TEMPORAL_ADDRESS) {
+    try {
+      external = loadClientConnectConfig({ overrideEnvVars: vars });
+    } catch (err) {
+      throw new ConfigError(`invalid Temporal connection settings (TEMPORAL_*): ${(err as Error).message}`);
+    }
+  }
+  return {
+    voipbin: {
+      baseUrl: e.VOIPBIN_BASE_URL,
+      apiKey: e.VOIPBIN_API_KEY,
+      webhookSecret: e.VOIPBIN_WEBHOOK_SECRET,
+    },
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+    agent: agent.config,
+    agentConfigSource: agent.source,
+    ingress: { host: e.HOST, port: e.PORT },
+    temporal: {
+      external,
+      namespace: external?.namespace ?? e.TEMPORAL_NAMESPACE,
+      taskQueue: e.TEMPORAL_TASK_QUEUE,
+      cliPath: e.TEMPORAL_CLI_PATH,
+      devPort: e.TEMPORAL_DEV_PORT,
+      devUiPort: e.TEMPORAL_DEV_UI_PORT ?? e.TEMPORAL_DEV_PORT + 1000,
+      dataDir: resolve(cwd, e.DATA_DIR),
+    },
+    log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+  };
+}

@@ -1,0 +1,94 @@
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Logger } from '../logger';
+import { isRetryable } from '../voipbin/errors';
+import { EventShapeError, parseWebhookEvent } from '../voipbin/events';
+import { TemporalUnavailableError } from './call-workflows';
+import type { EventRouter } from './event-router';
+import type { Counters } from './metrics';
+import { verifySignature } from './signature';
+
+export interface IngressOptions {
+  /** When set, every webhook must carry a valid `X-VoIPBIN-Signature`. */
+  webhookSecret?: string;
+  /** Larger bodies are refused with 413. */
+  maxBodyBytes: number;
+}
+
+export interface IngressDeps {
+  router: EventRouter;
+  /** True when Temporal answers: the ingress can accept events. */
+  ready: () => Promise<boolean>;
+  counters: Counters;
+  log: Logger;
+}
+
+function reject(res: Response, status: number, error: string, counters: Counters): void {
+  counters.inc(`webhooks_rejected_${status}`);
+  res.status(status).json({ error });
+}
+
+/**
+ * The ingress: VoIPBIN webhooks in, workflow signals out. A webhook is answered 200 only once
+ * Temporal has accepted its signal, so VoIPBIN retries anything that was not kept.
+ */
+export function createApp(options: IngressOptions, deps: IngressDeps): express.Express {
+  const { counters, log } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+
+  app.get('/readyz', async (_req, res) => {
+    const ready = await deps.ready().catch(() => false);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'temporal unreachable' });
+  });
+
+  app.post(
+    '/webhooks/voipbin',
+    express.raw({ type: () => true, limit: options.maxBodyBytes }),
+    async (req: Request, res: Response) => {
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (
+        options.webhookSecret &&
+        !verifySignature(options.webhookSecret, raw, req.get('x-voipbin-signature'))
+      ) {
+        log.warn('webhook refused: bad or missing signature');
+        return reject(res, 401, 'invalid or missing X-VoIPBIN-Signature', counters);
+      }
+      let event;
+      try {
+        event = parseWebhookEvent(JSON.parse(raw.toString('utf8')));
+      } catch (err) {
+        const message = err instanceof EventShapeError ? err.message : 'body is not valid JSON';
+        log.warn('webhook refused: malformed body', { reason: message });
+        return reject(res, 400, message, counters);
+      }
+      try {
+        const outcome = await deps.router.route(event);
+        counters.inc('webhooks_accepted');
+        log.debug('webhook accepted', { type: event.type, outcome });
+        res.json({ result: outcome });
+      } catch (err) {
+        if (err instanceof TemporalUnavailableError || isRetryable(err)) {
+          log.warn('webhook not accepted: a dependency is unreachable', { type: event.type, error: err });
+          return reject(res, 503, 'temporarily unavailable, retry', counters);
+        }
+        log.error('webhook failed', { type: event.type, error: err });
+        return reject(res, 500, 'internal error', counters);
+      }
+    },
+  );
+
+  // Errors from the body parser (oversized, aborted) and anything unexpected.
+  app.use((err: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
+    if (err.status === 413) return reject(res, 413, 'body too large', counters);
+    if (err.status && err.status >= 400 && err.status < 500)
+      return reject(res, err.status, 'bad request', counters);
+    log.error('ingress error', { error: err as unknown as Error });
+    reject(res, 500, 'internal error', counters);
+  });
+
+  return app;
+}

@@ -1,0 +1,48 @@
+import type { AppConfig } from '../config';
+import { startFakeLlm } from '../fake-llm/server';
+import type { Logger } from '../logger';
+import { startSimulator } from '../simulator';
+import { runDemoCall } from './demo-call';
+import type { Stack } from './lifecycle';
+
+export interface OfflineSetup {
+  voipbin: { baseUrl: string; apiKey: string; webhookSecret?: string };
+  openai: { baseUrl?: string; apiKey?: string };
+  /** The ingress is listening: point the simulator's webhooks at it and place the demo call. */
+  ready(ingressPort: number): void;
+}
+
+/**
+ * With no VOIPBIN_API_KEY, `serve` runs against the built-in VoIPBIN simulator with a demo caller;
+ * with no OpenAI settings either, against the built-in fake LLM. No keys, no network.
+ */
+export async function startOffline(config: AppConfig, log: Logger, stack: Stack): Promise<OfflineSetup> {
+  let openai = config.openai;
+  if (!config.voipbin.apiKey && !openai.apiKey && !openai.baseUrl) {
+    const fake = await startFakeLlm({ firstTokenDelayMs: 150, chunkDelayMs: 20 });
+    stack.add('fake LLM', () => fake.close());
+    openai = { baseUrl: fake.baseUrl, apiKey: 'fake' };
+    log.info('no OpenAI settings: using the built-in fake LLM', { baseUrl: fake.baseUrl });
+  }
+  const apiKey = config.voipbin.apiKey;
+  if (apiKey) {
+    return { voipbin: { ...config.voipbin, apiKey }, openai, ready: () => undefined };
+  }
+  const simulator = await startSimulator({ accessKey: 'simulator-key' });
+  stack.add('VoIPBIN simulator', () => simulator.close());
+  log.info('no VOIPBIN_API_KEY: running against the built-in VoIPBIN simulator', {
+    baseUrl: simulator.baseUrl,
+  });
+  return {
+    voipbin: {
+      baseUrl: simulator.baseUrl,
+      apiKey: simulator.accessKey,
+      webhookSecret: simulator.customer.webhookSecret || undefined,
+    },
+    openai,
+    ready: (port) => {
+      simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
+      void runDemoCall(simulator, log, config.agent);
+    },
+  };
+}

@@ -1,0 +1,54 @@
+import type { Client } from '@temporalio/client';
+import OpenAI from 'openai';
+import { createActivities } from '../../activities';
+import { sentenceSignal } from '../../workflows/messages';
+import type { Logger } from '../logger';
+import { VoipbinClient } from '../voipbin/client';
+import { createCallWorker } from '../worker';
+import { connectWorker, type TemporalTarget } from './temporal';
+
+export interface WorkerRuntimeOptions {
+  target: TemporalTarget;
+  client: Client;
+  taskQueue: string;
+  voipbin: { baseUrl: string; apiKey: string };
+  openai: { baseUrl?: string; apiKey?: string };
+  log: Logger;
+}
+
+export interface RunningWorker {
+  /** Resolves when the worker has stopped. */
+  done: Promise<void>;
+  shutdown: () => Promise<void>;
+}
+
+export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWorker> {
+  const connection = await connectWorker(opts.target);
+  const openai = new OpenAI({
+    baseURL: opts.openai.baseUrl,
+    // Local OpenAI-compatible servers (vLLM, Ollama, llama.cpp) take any key.
+    apiKey: opts.openai.apiKey ?? 'not-needed',
+    maxRetries: 0, // Temporal retries the activity
+  });
+  const activities = createActivities({
+    voipbin: new VoipbinClient(opts.voipbin),
+    openai,
+    sendSentence: (workflowId, sentence) =>
+      opts.client.workflow.getHandle(workflowId).signal(sentenceSignal, sentence),
+  });
+  const worker = await createCallWorker({
+    connection,
+    namespace: opts.target.namespace,
+    taskQueue: opts.taskQueue,
+    activities,
+  });
+  const done = worker.run().finally(() => connection.close());
+  opts.log.info('worker running', { taskQueue: opts.taskQueue, namespace: opts.target.namespace });
+  return {
+    done,
+    shutdown: async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await done;
+    },
+  };
+}

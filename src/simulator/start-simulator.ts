@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { randomSecret } from './clock';
+import { createSimApp } from './http-app';
+import { address } from './resources';
+import { callRoutes, customerRoutes } from './routes-calls';
+import { speakingRoutes } from './routes-speakings';
+import { transcribeRoutes } from './routes-transcribes';
+import { startSimCall } from './sim-call';
+import type { DeliveredWebhook, RecordedRequest, SimCall, Simulator, SimulatorOptions } from './types';
+import { WebhookDispatcher } from './webhook-dispatcher';
+import { World } from './world';
+
+/** Starts the VoIPBIN simulator: REST under /v1.0, webhooks out, scripted callers. */
+export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
+  const customerId = opts.customerId ?? randomUUID();
+  const webhookSecret = opts.webhookSecret ?? randomSecret();
+  const speechCharsPerSecond = opts.speechCharsPerSecond ?? 15;
+  if (!(speechCharsPerSecond > 0)) throw new Error('speechCharsPerSecond must be positive');
+  let webhookUri = opts.webhookUri ?? '';
+  const requests: RecordedRequest[] = [];
+  const webhooks: DeliveredWebhook[] = [];
+  const calls = new Map<string, SimCall>();
+
+  const dispatcher = new WebhookDispatcher({
+    getUri: () => webhookUri || undefined,
+    secret: webhookSecret,
+    retryDelayMs: opts.webhookRetryDelayMs ?? 1000,
+    record: (w) => webhooks.push(w),
+    log: opts.log,
+  });
+  const world = new World(
+    {
+      customerId,
+      speechCharsPerSecond,
+      echoAgentSpeech: opts.echoAgentSpeech ?? true,
+      hangupDelayMs: opts.hangupDelayMs ?? 50,
+      log: opts.log,
+    },
+    (type, data, callId) => dispatcher.send(type, data, callId),
+  );
+  const tmCreate = world.now().text;
+
+  const customerJson = () => ({
+    id: customerId,
+    name: 'VoIPBIN simulator',
+    email: 'simulator@example.com',
+    webhook_method: 'POST',
+    ...(webhookUri ? { webhook_uri: webhookUri } : {}),
+    webhook_secret: webhookSecret,
+    billing_account_id: customerId,
+    metadata: {},
+    email_verified: true,
+    status: 'active',
+    identity_verification_status: 'verified',
+    tm_deletion_scheduled: null,
+    tm_create: tmCreate,
+    tm_update: tmCreate,
+    tm_delete: null,
+  });
+
+  const app = createSimApp({
+    accessKey: opts.accessKey,
+    log: opts.log,
+    requests,
+    routes: [
+      ...customerRoutes(customerJson),
+      ...callRoutes(world, (source, destination) => {
+        const sim = startSimCall(world, {
+          direction: 'outgoing',
+          source,
+          destination,
+          script: opts.outboundScript,
+        });
+        calls.set(sim.id, sim);
+        const state = world.calls.get(sim.id);
+        if (!state) throw new Error('call vanished');
+        return state;
+      }),
+      ...speakingRoutes(world),
+      ...transcribeRoutes(world),
+    ],
+  });
+
+  const host = opts.host ?? '127.0.0.1';
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(opts.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(':') ? `[${host}]` : host;
+  opts.log?.('simulator listening', { host, port });
+
+  let closing: Promise<void> | undefined;
+  return {
+    baseUrl: `http://${urlHost}:${port}/v1.0`,
+    port,
+    accessKey: opts.accessKey,
+    customer: { id: customerId, webhookSecret },
+    requests,
+    webhooks,
+    calls,
+    setWebhookUri: (uri) => {
+      webhookUri = uri;
+    },
+    startInboundCall: ({ from, to, script }) => {
+      const sim = startSimCall(world, {
+        direction: 'incoming',
+        source: address(from),
+        destination: address(to),
+        script,
+      });
+      calls.set(sim.id, sim);
+      return sim;
+    },
+    webhooksIdle: () => dispatcher.idle(),
+    close: () => {
+      closing ??= (async () => {
+        world.timers.close();
+        await dispatcher.close();
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        });
+      })();
+      return closing;
+    },
+  };
+}

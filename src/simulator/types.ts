@@ -1,0 +1,121 @@
+/**
+ * Public types of the VoIPBIN simulator: a local HTTP server that behaves like the real VoIPBIN
+ * REST API (shapes and status codes per shared/voipbin/API-NOTES.md), delivers events as signed
+ * webhooks, and plays scripted callers.
+ */
+
+export type SimLog = (msg: string, fields?: Record<string, unknown>) => void;
+
+export interface SimulatorOptions {
+  /** Default 127.0.0.1. */
+  host?: string;
+  /** Default 0 (a random free port). */
+  port?: number;
+  /** Every REST request must carry ?accesskey=<this> (or cookie `accesskey`). */
+  accessKey: string;
+  /** Default: a random uuid. */
+  customerId?: string;
+  /** Where events are POSTed; may be set later with setWebhookUri. */
+  webhookUri?: string;
+  /** Default: 32 random characters. '' means the customer has no secret: webhooks go unsigned. */
+  webhookSecret?: string;
+  /** Delay between webhook attempts (VoIPBIN: 3 attempts, 1 s apart). Default 1000. */
+  webhookRetryDelayMs?: number;
+  /** Simulated TTS playback speed. Default 15 chars/s. */
+  speechCharsPerSecond?: number;
+  /** Default true: a said sentence that finished playing comes back as a transcript_created 'out'. */
+  echoAgentSpeech?: boolean;
+  /** After POST /calls/{id}/hangup: terminating at once, hangup after this. Default 50. */
+  hangupDelayMs?: number;
+  /** What the callee of an outbound call (POST /calls) does. Default: says nothing, never hangs up. */
+  outboundScript?: CallerScript;
+  log?: SimLog;
+}
+
+export interface RecordedRequest {
+  method: string;
+  /** Without the /v1.0 prefix and without the query, e.g. /speakings/<id>/say. */
+  path: string;
+  /** The query parameters, accesskey removed. */
+  query: Record<string, string>;
+  /** The parsed JSON body; the raw text when it is not JSON; undefined when empty. */
+  body: unknown;
+  status: number;
+  /** performance.now() when the request arrived. */
+  at: number;
+}
+
+export interface DeliveredWebhook {
+  type: string;
+  /** The exact bytes sent. */
+  body: string;
+  /** 0 when no webhook uri was set (the event was not delivered). */
+  attempts: number;
+  finalStatus: number | 'error';
+  /** performance.now() when the event was emitted. */
+  at: number;
+}
+
+export type CallerStep =
+  | {
+      say: string;
+      /** Default true: wait until the agent has said something new and finished playing, then quietMs. */
+      waitForAgent?: boolean;
+      /** Default 200. */
+      quietMs?: number;
+      /** Extra delay before speaking (after any waiting). */
+      afterMs?: number;
+      /**
+       * Barge-in: wait until the agent starts playing something new (since the caller last spoke),
+       * then afterMs, then speak over it. Takes precedence over waitForAgent.
+       */
+      duringAgentSpeech?: boolean;
+    }
+  | { pause: number }
+  | { hangup: true; afterMs?: number }
+  | { waitForAgent: true; quietMs?: number };
+
+export interface CallerScript {
+  steps: CallerStep[];
+  /** ringing → progressing after this. Default 20. */
+  answerAfterMs?: number;
+}
+
+export interface SimCall {
+  id: string;
+  from: string;
+  to: string;
+  status(): string;
+  /** Every text the agent POSTed to /say for this call, in order. */
+  agentSaid(): string[];
+  /** The texts that were actually played to the caller (flush drops queued and unplayed ones). */
+  heard(): string[];
+  callerSaid(): string[];
+  /** Emit caller speech now (speech events + transcript_created 'in'). */
+  speak(text: string): void;
+  /** The caller hangs up now. */
+  hangup(): void;
+  /** Resolves when the call reaches hangup. */
+  ended: Promise<void>;
+  /** Resolves when the script ran to its end, or stopped early because the call ended. */
+  scriptDone: Promise<void>;
+}
+
+export interface Simulator {
+  /** E.g. http://127.0.0.1:PORT/v1.0 (what the agent uses as VOIPBIN_BASE_URL). */
+  baseUrl: string;
+  port: number;
+  accessKey: string;
+  customer: { id: string; webhookSecret: string };
+  /** Every REST request, in order of arrival. */
+  requests: RecordedRequest[];
+  /** Every event, once its delivery finished (in order per call). */
+  webhooks: DeliveredWebhook[];
+  setWebhookUri(uri: string): void;
+  startInboundCall(opts: { from: string; to: string; script?: CallerScript }): SimCall;
+  calls: Map<string, SimCall>;
+  /** Resolves when no webhook delivery is queued or in flight. */
+  webhooksIdle(): Promise<void>;
+  /** Stops timers, pending webhook deliveries and the server. */
+  close(): Promise<void>;
+}

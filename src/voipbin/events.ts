@@ -1,0 +1,87 @@
+import type { z } from 'zod';
+import type { CallEvent } from '../../workflows/messages';
+import {
+  callSchema,
+  speechEventSchema,
+  transcribeSchema,
+  transcriptSchema,
+  webhookEnvelopeSchema,
+  type Call,
+  type SpeechEvent,
+  type Transcribe,
+  type Transcript,
+} from './schemas';
+
+/** A VoIPBIN event, classified and validated: each one a snapshot of a resource. */
+export type VoipbinEvent =
+  | { kind: 'call'; type: string; call: Call }
+  | { kind: 'transcript'; type: string; transcript: Transcript }
+  | { kind: 'transcribe'; type: string; transcribe: Transcribe }
+  | { kind: 'speech'; type: string; speech: SpeechEvent }
+  | { kind: 'unknown'; type: string };
+
+/** The body is not a VoIPBIN event we can read: the sender gets a 400. */
+export class EventShapeError extends Error {
+  override name = 'EventShapeError';
+}
+
+const CALL_EVENTS = new Set([
+  'call_created',
+  'call_updated',
+  'call_deleted',
+  'call_hangup',
+  'call_dialing',
+  'call_ringing',
+  'call_progressing',
+  'call_terminating',
+  'call_canceling',
+]);
+const TRANSCRIBE_EVENTS = new Set(['transcribe_created', 'transcribe_progressing', 'transcribe_done']);
+const SPEECH_EVENTS = new Set([
+  'transcribe_speech_started',
+  'transcribe_speech_interim',
+  'transcribe_speech_ended',
+]);
+
+function validate<S extends z.ZodType>(schema: S, data: unknown, type: string): z.output<S> {
+  const result = schema.safeParse(data);
+  if (!result.success) {
+    const fields = [...new Set(result.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
+    throw new EventShapeError(`${type} event data is malformed at: ${fields}`);
+  }
+  return result.data;
+}
+
+/** Classifies a webhook body `{type, data}`. Unknown types are returned as such, not rejected. */
+export function parseWebhookEvent(body: unknown): VoipbinEvent {
+  const envelope = webhookEnvelopeSchema.safeParse(body);
+  if (!envelope.success) throw new EventShapeError('body is not a VoIPBIN event: expected {"type", "data"}');
+  const { type, data } = envelope.data;
+  if (CALL_EVENTS.has(type)) return { kind: 'call', type, call: validate(callSchema, data, type) };
+  if (type === 'transcript_created') {
+    return { kind: 'transcript', type, transcript: validate(transcriptSchema, data, type) };
+  }
+  if (TRANSCRIBE_EVENTS.has(type)) {
+    return { kind: 'transcribe', type, transcribe: validate(transcribeSchema, data, type) };
+  }
+  if (SPEECH_EVENTS.has(type))
+    return { kind: 'speech', type, speech: validate(speechEventSchema, data, type) };
+  return { kind: 'unknown', type };
+}
+
+/** What the call workflow is told of a call snapshot. */
+export function callSignal(type: string, call: Call): CallEvent {
+  return { kind: 'call', eventType: type, callId: call.id, status: call.status };
+}
+
+/** What the call workflow is told of a transcript. */
+export function transcriptSignal(type: string, t: Transcript): CallEvent {
+  return {
+    kind: 'transcript',
+    eventType: type,
+    id: t.id,
+    transcribeId: t.transcribe_id,
+    direction: t.direction,
+    text: t.message,
+  };
+}
