@@ -5,7 +5,7 @@ import { type Address, callJson } from './resources';
 import { type Reply, type RouteContext, type RouteDef, idParam, listPage, ok, parseBody } from './route';
 import type { CallState, World } from './world';
 
-/** Calls (API-NOTES §4) and the customer (§5). */
+/** Calls (API-NOTES §4). */
 
 const AddressBody = z.object({
   type: z.string().nullish(),
@@ -77,8 +77,4 @@ export function callRoutes(
       },
     },
   ];
-}
-
-export function customerRoutes(customerJson: () => unknown): RouteDef[] {
-  return [{ method: 'get', path: '/customer', handler: () => ok(customerJson()) }];
 }

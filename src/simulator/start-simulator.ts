@@ -4,7 +4,8 @@ import type { Server } from 'node:http';
 import { randomSecret } from './clock';
 import { createSimApp } from './http-app';
 import { address } from './resources';
-import { callRoutes, customerRoutes } from './routes-calls';
+import { SimCustomer } from './customer';
+import { callRoutes } from './routes-calls';
 import { speakingRoutes } from './routes-speakings';
 import { transcribeRoutes } from './routes-transcribes';
 import { startSimCall } from './sim-call';
@@ -18,13 +19,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const webhookSecret = opts.webhookSecret ?? randomSecret();
   const speechCharsPerSecond = opts.speechCharsPerSecond ?? 15;
   if (!(speechCharsPerSecond > 0)) throw new Error('speechCharsPerSecond must be positive');
-  let webhookUri = opts.webhookUri ?? '';
   const requests: RecordedRequest[] = [];
   const webhooks: DeliveredWebhook[] = [];
   const calls = new Map<string, SimCall>();
 
   const dispatcher = new WebhookDispatcher({
-    getUri: () => webhookUri || undefined,
+    getUri: () => customer.webhookUri || undefined,
     secret: webhookSecret,
     retryDelayMs: opts.webhookRetryDelayMs ?? 1000,
     record: (w) => webhooks.push(w),
@@ -40,32 +40,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     },
     (type, data, callId) => dispatcher.send(type, data, callId),
   );
-  const tmCreate = world.now().text;
-
-  const customerJson = () => ({
-    id: customerId,
-    name: 'VoIPBIN simulator',
-    email: 'simulator@example.com',
-    webhook_method: 'POST',
-    ...(webhookUri ? { webhook_uri: webhookUri } : {}),
-    webhook_secret: webhookSecret,
-    billing_account_id: customerId,
-    metadata: {},
-    email_verified: true,
-    status: 'active',
-    identity_verification_status: 'verified',
-    tm_deletion_scheduled: null,
-    tm_create: tmCreate,
-    tm_update: tmCreate,
-    tm_delete: null,
-  });
+  const created = world.now().text;
+  const customer = new SimCustomer(customerId, webhookSecret, opts.webhookUri ?? '', created, created);
 
   const app = createSimApp({
     accessKey: opts.accessKey,
     log: opts.log,
     requests,
     routes: [
-      ...customerRoutes(customerJson),
+      ...customer.routes(() => world.now().text),
       ...callRoutes(world, (source, destination) => {
         const sim = startSimCall(world, {
           direction: 'outgoing',
@@ -101,7 +84,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     webhooks,
     calls,
     setWebhookUri: (uri) => {
-      webhookUri = uri;
+      customer.webhookUri = uri;
     },
     startInboundCall: ({ from, to, script }) => {
       const sim = startSimCall(world, {

@@ -1,0 +1,314 @@
+import type { WorkflowHandle } from '@temporalio/client';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { randomUUID } from 'node:crypto';
+import { DEFAULT_AGENT_CONFIG, type AgentProfile } from '../../src/agent-config';
+import { createCallWorker } from '../../src/worker';
+import { callWorkflow } from '../../workflows/call';
+import {
+  callWorkflowId,
+  conversationQuery,
+  sentenceSignal,
+  voipbinEventSignal,
+  type CallEvent,
+  type CallStatus,
+} from '../../workflows/messages';
+import { FakeCallActivities, type ScriptedReply } from '../helpers/fake-activities';
+import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait-for';
+
+let env: TestWorkflowEnvironment;
+let bundle: WorkflowBundleWithSourceMap;
+
+beforeAll(async () => {
+  [env, bundle] = await Promise.all([timeSkippingEnv(), bundleWorkflows()]);
+});
+
+afterAll(async () => {
+  await env?.teardown();
+});
+
+const DEFAULT_PROFILE = DEFAULT_AGENT_CONFIG.profiles.default!;
+const callEvent = (callId: string, status: CallStatus): CallEvent => ({
+  kind: 'call',
+  eventType: `call_${status}`,
+  callId,
+  status,
+});
+let transcriptSeq = 0;
+const transcript = (
+  text: string,
+  direction: 'in' | 'out' = 'in',
+  id = `t-${++transcriptSeq}`,
+): CallEvent => ({
+  kind: 'transcript',
+  eventType: 'transcript_created',
+  id,
+  transcribeId: 'transcribe-1',
+  direction,
+  text,
+});
+
+/** Runs one call against a fresh worker with fake activities; `body` drives it. */
+async function withCall<T>(
+  opts: { profile?: Partial<AgentProfile>; replies?: ScriptedReply[] },
+  body: (call: {
+    fake: FakeCallActivities;
+    callId: string;
+    handle: WorkflowHandle<typeof callWorkflow>;
+    send: (event: CallEvent) => Promise<void>;
+  }) => Promise<T>,
+): Promise<T> {
+  const taskQueue = `test-${randomUUID()}`;
+  const callId = randomUUID();
+  const fake = new FakeCallActivities(() => env.client);
+  fake.replies.push(...(opts.replies ?? []));
+  const worker = await createCallWorker({
+    connection: env.nativeConnection,
+    namespace: env.namespace ?? 'default',
+    taskQueue,
+    activities: fake.activities(),
+    workflowBundle: bundle,
+  });
+  return worker.runUntil(async () => {
+    const handle = await env.client.workflow.signalWithStart(callWorkflow, {
+      workflowId: callWorkflowId(callId),
+      taskQueue,
+      args: [{ callId, profileName: 'default', profile: { ...DEFAULT_PROFILE, ...opts.profile } }],
+      signal: voipbinEventSignal,
+      signalArgs: [callEvent(callId, 'progressing')],
+    });
+    return body({ fake, callId, handle, send: (event) => handle.signal(voipbinEventSignal, event) });
+  });
+}
+
+/** Longer than any test sentence takes to play (estimated at 15 characters a second). */
+const PLAYED = 6000;
+const saysOf = (log: string[]) => log.filter((l) => l.startsWith('say:'));
+
+describe('call workflow', () => {
+  it('greets, answers each caller transcript sentence by sentence, and stops both sessions at hangup', async () => {
+    await withCall(
+      {
+        replies: [
+          { sentences: ['Sure, I can help with your bill.', 'What is your account number?'] },
+          { sentences: ['Thanks, one moment.'] },
+        ],
+      },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        expect(fake.log.slice(0, 2).sort()).toEqual(['createSpeaking', 'createTranscribe']);
+        await env.sleep(PLAYED); // the caller lets the greeting finish
+
+        await send(transcript('I need help with my bill.'));
+        await waitFor(() => fake.log.includes('say:What is your account number?'), 'the first reply');
+        await env.sleep(PLAYED);
+        // Our own speech comes back as `out` transcripts; a repeated event arrives twice.
+        await send(transcript('Sure, I can help with your bill.', 'out'));
+        await send(transcript('It is 12345.', 'in', 'dup-1'));
+        await send(transcript('It is 12345.', 'in', 'dup-1'));
+        await waitFor(() => fake.log.includes('say:Thanks, one moment.'), 'the second reply');
+
+        const view = await handle.query(conversationQuery);
+        expect(view.messages.map((m) => [m.role, m.text])).toEqual([
+          ['agent', DEFAULT_PROFILE.greeting],
+          ['caller', 'I need help with my bill.'],
+          ['agent', 'Sure, I can help with your bill. What is your account number?'],
+          ['caller', 'It is 12345.'],
+          ['agent', 'Thanks, one moment.'],
+        ]);
+
+        await send(callEvent(callId, 'hangup'));
+        const summary = await handle.result();
+        expect(fake.log.slice(2)).toEqual([
+          `say:${DEFAULT_PROFILE.greeting}`,
+          'say:Sure, I can help with your bill.',
+          'say:What is your account number?',
+          'say:Thanks, one moment.',
+          'stopSpeaking',
+          'stopTranscribe',
+        ]);
+        expect(summary).toMatchObject({ endReason: 'caller-hangup', turns: 2, bargeIns: 0, phase: 'ended' });
+        expect(summary.firstSentenceLatenciesMs).toHaveLength(2);
+        // The LLM saw the system prompt's conversation so far, ending with the caller's words.
+        expect(fake.llmInputs[1]!.messages.at(-1)).toEqual({ role: 'user', content: 'It is 12345.' });
+        expect(fake.llmInputs[1]!.systemPrompt).toBe(DEFAULT_PROFILE.systemPrompt);
+      },
+    );
+  });
+
+  it('on barge-in cancels the reply, flushes, and never says a late sentence of the old reply', async () => {
+    await withCall(
+      {
+        replies: [
+          { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
+          { sentences: ['Of course, cancelling that.'] },
+        ],
+      },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await env.sleep(PLAYED);
+        await send(transcript('What is my balance?'));
+        await waitFor(() => fake.log.includes('say:Let me look that up for you.'), 'the first sentence');
+
+        await send(transcript('Wait, cancel that.'));
+        await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
+        // A sentence of the cancelled turn that arrives late is dropped.
+        await handle.signal(sentenceSignal, { turnId: 1, seq: 1, text: 'Your balance is ten dollars.' });
+        await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
+
+        await send(callEvent(callId, 'hangup'));
+        const summary = await handle.result();
+        const flushAt = fake.log.indexOf('flush');
+        expect(flushAt).toBeGreaterThan(fake.log.indexOf('say:Let me look that up for you.'));
+        expect(flushAt).toBeLessThan(fake.log.indexOf('say:Of course, cancelling that.'));
+        expect(fake.log).not.toContain('say:Your balance is ten dollars.');
+        expect(summary.bargeIns).toBe(1);
+        expect(summary.messages.map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+          ['agent', DEFAULT_PROFILE.greeting, false],
+          ['caller', 'What is my balance?', false],
+          ['agent', 'Let me look that up for you.', true],
+          ['caller', 'Wait, cancel that.', false],
+          ['agent', 'Of course, cancelling that.', false],
+        ]);
+        // The second turn's LLM saw what was actually said, and both caller messages.
+        expect(fake.llmInputs[1]!.messages.slice(-3)).toEqual([
+          { role: 'user', content: 'What is my balance?' },
+          { role: 'assistant', content: 'Let me look that up for you.' },
+          { role: 'user', content: 'Wait, cancel that.' },
+        ]);
+      },
+    );
+  });
+
+  it('flushes when the caller talks over the greeting still playing', async () => {
+    await withCall({ replies: [{ sentences: ['Hi Sam.'] }] }, async ({ fake, callId, handle, send }) => {
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      await send(transcript('Hi, it is Sam.'));
+      await waitFor(() => fake.log.includes('say:Hi Sam.'), 'the reply');
+      await send(callEvent(callId, 'hangup'));
+      const summary = await handle.result();
+      expect(fake.log.slice(2, 5)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'flush', 'say:Hi Sam.']);
+      expect(summary.messages[0]).toMatchObject({ kind: 'greeting', interrupted: true });
+    });
+  });
+
+  it('reprompts after each silence and, after maxReprompts, says goodbye and hangs up', async () => {
+    await withCall({ profile: { maxReprompts: 2 } }, async ({ fake, handle }) => {
+      const summary = await handle.result(); // time skips through the silences
+      expect(fake.log.slice(2)).toEqual([
+        `say:${DEFAULT_PROFILE.greeting}`,
+        `say:${DEFAULT_PROFILE.repromptText}`,
+        `say:${DEFAULT_PROFILE.repromptText}`,
+        `say:${DEFAULT_PROFILE.goodbyeText}`,
+        'hangupCall',
+        'stopSpeaking',
+        'stopTranscribe',
+      ]);
+      expect(summary).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 0 });
+      // Each reprompt came a full silence timeout after the previous speech had played.
+      const agentTimes = summary.messages.map((m) => m.at);
+      expect(agentTimes[1]! - agentTimes[0]!).toBeGreaterThanOrEqual(
+        DEFAULT_PROFILE.silenceTimeoutSeconds * 1000,
+      );
+      expect(agentTimes[2]! - agentTimes[1]!).toBeGreaterThanOrEqual(
+        DEFAULT_PROFILE.silenceTimeoutSeconds * 1000,
+      );
+    });
+  });
+
+  it('caller speech resets the reprompt count', async () => {
+    await withCall(
+      { profile: { maxReprompts: 1 }, replies: [{ sentences: ['Go ahead.'] }] },
+      async ({ fake, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await env.sleep(DEFAULT_PROFILE.silenceTimeoutSeconds * 1000 + 5000);
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.repromptText}`), 'the first reprompt');
+        await send(transcript('Sorry, I am here.'));
+        await waitFor(() => fake.log.includes('say:Go ahead.'), 'the reply');
+        const summary = await handle.result();
+        expect(saysOf(fake.log)).toEqual([
+          `say:${DEFAULT_PROFILE.greeting}`,
+          `say:${DEFAULT_PROFILE.repromptText}`,
+          'say:Go ahead.',
+          `say:${DEFAULT_PROFILE.repromptText}`,
+          `say:${DEFAULT_PROFILE.goodbyeText}`,
+        ]);
+        expect(summary).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 1 });
+      },
+    );
+  });
+
+  it('says a short apology when the LLM fails, instead of silence', async () => {
+    await withCall({ replies: [{ sentences: [], fail: true }] }, async ({ fake, callId, handle, send }) => {
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      await send(transcript('Hello?'));
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.apologyText}`), 'the apology');
+      await send(callEvent(callId, 'hangup'));
+      const summary = await handle.result();
+      expect(summary.messages.at(-1)).toMatchObject({ kind: 'apology', text: DEFAULT_PROFILE.apologyText });
+    });
+  });
+
+  it('ends the call when the model calls end_call, after its reply has played', async () => {
+    await withCall(
+      { replies: [{ sentences: ['You are welcome, goodbye!'], endCall: true }] },
+      async ({ fake, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await send(transcript('That is all, thanks.'));
+        const summary = await handle.result();
+        expect(fake.log.slice(-4)).toEqual([
+          'say:You are welcome, goodbye!',
+          'hangupCall',
+          'stopSpeaking',
+          'stopTranscribe',
+        ]);
+        expect(fake.log).not.toContain(`say:${DEFAULT_PROFILE.goodbyeText}`);
+        expect(summary.endReason).toBe('agent-ended');
+      },
+    );
+  });
+
+  it('ends the call at maxCallSeconds with the goodbye', async () => {
+    await withCall(
+      { profile: { maxCallSeconds: 20, silenceTimeoutSeconds: 600 } },
+      async ({ fake, handle }) => {
+        const summary = await handle.result();
+        expect(summary.endReason).toBe('max-duration');
+        expect(fake.log.slice(-4)).toEqual([
+          `say:${DEFAULT_PROFILE.goodbyeText}`,
+          'hangupCall',
+          'stopSpeaking',
+          'stopTranscribe',
+        ]);
+        expect(summary.endedAt - summary.startedAt).toBeGreaterThanOrEqual(20_000);
+      },
+    );
+  });
+
+  it('creates no session for a call that hangs up before it is answered', async () => {
+    const taskQueue = `test-${randomUUID()}`;
+    const callId = randomUUID();
+    const fake = new FakeCallActivities(() => env.client);
+    const worker = await createCallWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      activities: fake.activities(),
+      workflowBundle: bundle,
+    });
+    const summary = await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(callWorkflow, {
+        workflowId: callWorkflowId(callId),
+        taskQueue,
+        args: [{ callId, profileName: 'default', profile: DEFAULT_PROFILE }],
+        signal: voipbinEventSignal,
+        signalArgs: [callEvent(callId, 'ringing')],
+      });
+      await handle.signal(voipbinEventSignal, callEvent(callId, 'hangup'));
+      return handle.result();
+    });
+    expect(summary.endReason).toBe('caller-hangup');
+    expect(fake.log).toEqual([]);
+  });
+});
