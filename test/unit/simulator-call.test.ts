@@ -122,7 +122,8 @@ describe('VoIPBIN simulator scripted calls', () => {
     expect(data(of('transcribe_speech_started')[0])).not.toHaveProperty('message');
 
     // A reply that gets flushed while playing is never heard, and its echo never comes.
-    const long = 'Your balance is one hundred and twenty three dollars and forty five cents.';
+    // 250+ characters: over a second of playback, so the flush surely lands while it plays.
+    const long = 'Your balance is one hundred and twenty three dollars and forty five cents. '.repeat(4);
     await post(`/speakings/${speakingId}/say`, { text: long });
     await post(`/speakings/${speakingId}/say`, { text: 'Anything else?' });
     await post(`/speakings/${speakingId}/flush`);
@@ -166,7 +167,7 @@ describe('VoIPBIN simulator scripted calls', () => {
     });
     await waitUntil(() => call.status() === 'progressing', 2000, 'progressing');
     const { speakingId } = await sessions(call.id);
-    const long = 'This is a rather long sentence that takes a while to play to the caller.';
+    const long = 'This is a rather long sentence that takes a while to play to the caller. '.repeat(4);
     await post(`/speakings/${speakingId}/say`, { text: long });
     await call.scriptDone;
     expect(call.heard()).toEqual([]);

@@ -116,6 +116,16 @@ describe('VoIPBIN simulator REST', () => {
       webhook_secret: sim.customer.webhookSecret,
     });
     expect(sim.customer.webhookSecret).toHaveLength(32);
+
+    // PUT /customer replaces the editable fields: an omitted one becomes empty (and so absent).
+    const put = await api(sim, 'PUT', '/customer', {
+      webhook_method: 'POST',
+      webhook_uri: 'http://127.0.0.1:8/x',
+    });
+    expect(put.status).toBe(200);
+    expect(put.body).toMatchObject({ webhook_uri: 'http://127.0.0.1:8/x', webhook_method: 'POST' });
+    expect(put.body).not.toHaveProperty('name');
+    expect((await api(sim, 'GET', '/customer')).body['webhook_uri']).toBe('http://127.0.0.1:8/x');
   });
 
   it('creates a speaking session (201, active, omitempty) and refuses a second one with 500', async () => {
