@@ -15,7 +15,6 @@ const ABBREVIATIONS = new Set([
   'i.e',
   'a.m',
   'p.m',
-  'no',
   'approx',
   'dept',
   'inc',
@@ -27,6 +26,7 @@ const ABBREVIATIONS = new Set([
 const BOUNDARY = /[.!?…]+["'”’)\]]*\s+|\n+/g;
 
 function endsWithAbbreviation(text: string): boolean {
+  if (/^\d{1,2}\.$/.test(text.trim())) return true; // a list marker such as "1."
   const word = /([\p{L}.]+)\.$/u.exec(text)?.[1]?.toLowerCase();
   if (!word) return false;
   return ABBREVIATIONS.has(word) || /^\p{L}$/u.test(word); // "Dr." or an initial such as "J."
@@ -43,7 +43,7 @@ export class SentenceSplitter {
     BOUNDARY.lastIndex = 0;
     for (let m = BOUNDARY.exec(this.buffer); m; m = BOUNDARY.exec(this.buffer)) {
       const candidate = this.buffer.slice(start, m.index + m[0].trimEnd().length);
-      if (m[0].startsWith('\n') || !endsWithAbbreviation(candidate.trimEnd())) {
+      if (m[0].includes('\n') || !endsWithAbbreviation(candidate.trimEnd())) {
         const sentence = candidate.trim();
         if (sentence) sentences.push(sentence);
         start = m.index + m[0].length;

@@ -34,8 +34,18 @@ const routeSchema = z.strictObject({
 export const agentConfigSchema = z
   .strictObject({
     profiles: z.record(z.string().min(1), profileSchema),
-    routes: z.array(routeSchema).default([{ to: '*', profile: 'default' }]),
+    routes: z.array(routeSchema).optional(),
   })
+  // Without routes, every call goes to the `default` profile, or to the only one defined.
+  .transform((cfg) => ({
+    profiles: cfg.profiles,
+    routes: cfg.routes ?? [
+      {
+        to: '*',
+        profile: 'default' in cfg.profiles ? 'default' : (Object.keys(cfg.profiles)[0] ?? 'default'),
+      },
+    ],
+  }))
   .superRefine((cfg, ctx) => {
     if (Object.keys(cfg.profiles).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['profiles'], message: 'at least one profile is required' });

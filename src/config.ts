@@ -64,6 +64,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     throw new ConfigError(`invalid environment:\n${formatIssues(parsed.error.issues)}`);
   }
   const e = parsed.data;
+  const devUiPort = e.TEMPORAL_DEV_UI_PORT ?? e.TEMPORAL_DEV_PORT + 1000;
+  if (devUiPort > 65_535) {
+    throw new ConfigError(
+      `invalid environment:\n  - TEMPORAL_DEV_UI_PORT: TEMPORAL_DEV_PORT + 1000 = ${devUiPort} is not a port; set TEMPORAL_DEV_UI_PORT`,
+    );
+  }
   const agent = loadAgentConfig(e.AGENT_CONFIG && resolve(cwd, e.AGENT_CONFIG), cwd);
   let external: ClientConnectConfig | undefined;
   if (e.TEMPORAL_ADDRESS) {
@@ -89,7 +95,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       taskQueue: e.TEMPORAL_TASK_QUEUE,
       cliPath: e.TEMPORAL_CLI_PATH,
       devPort: e.TEMPORAL_DEV_PORT,
-      devUiPort: e.TEMPORAL_DEV_UI_PORT ?? e.TEMPORAL_DEV_PORT + 1000,
+      devUiPort,
       dataDir: resolve(cwd, e.DATA_DIR),
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },

@@ -17,12 +17,14 @@ export interface Logger {
 const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 const SECRET_KEY = /(key|token|secret|password|authorization|signature)/i;
 
-function clean(fields: LogFields): LogFields {
+function clean(fields: LogFields, depth = 0): LogFields {
   const out: LogFields = {};
   for (const [k, v] of Object.entries(fields)) {
     if (v === undefined) continue;
     if (SECRET_KEY.test(k)) out[k] = '[redacted]';
     else if (v instanceof Error) out[k] = { name: v.name, message: v.message };
+    else if (v && typeof v === 'object' && !Array.isArray(v) && depth < 4)
+      out[k] = clean(v as LogFields, depth + 1);
     else out[k] = v;
   }
   return out;
@@ -41,7 +43,7 @@ export function createLogger(opts: LoggerOptions = {}, base: LogFields = {}): Lo
     if (ORDER[level] < min) return;
     const all = clean({ ...base, ...fields });
     if (opts.format === 'json') {
-      write(JSON.stringify({ time: new Date().toISOString(), level, msg, ...all }));
+      write(JSON.stringify({ ...all, time: new Date().toISOString(), level, msg }));
       return;
     }
     const extras = Object.entries(all)

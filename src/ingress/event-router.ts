@@ -29,6 +29,8 @@ const STARTABLE = new Set(['dialing', 'ringing', 'progressing']);
  */
 export class EventRouter {
   private readonly transcribes = new TranscribeMap();
+  /** Lookups in flight, shared by transcripts of the same session arriving together. */
+  private readonly lookups = new Map<string, Promise<string | null>>();
 
   constructor(private readonly deps: EventRouterDeps) {}
 
@@ -80,7 +82,12 @@ export class EventRouter {
   private async callOf(transcribeId: string): Promise<string | null> {
     const known = this.transcribes.get(transcribeId);
     if (known !== undefined) return known;
-    const callId = await this.deps.lookupTranscribe(transcribeId);
+    let lookup = this.lookups.get(transcribeId);
+    if (!lookup) {
+      lookup = this.deps.lookupTranscribe(transcribeId).finally(() => this.lookups.delete(transcribeId));
+      this.lookups.set(transcribeId, lookup);
+    }
+    const callId = await lookup;
     this.transcribes.set(transcribeId, callId);
     return callId;
   }

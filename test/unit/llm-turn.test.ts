@@ -37,17 +37,15 @@ function setup() {
     },
   });
   const env = new MockActivityEnvironment(undefined, { logger: new DefaultLogger('ERROR') });
-  return {
-    sent,
-    env,
-    llmTurn: (i: LlmTurnInput) => env.run(activities.llmTurn, i) as Promise<LlmTurnResult>,
-  };
+  const llmTurn = (i: LlmTurnInput): Promise<LlmTurnResult> =>
+    env.run((x: LlmTurnInput) => activities.llmTurn(x), i);
+  return { sent, env, llmTurn };
 }
 
 describe('llmTurn activity', () => {
   it('streams the reply and sends each sentence, in order, as soon as it is complete', async () => {
     nextReply = { text: 'It is noon. Anything else? Have a good day.', chunkSize: 3 };
-    const { sent, env, llmTurn } = setup();
+    const { sent, llmTurn } = setup();
     const result = await llmTurn(input);
     expect(sent).toEqual([
       { turnId: 3, seq: 0, text: 'It is noon.' },
@@ -68,7 +66,7 @@ describe('llmTurn activity', () => {
 
   it('reports an end_call tool call', async () => {
     nextReply = { text: 'Goodbye!', toolCalls: [{ name: 'end_call', arguments: { reason: 'done' } }] };
-    const { sent, env, llmTurn } = setup();
+    const { sent, llmTurn } = setup();
     const result = await llmTurn(input);
     expect(sent.map((s) => s.text)).toEqual(['Goodbye!']);
     expect(result.endCall).toEqual({ reason: 'done' });
@@ -100,7 +98,7 @@ describe('llmTurn activity', () => {
     'maps an LLM endpoint answering %i to a typed failure (nonRetryable=%s)',
     async (status, nonRetryable) => {
       nextReply = { error: { status, message: 'nope' } };
-      const { sent, env, llmTurn } = setup();
+      const { sent, llmTurn } = setup();
       const failure = await llmTurn(input).catch((err: unknown) => err);
       expect(failure).toBeInstanceOf(ApplicationFailure);
       expect(failure).toMatchObject({ type: 'LlmApiError', nonRetryable });

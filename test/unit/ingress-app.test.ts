@@ -1,0 +1,590 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'node:http';
+import { parseAgentConfig } from '../../src/agent-config';
+import { createApp, type IngressOptions } from '../../src/ingress/app';
+import {
+  TemporalUnavailableError,
+  type CallWorkflows,
+  type SignalOutcome,
+} from '../../src/ingress/call-workflows';
+import { EventRouter, type TranscribeLookup } from '../../src/ingress/event-router';
+import { Counters } from '../../src/ingress/metrics';
+import { signBody } from '../../src/ingress/signature';
+import { silentLogger } from '../../src/logger';
+import { VoipbinApiError, VoipbinNetworkError } from '../../src/voipbin/errors';
+import type { CallEvent, CallWorkflowInput } from '../../workflows/messages';
+import {
+  AGENT_NUMBER,
+  CALL_ID,
+  TRANSCRIBE_ID,
+  TRANSCRIPT_TEXT,
+  callPayload,
+  envelope,
+  hungUpCallPayload,
+  speechPayload,
+  transcribePayload,
+  transcriptPayload,
+} from '../fixtures/voipbin-payloads';
+
+const SECRET = 'Jq3Vx8Lk2Rz7Tn5Wm1Pd9Hs4Gb6Yc0Fa';
+const MAX_BODY = 16 * 1024;
+const OTHER_NUMBER = '+15550001111';
+
+const AGENT = parseAgentConfig(
+  JSON.stringify({
+    profiles: { default: {}, sales: { greeting: 'Sales, how can I help?', model: 'sales-model' } },
+    routes: [
+      { to: AGENT_NUMBER, profile: 'sales' },
+      { to: OTHER_NUMBER, profile: 'default' },
+    ],
+  }),
+  'test-agents.json',
+);
+
+type Recorded =
+  | { method: 'signalWithStart'; input: CallWorkflowInput; event: CallEvent }
+  | { method: 'signal'; callId: string; event: CallEvent };
+
+/** A `CallWorkflows` that records what the ingress hands over, and answers as told. */
+class RecordingWorkflows implements CallWorkflows {
+  readonly calls: Recorded[] = [];
+  outcome: SignalOutcome = 'delivered';
+  error: Error | undefined = undefined;
+
+  async signalWithStart(input: CallWorkflowInput, event: CallEvent): Promise<SignalOutcome> {
+    this.calls.push({ method: 'signalWithStart', input, event });
+    if (this.error !== undefined) throw this.error;
+    return this.outcome;
+  }
+
+  async signal(callId: string, event: CallEvent): Promise<SignalOutcome> {
+    this.calls.push({ method: 'signal', callId, event });
+    if (this.error !== undefined) throw this.error;
+    return this.outcome;
+  }
+}
+
+interface Harness {
+  base: string;
+  workflows: RecordingWorkflows;
+  lookup: jest.Mock<ReturnType<TranscribeLookup>, Parameters<TranscribeLookup>>;
+  counters: Counters;
+  ready: { value: boolean | Error };
+  server: Server;
+}
+
+let h: Harness;
+
+async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
+  const workflows = new RecordingWorkflows();
+  const lookup = jest.fn<ReturnType<TranscribeLookup>, Parameters<TranscribeLookup>>(async () => CALL_ID);
+  const counters = new Counters();
+  const router = new EventRouter({
+    workflows,
+    agent: AGENT,
+    lookupTranscribe: lookup,
+    counters,
+    log: silentLogger,
+  });
+  const ready: Harness['ready'] = { value: true };
+  const app = createApp(
+    { webhookSecret: SECRET, maxBodyBytes: MAX_BODY, ...options },
+    {
+      router,
+      counters,
+      log: silentLogger,
+      ready: async () => {
+        if (ready.value instanceof Error) throw ready.value;
+        return ready.value;
+      },
+    },
+  );
+  const server = await new Promise<Server>((resolve, reject) => {
+    const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
+  });
+  const { port } = server.address() as AddressInfo;
+  h = { base: `http://127.0.0.1:${port}`, workflows, lookup, counters, ready, server };
+  return h;
+}
+
+afterEach(async () => {
+  h.server.closeAllConnections();
+  await new Promise<void>((resolve) => h.server.close(() => resolve()));
+});
+
+interface Reply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+async function post(
+  raw: string | Buffer,
+  opts: { sign?: boolean | string; headers?: Record<string, string> } = {},
+): Promise<Reply> {
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...opts.headers };
+  const sign = opts.sign ?? true;
+  if (sign !== false)
+    headers['x-voipbin-signature'] = typeof sign === 'string' ? sign : signBody(SECRET, raw);
+  const res = await fetch(`${h.base}/webhooks/voipbin`, { method: 'POST', headers, body: raw });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} };
+}
+
+function postEvent(type: string, data: unknown, opts: Parameters<typeof post>[1] = {}): Promise<Reply> {
+  return post(JSON.stringify(envelope(type, data)), opts);
+}
+
+/** On a rejected request nothing downstream ran: no workflow call, no lookup, no event counted. */
+function expectNothingDownstream(status: number): void {
+  expect(h.workflows.calls).toEqual([]);
+  expect(h.lookup).not.toHaveBeenCalled();
+  expect(h.counters.snapshot()).toEqual({ [`webhooks_rejected_${status}`]: 1 });
+}
+
+const SALES_PROFILE = AGENT.profiles['sales'];
+
+describe('POST /webhooks/voipbin: calls', () => {
+  beforeEach(async () => {
+    await start();
+  });
+
+  it('starts the workflow of an incoming progressing call with the route profile', async () => {
+    const reply = await postEvent('call_progressing', callPayload());
+    expect(reply).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(h.workflows.calls).toEqual([
+      {
+        method: 'signalWithStart',
+        input: { callId: CALL_ID, profileName: 'sales', profile: SALES_PROFILE },
+        event: { kind: 'call', eventType: 'call_progressing', callId: CALL_ID, status: 'progressing' },
+      },
+    ]);
+    expect(h.lookup).not.toHaveBeenCalled();
+    expect(h.counters.get('webhooks_accepted')).toBe(1);
+    expect(h.counters.get('events_delivered')).toBe(1);
+  });
+
+  it('routes by the number called', async () => {
+    const reply = await postEvent(
+      'call_ringing',
+      callPayload({ status: 'ringing', destination: { type: 'tel', target: OTHER_NUMBER } }),
+    );
+    expect(reply.status).toBe(200);
+    expect(h.workflows.calls).toEqual([
+      {
+        method: 'signalWithStart',
+        input: { callId: CALL_ID, profileName: 'default', profile: AGENT.profiles['default'] },
+        event: { kind: 'call', eventType: 'call_ringing', callId: CALL_ID, status: 'ringing' },
+      },
+    ]);
+  });
+
+  it('also starts on dialing, and passes the outcome through', async () => {
+    h.workflows.outcome = 'call-ended';
+    const reply = await postEvent('call_dialing', callPayload({ status: 'dialing' }));
+    expect(reply).toEqual({ status: 200, body: { result: 'call-ended' } });
+    expect(h.workflows.calls.map((c) => c.method)).toEqual(['signalWithStart']);
+    expect(h.counters.get('events_call-ended')).toBe(1);
+  });
+
+  it('only signals for an outgoing call', async () => {
+    const reply = await postEvent('call_progressing', callPayload({ direction: 'outgoing' }));
+    expect(reply).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(h.workflows.calls).toEqual([
+      {
+        method: 'signal',
+        callId: CALL_ID,
+        event: { kind: 'call', eventType: 'call_progressing', callId: CALL_ID, status: 'progressing' },
+      },
+    ]);
+  });
+
+  it('only signals for a call event without a direction', async () => {
+    await postEvent('call_updated', callPayload({ direction: undefined }));
+    expect(h.workflows.calls.map((c) => c.method)).toEqual(['signal']);
+  });
+
+  it.each(['terminating', 'canceling'])('only signals for an incoming call that is %s', async (status) => {
+    await postEvent(`call_${status}`, callPayload({ status }));
+    expect(h.workflows.calls).toEqual([
+      { method: 'signal', callId: CALL_ID, event: expect.objectContaining({ status }) as unknown },
+    ]);
+  });
+
+  it('only signals on hangup, and reports a workflow that is gone', async () => {
+    h.workflows.outcome = 'no-workflow';
+    const reply = await postEvent('call_hangup', hungUpCallPayload());
+    expect(reply).toEqual({ status: 200, body: { result: 'no-workflow' } });
+    expect(h.workflows.calls).toEqual([
+      {
+        method: 'signal',
+        callId: CALL_ID,
+        event: { kind: 'call', eventType: 'call_hangup', callId: CALL_ID, status: 'hangup' },
+      },
+    ]);
+  });
+
+  it('leaves alone an incoming call whose number matches no route', async () => {
+    const reply = await postEvent(
+      'call_progressing',
+      callPayload({ destination: { type: 'tel', target: '+15553334444' } }),
+    );
+    expect(reply).toEqual({ status: 200, body: { result: 'unrouted' } });
+    expect(h.workflows.calls).toEqual([]);
+    expect(h.counters.get('events_unrouted')).toBe(1);
+    expect(h.counters.get('webhooks_accepted')).toBe(1);
+  });
+
+  it('answers 503 when Temporal is unreachable on start', async () => {
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    const reply = await postEvent('call_progressing', callPayload());
+    expect(reply).toEqual({ status: 503, body: { error: 'temporarily unavailable, retry' } });
+    expect(h.workflows.calls).toHaveLength(1);
+    expect(h.counters.get('webhooks_rejected_503')).toBe(1);
+    expect(h.counters.get('webhooks_accepted')).toBe(0);
+  });
+
+  it('answers 503 when Temporal is unreachable on a signal', async () => {
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    const reply = await postEvent('call_hangup', hungUpCallPayload());
+    expect(reply.status).toBe(503);
+  });
+
+  it('answers 500 on any other error', async () => {
+    h.workflows.error = new Error('boom');
+    const reply = await postEvent('call_progressing', callPayload());
+    expect(reply).toEqual({ status: 500, body: { error: 'internal error' } });
+    expect(h.counters.get('webhooks_rejected_500')).toBe(1);
+    expect(h.counters.get('webhooks_accepted')).toBe(0);
+  });
+});
+
+describe('POST /webhooks/voipbin: transcripts', () => {
+  beforeEach(async () => {
+    await start();
+  });
+
+  const expectedSignal = (id: string, direction: 'in' | 'out', text: string): Recorded => ({
+    method: 'signal',
+    callId: CALL_ID,
+    event: {
+      kind: 'transcript',
+      eventType: 'transcript_created',
+      id,
+      transcribeId: TRANSCRIBE_ID,
+      direction,
+      text,
+    },
+  });
+
+  it('maps a transcribe session to its call, then signals its transcripts without a lookup', async () => {
+    const mapped = await postEvent('transcribe_progressing', transcribePayload());
+    expect(mapped).toEqual({ status: 200, body: { result: 'mapped' } });
+    expect(h.workflows.calls).toEqual([]);
+
+    const reply = await postEvent('transcript_created', transcriptPayload());
+    expect(reply).toEqual({ status: 200, body: { result: 'delivered' } });
+    const out = await postEvent(
+      'transcript_created',
+      transcriptPayload({ id: 't-2', direction: 'out', message: 'Hi.' }),
+    );
+    expect(out.status).toBe(200);
+
+    expect(h.workflows.calls).toEqual([
+      expectedSignal('9d59e7f0-7bdc-4c52-bb8c-bab718952050', 'in', TRANSCRIPT_TEXT),
+      expectedSignal('t-2', 'out', 'Hi.'),
+    ]);
+    expect(h.lookup).not.toHaveBeenCalled();
+  });
+
+  it('learns the call from transcribe_created and transcribe_done too', async () => {
+    await postEvent('transcribe_created', transcribePayload({ id: 'tr-created', reference_id: 'call-a' }));
+    await postEvent(
+      'transcribe_done',
+      transcribePayload({ id: 'tr-done', reference_id: 'call-b', status: 'done' }),
+    );
+    await postEvent('transcript_created', transcriptPayload({ transcribe_id: 'tr-created' }));
+    await postEvent('transcript_created', transcriptPayload({ transcribe_id: 'tr-done' }));
+    expect(h.workflows.calls.map((c) => (c.method === 'signal' ? c.callId : ''))).toEqual([
+      'call-a',
+      'call-b',
+    ]);
+    expect(h.lookup).not.toHaveBeenCalled();
+  });
+
+  it('looks up an unknown transcribe session once, then uses the cache', async () => {
+    const first = await postEvent('transcript_created', transcriptPayload());
+    const second = await postEvent(
+      'transcript_created',
+      transcriptPayload({ id: 't-2', message: 'And my bill.' }),
+    );
+    expect(first).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(second).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(h.lookup).toHaveBeenCalledTimes(1);
+    expect(h.lookup).toHaveBeenCalledWith(TRANSCRIBE_ID);
+    expect(h.workflows.calls).toEqual([
+      expectedSignal('9d59e7f0-7bdc-4c52-bb8c-bab718952050', 'in', TRANSCRIPT_TEXT),
+      expectedSignal('t-2', 'in', 'And my bill.'),
+    ]);
+  });
+
+  it('ignores transcripts of a session that is not on a call, and remembers it', async () => {
+    h.lookup.mockResolvedValue(null);
+    const first = await postEvent('transcript_created', transcriptPayload());
+    const second = await postEvent('transcript_created', transcriptPayload({ id: 't-2' }));
+    expect(first).toEqual({ status: 200, body: { result: 'not-a-call' } });
+    expect(second).toEqual({ status: 200, body: { result: 'not-a-call' } });
+    expect(h.lookup).toHaveBeenCalledTimes(1);
+    expect(h.workflows.calls).toEqual([]);
+    expect(h.counters.get('events_not-a-call')).toBe(2);
+  });
+
+  it('ignores transcripts of a transcribe on a recording, without a lookup', async () => {
+    await postEvent('transcribe_progressing', transcribePayload({ reference_type: 'recording' }));
+    const reply = await postEvent('transcript_created', transcriptPayload());
+    expect(reply).toEqual({ status: 200, body: { result: 'not-a-call' } });
+    expect(h.lookup).not.toHaveBeenCalled();
+    expect(h.workflows.calls).toEqual([]);
+  });
+
+  it('answers 503 when the lookup cannot reach VoIPBIN, and does not cache the failure', async () => {
+    h.lookup.mockRejectedValueOnce(
+      new VoipbinNetworkError({ method: 'GET', path: `/transcribes/${TRANSCRIBE_ID}`, code: 'ECONNREFUSED' }),
+    );
+    const failed = await postEvent('transcript_created', transcriptPayload());
+    expect(failed).toEqual({ status: 503, body: { error: 'temporarily unavailable, retry' } });
+    expect(h.workflows.calls).toEqual([]);
+
+    const retried = await postEvent('transcript_created', transcriptPayload());
+    expect(retried).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(h.lookup).toHaveBeenCalledTimes(2);
+    expect(h.workflows.calls).toHaveLength(1);
+  });
+
+  it('answers 503 when the lookup gets a retryable VoIPBIN status', async () => {
+    h.lookup.mockRejectedValueOnce(
+      new VoipbinApiError({
+        method: 'GET',
+        path: `/transcribes/${TRANSCRIBE_ID}`,
+        httpStatus: 503,
+        status: 'UNAVAILABLE',
+        reason: '',
+      }),
+    );
+    expect((await postEvent('transcript_created', transcriptPayload())).status).toBe(503);
+  });
+
+  it('answers 500 when the lookup fails for good', async () => {
+    h.lookup.mockRejectedValueOnce(
+      new VoipbinApiError({
+        method: 'GET',
+        path: `/transcribes/${TRANSCRIBE_ID}`,
+        httpStatus: 403,
+        status: 'PERMISSION_DENIED',
+        reason: '',
+      }),
+    );
+    expect(await postEvent('transcript_created', transcriptPayload())).toEqual({
+      status: 500,
+      body: { error: 'internal error' },
+    });
+    expect(h.workflows.calls).toEqual([]);
+  });
+
+  it('answers 503 when Temporal is unreachable for a transcript', async () => {
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    expect((await postEvent('transcript_created', transcriptPayload())).status).toBe(503);
+  });
+
+  it.each(['transcribe_speech_started', 'transcribe_speech_interim', 'transcribe_speech_ended'] as const)(
+    'accepts %s without handing it on',
+    async (type) => {
+      const reply = await postEvent(type, speechPayload(type));
+      expect(reply).toEqual({ status: 200, body: { result: 'unused' } });
+      expect(h.workflows.calls).toEqual([]);
+      expect(h.lookup).not.toHaveBeenCalled();
+    },
+  );
+});
+
+describe('POST /webhooks/voipbin: rejected requests', () => {
+  beforeEach(async () => {
+    await start();
+  });
+
+  it('answers 401 to a bad signature', async () => {
+    const raw = JSON.stringify(envelope('call_progressing', callPayload()));
+    const reply = await post(raw, { sign: signBody('not-the-secret', raw) });
+    expect(reply).toEqual({ status: 401, body: { error: 'invalid or missing X-VoIPBIN-Signature' } });
+    expectNothingDownstream(401);
+  });
+
+  it('answers 401 to a missing signature', async () => {
+    const reply = await postEvent('call_progressing', callPayload(), { sign: false });
+    expect(reply.status).toBe(401);
+    expectNothingDownstream(401);
+  });
+
+  it('answers 401 to a signature of another body', async () => {
+    const raw = JSON.stringify(envelope('call_progressing', callPayload()));
+    const other = JSON.stringify(envelope('call_progressing', callPayload({ id: 'other' })));
+    expect((await post(raw, { sign: signBody(SECRET, other) })).status).toBe(401);
+    expectNothingDownstream(401);
+  });
+
+  it('checks the signature before reading the body', async () => {
+    const reply = await post('{not json', { sign: false });
+    expect(reply.status).toBe(401);
+    expectNothingDownstream(401);
+  });
+
+  it('answers 400 to malformed JSON', async () => {
+    const reply = await post('{"type":"call_progressing","data":');
+    expect(reply).toEqual({ status: 400, body: { error: 'body is not valid JSON' } });
+    expectNothingDownstream(400);
+  });
+
+  it('answers 400 to an empty body', async () => {
+    expect((await post('')).status).toBe(400);
+    expectNothingDownstream(400);
+  });
+
+  it('answers 400 to JSON that is not an envelope', async () => {
+    const reply = await post(JSON.stringify(callPayload()));
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toMatch(/not a VoIPBIN event/);
+    expectNothingDownstream(400);
+  });
+
+  it('answers 400 to a known type with malformed data, naming the field but not the values', async () => {
+    const reply = await postEvent(
+      'transcript_created',
+      transcriptPayload({ transcribe_id: undefined, message: 'my PIN is 4321' }),
+    );
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toContain('transcribe_id');
+    expect(JSON.stringify(reply.body)).not.toContain('4321');
+    expectNothingDownstream(400);
+  });
+
+  it('answers 400 to a call event with malformed data', async () => {
+    const reply = await postEvent('call_progressing', callPayload({ status: 'answered' }));
+    expect(reply.status).toBe(400);
+    expect(reply.body['error']).toContain('status');
+    expectNothingDownstream(400);
+  });
+
+  it('answers 413 to a body over the limit', async () => {
+    const raw = JSON.stringify(envelope('call_progressing', callPayload({ padding: 'x'.repeat(MAX_BODY) })));
+    const reply = await post(raw);
+    expect(reply).toEqual({ status: 413, body: { error: 'body too large' } });
+    expectNothingDownstream(413);
+  });
+
+  it('answers 413 to a chunked body over the limit', async () => {
+    const chunk = new TextEncoder().encode('x'.repeat(4096));
+    let sent = 0;
+    const stream = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        if (sent++ < 8) controller.enqueue(chunk);
+        else controller.close();
+      },
+    });
+    const res = await fetch(`${h.base}/webhooks/voipbin`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: stream,
+      duplex: 'half',
+    });
+    expect(res.status).toBe(413);
+    await res.text();
+    expectNothingDownstream(413);
+  });
+
+  it('accepts a body exactly at the limit', async () => {
+    const base = JSON.stringify(envelope('call_progressing', callPayload({ padding: '' })));
+    const raw = JSON.stringify(
+      envelope('call_progressing', callPayload({ padding: 'x'.repeat(MAX_BODY - base.length) })),
+    );
+    expect(Buffer.byteLength(raw)).toBe(MAX_BODY);
+    expect((await post(raw)).status).toBe(200);
+  });
+
+  it('answers 200 to an unknown event type, counts it and hands nothing on', async () => {
+    const reply = await postEvent('recording_started', { id: 'rec-1', anything: true });
+    expect(reply).toEqual({ status: 200, body: { result: 'unknown-type' } });
+    expect(h.counters.get('events_unknown-type')).toBe(1);
+    expect(h.workflows.calls).toEqual([]);
+    expect(h.lookup).not.toHaveBeenCalled();
+  });
+
+  it('answers 404 to another path or method', async () => {
+    expect((await fetch(`${h.base}/webhooks/voipbin`)).status).toBe(404);
+    expect((await fetch(`${h.base}/webhooks/other`, { method: 'POST', body: '{}' })).status).toBe(404);
+    expect(h.workflows.calls).toEqual([]);
+  });
+});
+
+describe('POST /webhooks/voipbin without a secret', () => {
+  beforeEach(async () => {
+    await start({ webhookSecret: undefined });
+  });
+
+  it('accepts an unsigned webhook', async () => {
+    const reply = await postEvent('call_progressing', callPayload(), { sign: false });
+    expect(reply).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(h.workflows.calls).toHaveLength(1);
+  });
+
+  it('ignores whatever signature header is sent', async () => {
+    const reply = await postEvent('call_progressing', callPayload(), { sign: 'sha256=nonsense' });
+    expect(reply.status).toBe(200);
+  });
+
+  it('reads a body sent without a JSON content type', async () => {
+    const raw = JSON.stringify(envelope('call_progressing', callPayload()));
+    const reply = await post(raw, { sign: false, headers: { 'content-type': 'text/plain' } });
+    expect(reply.status).toBe(200);
+    expect(h.workflows.calls).toHaveLength(1);
+  });
+
+  it('still rejects malformed bodies', async () => {
+    expect((await post('nope', { sign: false })).status).toBe(400);
+    expectNothingDownstream(400);
+  });
+});
+
+describe('health routes', () => {
+  beforeEach(async () => {
+    await start();
+  });
+
+  it('GET /healthz answers 200', async () => {
+    const res = await fetch(`${h.base}/healthz`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ status: 'ok' });
+  });
+
+  it('GET /readyz follows deps.ready', async () => {
+    const ready = await fetch(`${h.base}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: 'ready' });
+
+    h.ready.value = false;
+    const notReady = await fetch(`${h.base}/readyz`);
+    expect(notReady.status).toBe(503);
+    expect(await notReady.json()).toEqual({ status: 'temporal unreachable' });
+
+    h.ready.value = new Error('connection refused');
+    expect((await fetch(`${h.base}/readyz`)).status).toBe(503);
+
+    h.ready.value = true;
+    expect((await fetch(`${h.base}/readyz`)).status).toBe(200);
+  });
+
+  it('health routes hand nothing to a workflow', async () => {
+    await fetch(`${h.base}/healthz`).then((r) => r.text());
+    await fetch(`${h.base}/readyz`).then((r) => r.text());
+    expect(h.workflows.calls).toEqual([]);
+    expect(h.counters.snapshot()).toEqual({});
+  });
+});
