@@ -3,13 +3,14 @@ import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
-import { startWorker } from '../runtime/worker-runtime';
+import { requireLlm, startWorker } from '../runtime/worker-runtime';
 
 /** `worker`: runs call workflows and activities against TEMPORAL_ADDRESS (or a local dev server). */
 export async function worker(config: AppConfig, log: Logger): Promise<void> {
   const apiKey = config.voipbin.apiKey;
   if (!apiKey)
     throw new ConfigError('VOIPBIN_API_KEY is required for `worker` (only `serve` runs the simulator)');
+  requireLlm(config.openai);
   const stack = new Stack();
   try {
     const target = await resolveTemporal(config, log, false);

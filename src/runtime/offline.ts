@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { startSimulator } from '../simulator';
 import { runDemoCall } from './demo-call';
 import type { Stack } from './lifecycle';
+import { requireLlm } from './worker-runtime';
 
 export interface OfflineSetup {
   voipbin: { baseUrl: string; apiKey: string; webhookSecret?: string };
@@ -26,6 +27,7 @@ export async function startOffline(config: AppConfig, log: Logger, stack: Stack)
   }
   const apiKey = config.voipbin.apiKey;
   if (apiKey) {
+    requireLlm(openai);
     return { voipbin: { ...config.voipbin, apiKey }, openai, ready: () => undefined };
   }
   const simulator = await startSimulator({ accessKey: 'simulator-key' });

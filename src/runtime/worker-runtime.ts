@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import OpenAI from 'openai';
 import { createActivities } from '../../activities';
 import { sentenceSignal } from '../../workflows/messages';
+import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
 import { VoipbinClient } from '../voipbin/client';
 import { createCallWorker } from '../worker';
@@ -20,6 +21,13 @@ export interface RunningWorker {
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
   shutdown: () => Promise<void>;
+}
+
+/** Real calls need a real model: refuse to start rather than apologise on every turn. */
+export function requireLlm(openai: { baseUrl?: string; apiKey?: string }): void {
+  if (!openai.apiKey && !openai.baseUrl) {
+    throw new ConfigError('OPENAI_API_KEY or OPENAI_BASE_URL is required to answer real calls');
+  }
 }
 
 export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWorker> {

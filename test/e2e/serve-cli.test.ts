@@ -1,54 +1,28 @@
 // The product as a user runs it: `voipbin-agent serve` (embedded Temporal dev server, worker,
 // ingress) against a VoIPBIN and an OpenAI endpoint on other local ports, driven by signed webhooks.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
-import { PROJECT_ROOT } from '../../src/paths';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import { AgentProcess, freePort, portOpen } from '../helpers/cli';
 import { waitFor } from '../helpers/wait-for';
-
-const BIN = join(PROJECT_ROOT, 'bin', 'voipbin-agent.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
-async function portOpen(port: number): Promise<boolean> {
-  try {
-    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(500) });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 let simulator: Simulator;
 let llm: FakeLlm;
-let agent: ChildProcess;
-let output = '';
+let agent: AgentProcess;
 let dataDir: string;
 let port: number;
 let temporalPort: number;
 
 beforeAll(async () => {
-  if (!existsSync(join(PROJECT_ROOT, 'dist', 'src', 'cli.js'))) {
-    throw new Error('dist/ is missing: run `npm run build` (npm test does) before this test');
-  }
   simulator = await startSimulator({ accessKey: 'e2e-access-key', webhookRetryDelayMs: 200 });
   llm = await startFakeLlm({ firstTokenDelayMs: 50, chunkDelayMs: 5 });
   dataDir = mkdtempSync(join(tmpdir(), 'voipbin-agent-e2e-'));
   [port, temporalPort] = [await freePort(), await freePort()];
-  agent = spawn(process.execPath, [BIN, 'serve'], {
-    cwd: dataDir,
-    env: {
-      PATH: process.env.PATH,
+  agent = new AgentProcess(
+    ['serve'],
+    {
       VOIPBIN_BASE_URL: simulator.baseUrl,
       VOIPBIN_API_KEY: simulator.accessKey,
       VOIPBIN_WEBHOOK_SECRET: simulator.customer.webhookSecret,
@@ -60,24 +34,14 @@ beforeAll(async () => {
       DATA_DIR: join(dataDir, 'data'),
       LOG_LEVEL: 'info',
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  agent.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  agent.stderr!.on('data', (d: Buffer) => (output += d.toString()));
-  await waitFor(
-    async () => {
-      if (agent.exitCode !== null) throw new Error(`voipbin-agent exited early:\n${output}`);
-      const res = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-      return res?.status === 200;
-    },
-    'the agent to be ready',
-    60_000,
+    dataDir,
   );
+  await agent.waitReady(port);
   simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
 }, 90_000);
 
 afterAll(async () => {
-  if (agent && agent.exitCode === null) agent.kill('SIGKILL');
+  agent?.kill();
   await simulator?.close();
   await llm?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });
@@ -91,8 +55,8 @@ it('handles a call from call_progressing to call_hangup delivered as signed webh
     to: '+15550002222',
     script: {
       steps: [
-        { say: 'I need help with my bill.', quietMs: 300 },
-        { say: 'My account number is 12345.', quietMs: 300 },
+        { say: 'I need help with my bill.', quietMs: 600 },
+        { say: 'My account number is 12345.', quietMs: 600 },
         { waitForAgent: true, quietMs: 300 },
         { hangup: true },
       ],
@@ -148,14 +112,13 @@ it('handles a call from call_progressing to call_hangup delivered as signed webh
 }, 60_000);
 
 it('shuts down cleanly on SIGTERM, the Temporal dev server included', async () => {
-  const exited = new Promise<number | null>((resolve) => agent.once('exit', (code) => resolve(code)));
   agent.kill('SIGTERM');
-  expect(await exited).toBe(0);
+  expect(await agent.exited()).toBe(0);
   expect(await portOpen(port)).toBe(false);
   // The embedded server's gRPC port is closed once its process has gone.
   await waitFor(async () => !(await portOpen(temporalPort)), 'the dev server to stop', 10_000);
   // No transcript text or phone number in log lines above debug.
-  expect(output).not.toContain('I need help with my bill');
-  expect(output).not.toContain('+15550001111');
-  expect(output).not.toContain(simulator.accessKey);
+  expect(agent.output).not.toContain('I need help with my bill');
+  expect(agent.output).not.toContain('+15550001111');
+  expect(agent.output).not.toContain(simulator.accessKey);
 }, 30_000);

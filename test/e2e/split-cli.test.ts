@@ -1,0 +1,101 @@
+// The two halves, as they scale out: `voipbin-agent ingress` and `voipbin-agent worker` as separate
+// processes on a Temporal cluster named by TEMPORAL_ADDRESS (here a real dev server).
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import type { callWorkflow } from '../../workflows/call';
+import { callWorkflowId } from '../../workflows/messages';
+import { AgentProcess, freePort } from '../helpers/cli';
+import { localEnv } from '../helpers/temporal-env';
+
+let env: TestWorkflowEnvironment;
+let simulator: Simulator;
+let llm: FakeLlm;
+let cwd: string;
+const processes: AgentProcess[] = [];
+
+beforeAll(async () => {
+  [env, simulator, llm] = await Promise.all([
+    localEnv(),
+    startSimulator({ accessKey: 'split-key', webhookRetryDelayMs: 200 }),
+    startFakeLlm(),
+  ]);
+  cwd = mkdtempSync(join(tmpdir(), 'voipbin-agent-split-'));
+}, 60_000);
+
+afterAll(async () => {
+  for (const p of processes) p.kill();
+  await simulator?.close();
+  await llm?.close();
+  await env?.teardown();
+  if (cwd) rmSync(cwd, { recursive: true, force: true });
+});
+
+function agent(args: string[], vars: Record<string, string>): AgentProcess {
+  const p = new AgentProcess(args, vars, cwd);
+  processes.push(p);
+  return p;
+}
+
+it('ingress and worker in separate processes handle a call together', async () => {
+  const port = await freePort();
+  const shared = {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_TASK_QUEUE: 'split-halves',
+    VOIPBIN_BASE_URL: simulator.baseUrl,
+    VOIPBIN_API_KEY: simulator.accessKey,
+  };
+  // No VOIPBIN_WEBHOOK_SECRET: the ingress reads the customer's secret from GET /customer.
+  const ingress = agent(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
+  const worker = agent(['worker'], { ...shared, OPENAI_BASE_URL: llm.baseUrl });
+  await Promise.all([ingress.waitReady(port), worker.waitOutput('worker running')]);
+  expect(ingress.output).toContain('signed=true');
+  simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
+
+  const call = simulator.startInboundCall({
+    from: '+15550005555',
+    to: '+15550006666',
+    script: {
+      steps: [
+        { say: 'Is anyone there?', quietMs: 600 },
+        { waitForAgent: true, quietMs: 300 },
+        { hangup: true },
+      ],
+    },
+  });
+  await call.ended;
+  const summary = await env.client.workflow.getHandle<typeof callWorkflow>(callWorkflowId(call.id)).result();
+  expect(summary).toMatchObject({ endReason: 'caller-hangup', turns: 1 });
+  expect(call.heard()).toEqual([
+    'Hello, thanks for calling. How can I help?',
+    'You said: Is anyone there.',
+    'How else can I help you today?',
+  ]);
+
+  ingress.kill('SIGTERM');
+  worker.kill('SIGTERM');
+  expect(await Promise.all([ingress.exited(), worker.exited()])).toEqual([0, 0]);
+}, 90_000);
+
+describe('start-up refuses bad configuration, naming what is wrong', () => {
+  it.each([
+    [['worker'], {}, 'VOIPBIN_API_KEY'],
+    [['ingress'], {}, 'VOIPBIN_API_KEY'],
+    [['worker'], { VOIPBIN_API_KEY: 'k' }, 'OPENAI_API_KEY'],
+    [['serve'], { PORT: 'eighty' }, 'PORT'],
+    [['serve'], { AGENT_CONFIG: 'missing.json' }, 'AGENT_CONFIG'],
+  ])('%j with %j', async (args, vars, named) => {
+    const p = agent(args, vars);
+    expect(await p.exited()).toBe(1);
+    expect(p.output).toContain(named);
+  });
+
+  it('an unknown command prints the usage and exits 2', async () => {
+    const p = agent(['dance'], {});
+    expect(await p.exited()).toBe(2);
+    expect(p.output).toContain('usage: voipbin-agent <command>');
+  });
+});

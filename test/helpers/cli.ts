@@ -1,0 +1,84 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths';
+import { waitFor } from './wait-for';
+
+const BIN = join(PROJECT_ROOT, 'bin', 'voipbin-agent.js');
+
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+export async function portOpen(port: number): Promise<boolean> {
+  try {
+    await fetch(`http://127.0.0.1:${port}/`, { signal: AbortSignal.timeout(500) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `voipbin-agent <command>` as a user runs it, with only the given environment (and PATH). */
+export class AgentProcess {
+  readonly child: ChildProcess;
+  private text = '';
+
+  constructor(args: string[], env: Record<string, string>, cwd: string) {
+    if (!existsSync(join(PROJECT_ROOT, 'dist', 'src', 'cli.js'))) {
+      throw new Error('dist/ is missing: run `npm run build` (npm test does) before the CLI tests');
+    }
+    this.child = spawn(process.execPath, [BIN, ...args], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d: Buffer) => (this.text += d.toString()));
+    this.child.stderr!.on('data', (d: Buffer) => (this.text += d.toString()));
+  }
+
+  get output(): string {
+    return this.text;
+  }
+
+  /** Waits until GET `path` on `port` answers 200; fails at once if the process exits. */
+  async waitReady(port: number, path = '/readyz', timeoutMs = 60_000): Promise<void> {
+    await waitFor(
+      async () => {
+        if (this.child.exitCode !== null) throw new Error(`voipbin-agent exited early:\n${this.text}`);
+        const res = await fetch(`http://127.0.0.1:${port}${path}`).catch(() => undefined);
+        return res?.status === 200;
+      },
+      `voipbin-agent on port ${port}`,
+      timeoutMs,
+    );
+  }
+
+  /** Waits until the output contains `text`. */
+  waitOutput(text: string, timeoutMs = 60_000): Promise<true> {
+    return waitFor(
+      () => {
+        if (this.child.exitCode !== null && !this.text.includes(text)) {
+          throw new Error(`voipbin-agent exited early:\n${this.text}`);
+        }
+        return this.text.includes(text);
+      },
+      `"${text}" in the output`,
+      timeoutMs,
+    );
+  }
+
+  exited(): Promise<number | null> {
+    if (this.child.exitCode !== null) return Promise.resolve(this.child.exitCode);
+    return new Promise((resolve) => this.child.once('exit', (code) => resolve(code)));
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.child.exitCode === null) this.child.kill(signal);
+  }
+}
