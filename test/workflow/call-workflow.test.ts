@@ -51,7 +51,7 @@ const transcript = (
 
 /** Runs one call against a fresh worker with fake activities; `body` drives it. */
 async function withCall<T>(
-  opts: { profile?: Partial<AgentProfile>; replies?: ScriptedReply[] },
+  opts: { profile?: Partial<AgentProfile>; replies?: ScriptedReply[]; startWith?: CallStatus },
   body: (call: {
     fake: FakeCallActivities;
     callId: string;
@@ -76,7 +76,7 @@ async function withCall<T>(
       taskQueue,
       args: [{ callId, profileName: 'default', profile: { ...DEFAULT_PROFILE, ...opts.profile } }],
       signal: voipbinEventSignal,
-      signalArgs: [callEvent(callId, 'progressing')],
+      signalArgs: [callEvent(callId, opts.startWith ?? 'progressing')],
     });
     return body({ fake, callId, handle, send: (event) => handle.signal(voipbinEventSignal, event) });
   });
@@ -287,28 +287,11 @@ describe('call workflow', () => {
   });
 
   it('creates no session for a call that hangs up before it is answered', async () => {
-    const taskQueue = `test-${randomUUID()}`;
-    const callId = randomUUID();
-    const fake = new FakeCallActivities(() => env.client);
-    const worker = await createCallWorker({
-      connection: env.nativeConnection,
-      namespace: env.namespace ?? 'default',
-      taskQueue,
-      activities: fake.activities(),
-      workflowBundle: bundle,
+    await withCall({ startWith: 'ringing' }, async ({ fake, callId, handle, send }) => {
+      await send(callEvent(callId, 'hangup'));
+      const summary = await handle.result();
+      expect(summary.endReason).toBe('caller-hangup');
+      expect(fake.log).toEqual([]);
     });
-    const summary = await worker.runUntil(async () => {
-      const handle = await env.client.workflow.signalWithStart(callWorkflow, {
-        workflowId: callWorkflowId(callId),
-        taskQueue,
-        args: [{ callId, profileName: 'default', profile: DEFAULT_PROFILE }],
-        signal: voipbinEventSignal,
-        signalArgs: [callEvent(callId, 'ringing')],
-      });
-      await handle.signal(voipbinEventSignal, callEvent(callId, 'hangup'));
-      return handle.result();
-    });
-    expect(summary.endReason).toBe('caller-hangup');
-    expect(fake.log).toEqual([]);
   });
 });
