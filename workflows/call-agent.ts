@@ -54,7 +54,8 @@ export class CallAgent {
   private reprompts = 0;
   private repromptsTotal = 0;
   private bargeIns = 0;
-  private endCallRequested = false;
+  /** Set when the model called end_call: whether its last reply said anything. */
+  private endCallRequested?: { replied: boolean };
 
   constructor(private readonly input: CallWorkflowInput) {}
 
@@ -226,7 +227,7 @@ export class CallAgent {
           got: turn.nextSeq,
         });
       }
-      if (result.endCall) this.endCallRequested = true;
+      if (result.endCall) this.endCallRequested = { replied: Boolean(turn.reply) };
       await this.drainSpeech();
     } catch (err) {
       if (!isCancellation(err)) {
@@ -261,7 +262,9 @@ export class CallAgent {
   private async endCall(reason: EndReason): Promise<EndReason> {
     this.phase = 'ending';
     const speaker = this.speaker!;
-    if (reason !== 'agent-ended' || !this.speaking?.text) this.sayLine(this.profile.goodbyeText, 'goodbye');
+    // The model's own farewell stands in for the goodbye when it said one.
+    if (!(reason === 'agent-ended' && this.endCallRequested?.replied))
+      this.sayLine(this.profile.goodbyeText, 'goodbye');
     await this.drainSpeech();
     const playLeft = Math.min(GOODBYE_PLAYBACK_CAP_MS, speaker.playbackEndsAt - Date.now());
     if (playLeft > 0) await condition(() => this.callGone, playLeft);

@@ -269,6 +269,22 @@ describe('call workflow', () => {
     );
   });
 
+  it('says the goodbye itself when the model ends the call without a word', async () => {
+    await withCall({ replies: [{ sentences: [], endCall: true }] }, async ({ fake, handle, send }) => {
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      await env.sleep(PLAYED);
+      await send(transcript('Bye.'));
+      const summary = await handle.result();
+      expect(fake.log.slice(-4)).toEqual([
+        `say:${DEFAULT_PROFILE.goodbyeText}`,
+        'hangupCall',
+        'stopSpeaking',
+        'stopTranscribe',
+      ]);
+      expect(summary.endReason).toBe('agent-ended');
+    });
+  });
+
   it('ends the call at maxCallSeconds with the goodbye', async () => {
     await withCall(
       { profile: { maxCallSeconds: 20, silenceTimeoutSeconds: 600 } },
