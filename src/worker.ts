@@ -1,4 +1,4 @@
-import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities';
 
 export interface CallWorkerOptions {
@@ -25,5 +25,3 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     defaultHeartbeatThrottleInterval: '500ms',
   });
 }
-
-export { NativeConnection };

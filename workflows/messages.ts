@@ -2,8 +2,6 @@
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AgentProfile } from '../src/agent-config';
 
-export const TASK_QUEUE_DEFAULT = 'voice-agent';
-
 /** Workflow id of the call: one workflow per VoIPBIN call. */
 export function callWorkflowId(callId: string): string {
   return `call-${callId}`;
