@@ -1,11 +1,11 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { APIError as OpenAiApiError, APIConnectionError as OpenAiConnectionError } from 'openai';
-import { VoipbinApiError, VoipbinNetworkError, VoipbinResponseError } from '../src/voipbin/errors';
-
-/** 4xx is permanent except 408 (timeout) and 429 (rate limited); 5xx and transport errors retry. */
-function retryableStatus(status: number | undefined): boolean {
-  return status === undefined || status >= 500 || status === 408 || status === 429;
-}
+import {
+  isRetryableStatus,
+  VoipbinApiError,
+  VoipbinNetworkError,
+  VoipbinResponseError,
+} from '../src/voipbin/errors';
 
 /**
  * The one place that turns provider errors into Temporal failures: typed, with retryability
@@ -41,7 +41,7 @@ export function toActivityFailure(err: unknown): unknown {
     return ApplicationFailure.create({
       type: 'LlmApiError',
       message: `LLM endpoint answered ${status ?? 'an error'}: ${err.message}`,
-      nonRetryable: !retryableStatus(status),
+      nonRetryable: status !== undefined && !isRetryableStatus(status),
       nextRetryDelay: Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined,
       details: [{ httpStatus: status }],
     });

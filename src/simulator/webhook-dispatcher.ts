@@ -1,5 +1,5 @@
-import { createHmac } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { signBody } from '../ingress/signature';
 import type { DeliveredWebhook, SimLog } from './types';
 
 const MAX_ATTEMPTS = 3;
@@ -11,11 +11,6 @@ export interface WebhookDispatcherOptions {
   retryDelayMs: number;
   record(webhook: DeliveredWebhook): void;
   log?: SimLog;
-}
-
-/** `sha256=<hex HMAC-SHA256(secret, raw body)>`, the X-VoIPBIN-Signature header value. */
-export function signBody(secret: string, body: string): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
 /**

@@ -7,6 +7,7 @@ import {
   defaultReply,
   startFakeLlm,
 } from '../../src/fake-llm/server';
+import { waitFor } from '../helpers/wait-for';
 
 const endCallTool: ChatCompletionTool = {
   type: 'function',
@@ -225,7 +226,7 @@ describe('fake LLM over the openai package', () => {
       () => 'resolved',
       (err: unknown) => (err instanceof OpenAI.APIConnectionError ? 'connection error' : 'other error'),
     );
-    await waitFor(() => f.requests.length === 1);
+    await waitFor(() => f.requests.length === 1, 'the request');
     await f.close();
     fake = undefined;
     await expect(settled).resolves.toBe('connection error');
@@ -359,11 +360,3 @@ describe('defaultReply', () => {
     expect(reply.text).toMatch(/\. .+\?$/);
   });
 });
-
-async function waitFor(check: () => boolean, timeoutMs = 2000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > until) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
-}

@@ -1,11 +1,10 @@
+import { type Simulator, startSimulator } from '../../src/simulator';
 import {
   type ReceivedWebhook,
-  type Simulator,
   type WebhookReceiver,
-  startSimulator,
   startWebhookReceiver,
-  waitUntil,
-} from '../../src/simulator';
+} from '../helpers/webhook-receiver';
+import { waitFor } from '../helpers/wait-for';
 
 const KEY = 'k';
 const matching = (re: RegExp): unknown => expect.stringMatching(re);
@@ -72,7 +71,7 @@ describe('VoIPBIN simulator scripted calls', () => {
         steps: [{ say: 'What is my balance?' }, { say: 'Thanks, bye.' }, { hangup: true, afterMs: 10 }],
       },
     });
-    await waitUntil(() => of('call_progressing').length === 1, 2000, 'call_progressing');
+    await waitFor(() => of('call_progressing').length === 1, 'call_progressing', 2000);
     expect(receiver.received.map((h) => h.type)).toEqual([
       'call_created',
       'call_ringing',
@@ -96,7 +95,7 @@ describe('VoIPBIN simulator scripted calls', () => {
     await post(`/speakings/${speakingId}/say`, { text: 'Hello, how can I help?' });
 
     // The caller waits for the greeting to finish playing, then speaks.
-    await waitUntil(() => transcripts('in').length === 1, 3000, 'caller transcript');
+    await waitFor(() => transcripts('in').length === 1, 'caller transcript', 3000);
     expect(transcripts('in')[0]).toMatchObject({
       transcribe_id: transcribeId,
       message: 'What is my balance?',
@@ -165,13 +164,13 @@ describe('VoIPBIN simulator scripted calls', () => {
       to: '+15553334444',
       script: { steps: [{ say: 'Wait, stop.', duringAgentSpeech: true, afterMs: 30 }] },
     });
-    await waitUntil(() => call.status() === 'progressing', 2000, 'progressing');
+    await waitFor(() => call.status() === 'progressing', 'progressing', 2000);
     const { speakingId } = await sessions(call.id);
     const long = 'This is a rather long sentence that takes a while to play to the caller. '.repeat(4);
     await post(`/speakings/${speakingId}/say`, { text: long });
     await call.scriptDone;
     expect(call.heard()).toEqual([]);
-    await waitUntil(() => transcripts('in').length === 1, 2000, 'barge-in transcript');
+    await waitFor(() => transcripts('in').length === 1, 'barge-in transcript', 2000);
     await post(`/speakings/${speakingId}/flush`);
 
     const hung = await post(`/calls/${call.id}/hangup`);
@@ -189,7 +188,7 @@ describe('VoIPBIN simulator scripted calls', () => {
 
   it('loses caller speech when no transcribe runs, but records it', async () => {
     const call = sim.startInboundCall({ from: '+1', to: '+2' });
-    await waitUntil(() => call.status() === 'progressing', 2000, 'progressing');
+    await waitFor(() => call.status() === 'progressing', 'progressing', 2000);
     call.speak('Is anybody there?');
     expect(call.callerSaid()).toEqual(['Is anybody there?']);
     call.hangup();
@@ -214,10 +213,10 @@ describe('VoIPBIN simulator scripted calls', () => {
         ],
       },
     });
-    await waitUntil(() => call.status() === 'progressing', 2000, 'progressing');
+    await waitFor(() => call.status() === 'progressing', 'progressing', 2000);
     const { speakingId } = await sessions(call.id);
     await post(`/speakings/${speakingId}/say`, { text: 'Hello.' }); // 30 ms
-    await waitUntil(() => call.heard().length === 1, 2000, 'greeting played');
+    await waitFor(() => call.heard().length === 1, 'greeting played', 2000);
     // A second sentence within the quiet window: the caller keeps waiting for it too.
     await post(`/speakings/${speakingId}/say`, { text: 'I am your agent.' });
     await call.scriptDone;

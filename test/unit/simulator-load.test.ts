@@ -1,10 +1,6 @@
-import {
-  type Simulator,
-  type WebhookReceiver,
-  startSimulator,
-  startWebhookReceiver,
-  waitUntil,
-} from '../../src/simulator';
+import { type Simulator, startSimulator } from '../../src/simulator';
+import { type WebhookReceiver, startWebhookReceiver } from '../helpers/webhook-receiver';
+import { waitFor } from '../helpers/wait-for';
 
 const KEY = 'k';
 const CALLS = 100;
@@ -51,7 +47,7 @@ describe('VoIPBIN simulator under load', () => {
     };
     const transcribeIds = await Promise.all(
       calls.map(async (call) => {
-        await waitUntil(() => call.status() === 'progressing', 5000, 'progressing');
+        await waitFor(() => call.status() === 'progressing', 'progressing', 5000);
         const ref = { reference_type: 'call', reference_id: call.id };
         const transcribeId = await post('/transcribes', { ...ref, language: 'en-US' });
         const speakingId = await post('/speakings', ref);

@@ -1,11 +1,7 @@
 import { createHmac } from 'node:crypto';
-import {
-  type Simulator,
-  type WebhookReceiver,
-  startSimulator,
-  startWebhookReceiver,
-  waitUntil,
-} from '../../src/simulator';
+import { type Simulator, startSimulator } from '../../src/simulator';
+import { type WebhookReceiver, startWebhookReceiver } from '../helpers/webhook-receiver';
+import { waitFor } from '../helpers/wait-for';
 
 const KEY = 'test-access-key';
 const NIL = '00000000-0000-0000-0000-000000000000';
@@ -49,7 +45,7 @@ function errorOf(r: ApiResult): Record<string, unknown> {
 
 async function progressingCall(sim: Simulator): Promise<string> {
   const call = sim.startInboundCall({ from: '+15551230001', to: '+15559870001' });
-  await waitUntil(() => call.status() === 'progressing', 2000, 'progressing');
+  await waitFor(() => call.status() === 'progressing', 'progressing', 2000);
   return call.id;
 }
 
@@ -305,7 +301,7 @@ describe('VoIPBIN simulator REST', () => {
     const id = call['id'] as string;
     const sc = sim.calls.get(id);
     expect(sc?.from).toBe('+15550000002');
-    await waitUntil(() => sc?.status() === 'progressing', 2000, 'progressing');
+    await waitFor(() => sc?.status() === 'progressing', 'progressing', 2000);
 
     const hung = await api(sim, 'POST', `/calls/${id}/hangup`);
     expect(hung.body['status']).toBe('terminating');
@@ -341,7 +337,7 @@ describe('VoIPBIN simulator webhooks', () => {
   it('signs every body with HMAC-SHA256 of the customer secret', async () => {
     sim = await startSimulator({ accessKey: KEY, webhookUri: receiver.url, webhookRetryDelayMs: 10 });
     const call = sim.startInboundCall({ from: '+1555', to: '+1666' });
-    await waitUntil(() => receiver.received.length >= 3, 2000, 'three events');
+    await waitFor(() => receiver.received.length >= 3, 'three events', 2000);
     const secret = sim.customer.webhookSecret;
     for (const hook of receiver.received) {
       expect(hook.method).toBe('POST');
@@ -372,7 +368,7 @@ describe('VoIPBIN simulator webhooks', () => {
     sim = await startSimulator({ accessKey: KEY, webhookUri: receiver.url, webhookRetryDelayMs: 20 });
     receiver.respond = (hook) => (hook.type === 'call_created' ? 500 : 400);
     sim.startInboundCall({ from: '+1555', to: '+1666' });
-    await waitUntil(() => sim?.webhooks.length === 3, 3000, 'three deliveries');
+    await waitFor(() => sim?.webhooks.length === 3, 'three deliveries', 3000);
     expect(sim.webhooks.map((w) => [w.type, w.attempts, w.finalStatus])).toEqual([
       ['call_created', 3, 500],
       ['call_ringing', 1, 400],
@@ -390,17 +386,17 @@ describe('VoIPBIN simulator webhooks', () => {
   it('retries a transport error, sends unsigned without a secret, and records undelivered events', async () => {
     sim = await startSimulator({ accessKey: KEY, webhookSecret: '', webhookRetryDelayMs: 5 });
     const first = sim.startInboundCall({ from: '+1555', to: '+1666' });
-    await waitUntil(() => sim?.webhooks.length === 3, 2000, 'undelivered events');
+    await waitFor(() => sim?.webhooks.length === 3, 'undelivered events', 2000);
     expect(sim.webhooks.every((w) => w.attempts === 0 && w.finalStatus === 'error')).toBe(true);
 
     sim.setWebhookUri('http://127.0.0.1:1/unreachable');
     first.hangup();
-    await waitUntil(() => sim?.webhooks.length === 4, 3000, 'transport failure');
+    await waitFor(() => sim?.webhooks.length === 4, 'transport failure', 3000);
     expect(sim.webhooks[3]).toMatchObject({ type: 'call_hangup', attempts: 3, finalStatus: 'error' });
 
     sim.setWebhookUri(receiver.url);
     sim.startInboundCall({ from: '+1555', to: '+1666' });
-    await waitUntil(() => receiver.received.length >= 1, 2000, 'delivery');
+    await waitFor(() => receiver.received.length >= 1, 'delivery', 2000);
     expect(receiver.received[0]?.headers['x-voipbin-signature']).toBeUndefined();
   });
 });

@@ -4,6 +4,7 @@ import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_AGENT_CONFIG, type AgentProfile } from '../../src/agent-config';
 import { createCallWorker } from '../../src/worker';
+import { estimatePlaybackMs } from '../../workflows/playback';
 import { callWorkflow } from '../../workflows/call';
 import {
   callWorkflowId,
@@ -118,6 +119,9 @@ describe('call workflow', () => {
           ['agent', 'Thanks, one moment.'],
         ]);
 
+        // A repeated or late call snapshot changes nothing: no second session, no second greeting.
+        await send(callEvent(callId, 'progressing'));
+        await send(callEvent(callId, 'ringing'));
         await send(callEvent(callId, 'hangup'));
         const summary = await handle.result();
         expect(fake.log.slice(2)).toEqual([
@@ -206,13 +210,14 @@ describe('call workflow', () => {
         'stopTranscribe',
       ]);
       expect(summary).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 0 });
-      // Each reprompt came a full silence timeout after the previous speech had played.
+      // Each reprompt came a full silence timeout after the previous speech should have finished playing.
+      const silenceMs = DEFAULT_PROFILE.silenceTimeoutSeconds * 1000;
       const agentTimes = summary.messages.map((m) => m.at);
       expect(agentTimes[1]! - agentTimes[0]!).toBeGreaterThanOrEqual(
-        DEFAULT_PROFILE.silenceTimeoutSeconds * 1000,
+        silenceMs + estimatePlaybackMs(DEFAULT_PROFILE.greeting),
       );
       expect(agentTimes[2]! - agentTimes[1]!).toBeGreaterThanOrEqual(
-        DEFAULT_PROFILE.silenceTimeoutSeconds * 1000,
+        silenceMs + estimatePlaybackMs(DEFAULT_PROFILE.repromptText),
       );
     });
   });

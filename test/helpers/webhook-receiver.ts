@@ -2,7 +2,7 @@ import { type IncomingHttpHeaders, type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /**
- * A minimal local webhook receiver for tests and demos: records every request, answers with a
+ * A minimal local webhook receiver for tests: records every request, answers with a
  * status chosen per request (200 by default).
  */
 
@@ -59,13 +59,4 @@ export async function startWebhookReceiver(host = '127.0.0.1'): Promise<WebhookR
       server.closeAllConnections();
     });
   return receiver;
-}
-
-/** Polls pred every few ms until it holds; rejects after timeoutMs. */
-export async function waitUntil(pred: () => boolean, timeoutMs = 3000, what = 'condition'): Promise<void> {
-  const deadline = performance.now() + timeoutMs;
-  while (!pred()) {
-    if (performance.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
