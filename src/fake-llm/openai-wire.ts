@@ -48,16 +48,20 @@ export function chunk(meta: CompletionMeta, delta: Delta, finishReason: string |
   };
 }
 
-/** Every chunk of one streamed answer, in order, without the final `[DONE]`. */
+/**
+ * Every chunk of one streamed answer, in order, without the final `[DONE]`: the role chunk, one
+ * chunk per content piece, the tool calls, the finish chunk and the usage chunk if asked for.
+ */
 export function streamChunks(
   meta: CompletionMeta,
-  text: string,
+  pieces: string[],
   toolCalls: ToolCallWire[],
   chunkSize: number,
   usage?: object,
 ): object[] {
-  const out: object[] = [chunk(meta, { role: 'assistant', content: text === '' ? null : '', refusal: null })];
-  for (const piece of split(text, chunkSize)) out.push(chunk(meta, { content: piece }));
+  const role = { role: 'assistant', content: pieces.length === 0 ? null : '', refusal: null };
+  const out: object[] = [chunk(meta, role)];
+  for (const piece of pieces) out.push(chunk(meta, { content: piece }));
   toolCalls.forEach((call, index) => {
     out.push(
       chunk(meta, {

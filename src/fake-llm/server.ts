@@ -1,6 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parseChatBody, requestOf } from './chat-request';
+import { ConversationMemory, conversationOf } from './conversation-memory';
 import { defaultReply } from './default-reply';
+import { readBody, sendJson, sleep, writable } from './http-io';
 import {
   type CompletionMeta,
   completion,
@@ -10,7 +13,8 @@ import {
   toolCallsOf,
   usageOf,
 } from './openai-wire';
-import type { FakeLlm, FakeLlmMessage, FakeLlmOptions, FakeLlmReply, FakeLlmRequest } from './types';
+import { type Pacing, planStream, waitAfter } from './pacing';
+import type { FakeLlm, FakeLlmOptions, FakeLlmReply, FakeLlmRequest } from './types';
 
 export { defaultReply } from './default-reply';
 export type {
@@ -27,12 +31,19 @@ export const FAKE_LLM_MODEL = 'fake-llm';
 
 const DEFAULT_CHUNK_SIZE = 6;
 
+// Any prefix before `/v1` is accepted, so that several clients of one server can be told apart.
+const CHAT_PATH = /^(.*)\/v1\/chat\/completions$/;
+const MODELS_PATH = /^(.*)\/v1\/models$/;
+
 /**
  * An OpenAI-compatible Chat Completions server on localhost: streaming (SSE) and plain JSON answers,
- * tool calls, errors, delays and hangs, scripted per request by `opts.reply`. Any API key is accepted.
+ * tool calls, errors, delays, pauses, stalls and hangs, scripted per request by `opts.reply`. It
+ * remembers its answers per conversation, to word a regenerated answer differently and to go on
+ * from an earlier answer when asked to continue it. Any API key is accepted.
  */
 export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> {
   const requests: FakeLlmRequest[] = [];
+  const memory = new ConversationMemory();
   let served = 0;
 
   const server = createServer((req, res) => {
@@ -49,10 +60,11 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
 
   async function route(req: IncomingMessage, res: ServerResponse, closed: AbortSignal): Promise<void> {
     const { pathname } = new URL(req.url ?? '/', 'http://fake-llm');
-    if (req.method === 'GET' && pathname === '/v1/models') {
+    const chatPrefix = CHAT_PATH.exec(pathname)?.[1];
+    if (req.method === 'GET' && MODELS_PATH.test(pathname)) {
       sendJson(res, 200, modelList(FAKE_LLM_MODEL));
-    } else if (req.method === 'POST' && pathname === '/v1/chat/completions') {
-      await chat(req, res, closed);
+    } else if (req.method === 'POST' && chatPrefix !== undefined) {
+      await chat(req, res, closed, chatPrefix);
     } else {
       sendJson(
         res,
@@ -62,39 +74,59 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     }
   }
 
-  async function chat(req: IncomingMessage, res: ServerResponse, closed: AbortSignal): Promise<void> {
-    let body: Record<string, unknown>;
-    try {
-      const parsed: unknown = JSON.parse(await readBody(req));
-      if (
-        typeof parsed !== 'object' ||
-        parsed === null ||
-        !Array.isArray((parsed as { messages?: unknown }).messages)
-      ) {
-        throw new Error('not a chat completion request');
-      }
-      body = parsed as Record<string, unknown>;
-    } catch {
+  /**
+   * Records the request and decides the reply: the scripted one, or for a continuation of an earlier
+   * answer, the rest of that answer (with the scripted timing). Generations are counted before the
+   * script runs, so concurrent asks of one conversation get distinct ones.
+   */
+  async function answer(request: FakeLlmRequest): Promise<FakeLlmReply> {
+    const conversation = conversationOf(request.messages);
+    const earlier =
+      conversation.said === undefined ? undefined : memory.continuation(conversation.key, conversation.said);
+    if (conversation.said !== undefined) {
+      request.continuation = { said: conversation.said, ...(earlier && { remainder: earlier.remainder }) };
+    }
+    // A continuation that goes on from an earlier answer is that answer's generation, not a new one.
+    request.generation = earlier ? earlier.answer.generation : memory.ask(conversation.key);
+    requests.push(request);
+    const scripted = await (opts.reply ?? defaultReply)(request);
+    if (earlier) return { ...scripted, text: earlier.remainder, toolCalls: earlier.answer.toolCalls };
+    if (!scripted.hang && !scripted.error) {
+      // Remembered before streaming: the continuation may come while this answer is still cut off.
+      memory.remember(conversation.key, {
+        generation: request.generation,
+        text: scripted.text ?? '',
+        toolCalls: scripted.toolCalls ?? [],
+      });
+    }
+    return scripted;
+  }
+
+  async function chat(
+    req: IncomingMessage,
+    res: ServerResponse,
+    closed: AbortSignal,
+    pathPrefix: string,
+  ): Promise<void> {
+    const body = parseChatBody(await readBody(req));
+    if (!body) {
       sendJson(res, 400, errorBody(400, 'Invalid request body: expected JSON with a messages array.'));
       return;
     }
-    const request: FakeLlmRequest = {
-      model: typeof body.model === 'string' ? body.model : FAKE_LLM_MODEL,
-      messages: (body.messages as unknown[]).map(normaliseMessage),
-      stream: body.stream === true,
-      receivedAt: Date.now(),
-    };
-    if (Array.isArray(body.tools)) request.tools = body.tools as unknown[];
-    requests.push(request);
+    const request = requestOf(body, FAKE_LLM_MODEL, pathPrefix);
+    trackClose(request, res, closed);
     const n = ++served;
-
-    const reply: FakeLlmReply = await (opts.reply ?? defaultReply)(request);
+    const reply = await answer(request);
     if (reply.hang) {
       await sleep(Infinity, closed);
       return;
     }
     const firstDelay = reply.firstTokenDelayMs ?? opts.firstTokenDelayMs ?? 0;
-    const chunkDelay = reply.chunkDelayMs ?? opts.chunkDelayMs ?? 0;
+    const pacing: Pacing = {
+      chunkDelayMs: reply.chunkDelayMs ?? opts.chunkDelayMs ?? 0,
+      sentencePauseMs: reply.sentencePauseMs ?? opts.sentencePauseMs ?? 0,
+      stallMs: reply.stallAfterChars === undefined ? 0 : (reply.stallMs ?? Infinity),
+    };
 
     if (reply.error) {
       if (!(await sleep(firstDelay, closed))) return;
@@ -113,18 +145,20 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     const usage = usageOf(promptChars, text.length + toolCalls.reduce((s, c) => s + c.arguments.length, 0));
 
     if (!request.stream) {
-      if (!(await sleep(firstDelay, closed))) return;
+      if (!(await sleep(firstDelay, closed)) || !(await sleep(pacing.stallMs, closed))) return;
       sendJson(res, 200, completion(meta, text, toolCalls, usage));
       return;
     }
 
     const includeUsage =
       (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+    const chunkSize = reply.chunkSize ?? DEFAULT_CHUNK_SIZE;
+    const plan = planStream(text, chunkSize, reply.stallAfterChars);
     const chunks = streamChunks(
       meta,
-      text,
+      plan.pieces.map((p) => p.text),
       toolCalls,
-      reply.chunkSize ?? DEFAULT_CHUNK_SIZE,
+      chunkSize,
       includeUsage ? usage : undefined,
     );
     res.writeHead(200, {
@@ -135,7 +169,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     });
     res.flushHeaders();
     for (const [i, c] of chunks.entries()) {
-      if (!(await sleep(i === 0 ? firstDelay : chunkDelay, closed))) return;
+      if (!(await sleep(i === 0 ? firstDelay : waitAfter(plan, i - 1, pacing), closed))) return;
       if (!writable(res)) return;
       res.write(`data: ${JSON.stringify(c)}\n\n`);
     }
@@ -158,6 +192,7 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
     baseUrl: `http://${urlHost}:${port}/v1`,
     port,
     requests,
+    active: () => requests.filter((r) => r.closedAt === undefined),
     close: () =>
       new Promise<void>((resolve, reject) => {
         server.close((err) => (err ? reject(err) : resolve()));
@@ -166,58 +201,12 @@ export async function startFakeLlm(opts: FakeLlmOptions = {}): Promise<FakeLlm> 
   };
 }
 
-function normaliseMessage(raw: unknown): FakeLlmMessage {
-  const m = (typeof raw === 'object' && raw !== null ? raw : {}) as Record<string, unknown>;
-  return { ...m, role: typeof m.role === 'string' ? m.role : '', content: textOf(m.content) };
-}
-
-/** String content as is; array content as its text parts joined; anything else null. */
-function textOf(content: unknown): string | null {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return null;
-  return content
-    .map((part: unknown) => {
-      const text = (part as { text?: unknown } | null)?.text;
-      return typeof text === 'string' ? text : '';
-    })
-    .join('');
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    req.on('data', (b: Buffer) => parts.push(b));
-    req.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
-    req.on('error', reject);
-  });
-}
-
-function writable(res: ServerResponse): boolean {
-  return !res.destroyed && !res.writableEnded;
-}
-
-function sendJson(res: ServerResponse, status: number, body: object): void {
-  if (!writable(res)) return;
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-/** Resolves true after `ms`, or false as soon as `signal` aborts (the client went away). */
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false);
-  if (ms <= 0) return Promise.resolve(true);
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      if (timer !== undefined) clearTimeout(timer);
-      resolve(false);
-    };
-    const timer = Number.isFinite(ms)
-      ? setTimeout(() => {
-          signal.removeEventListener('abort', onAbort);
-          resolve(true);
-        }, ms)
-      : undefined;
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+/** Sets `closedAt` when the response ends or its connection goes, and `aborted` if that came first. */
+function trackClose(request: FakeLlmRequest, res: ServerResponse, closed: AbortSignal): void {
+  const onClose = (): void => {
+    request.closedAt = Date.now();
+    request.aborted = !res.writableFinished;
+  };
+  if (closed.aborted) onClose();
+  else closed.addEventListener('abort', onClose, { once: true });
 }

@@ -1,5 +1,10 @@
 import OpenAI from 'openai';
-import type { ChatCompletionChunk, ChatCompletionTool } from 'openai/resources/chat/completions';
+import type {
+  ChatCompletionChunk,
+  ChatCompletionMessageParam,
+  ChatCompletionTool,
+} from 'openai/resources/chat/completions';
+import { continuationPrompt } from '../../activities/continuation';
 import {
   type FakeLlm,
   type FakeLlmReply,
@@ -267,7 +272,7 @@ describe('fake LLM over the openai package', () => {
     }
     expect(controller.signal.aborted).toBe(true);
     expect(seen).toBeLessThan(600);
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // No wait: the next request is served at once, whether or not the aborted stream is torn down yet.
     const next = await client.chat.completions.create({
       model: 'm',
       messages: [{ role: 'user', content: 'still there?' }],
@@ -312,6 +317,306 @@ describe('fake LLM over the openai package', () => {
   });
 });
 
+const SYSTEM = 'You are a phone agent.';
+
+/** The conversation as a first attempt sends it, or as a retry that continues after `said`. */
+function turn(userSays: string, said?: string): ChatCompletionMessageParam[] {
+  return [
+    { role: 'system', content: said === undefined ? SYSTEM : continuationPrompt(SYSTEM, said) },
+    { role: 'user', content: userSays },
+  ];
+}
+
+interface Delta {
+  at: number;
+  content: string;
+}
+
+/** Each content delta with the time it arrived. */
+async function timedDeltas(stream: AsyncIterable<ChatCompletionChunk>): Promise<Delta[]> {
+  const deltas: Delta[] = [];
+  for await (const c of stream) {
+    const content = c.choices[0]?.delta.content ?? '';
+    if (content !== '') deltas.push({ at: Date.now(), content });
+  }
+  return deltas;
+}
+
+async function streamText(f: FakeLlm, messages: ChatCompletionMessageParam[]): Promise<string> {
+  const stream = await openai(f).chat.completions.create({ model: 'm', stream: true, messages });
+  return textOf(await collect(stream));
+}
+
+/** The gap before the delta that follows the first one matching `after`. */
+function gapAfter(deltas: Delta[], after: (d: Delta) => boolean): number {
+  const i = deltas.findIndex(after);
+  const [before, next] = [deltas[i], deltas[i + 1]];
+  if (i < 0 || !before || !next) throw new Error('no delta after the one looked for');
+  return next.at - before.at;
+}
+
+describe('fake LLM generations and continuations', () => {
+  it('counts generations per conversation, with any continuation note taken out', async () => {
+    const f = await start();
+    await streamText(f, turn('I need help with my bill'));
+    await streamText(f, turn('I need help with my bill'));
+    await streamText(f, turn('Something else'));
+    await streamText(f, turn('I need help with my bill', 'A part never said.'));
+    await streamText(f, turn('I need help with my bill'));
+    expect(f.requests.map((r) => r.generation)).toEqual([0, 1, 0, 2, 3]);
+  });
+
+  it('words a regenerated default answer differently but recognisably', async () => {
+    const f = await start();
+    const first = await streamText(f, turn('I need help with my bill'));
+    const second = await streamText(f, turn('I need help with my bill'));
+    expect(first).toBe('You said: I need help with my bill. How else can I help you today?');
+    expect(second).not.toBe(first);
+    expect(second).toContain('I need help with my bill.');
+    expect(second).toMatch(/^[^.!?]+[.!?] [^.!?]+[.!?]$/);
+  });
+
+  it('continues an earlier answer with exactly the rest of it', async () => {
+    const f = await start(() => ({
+      text: 'First, unplug it. Then wait ten seconds. Plug it back in. It should work now.',
+    }));
+    await streamText(f, turn('My router is broken'));
+    // What the caller heard was reassembled from sentences: its whitespace may differ.
+    const said = ' First, unplug it.\n Then wait  ten seconds. ';
+    expect(await streamText(f, turn('My router is broken', said))).toBe(
+      'Plug it back in. It should work now.',
+    );
+    expect(f.requests[1]).toMatchObject({
+      generation: 0,
+      continuation: { said, remainder: 'Plug it back in. It should work now.' },
+    });
+    await streamText(f, turn('My router is broken'));
+    expect(f.requests[2]?.generation).toBe(1);
+  });
+
+  it('continues the generation the caller was hearing, not an earlier one', async () => {
+    const f = await start();
+    await streamText(f, turn('What are your hours'));
+    const retried = await streamText(f, turn('What are your hours'));
+    const heard = retried.slice(0, retried.indexOf('.') + 1);
+    const rest = await streamText(f, turn('What are your hours', heard));
+    expect(heard + ' ' + rest).toBe(retried);
+    expect(f.requests[2]?.generation).toBe(1);
+  });
+
+  it('continues the latest matching generation when several start alike', async () => {
+    const f = await start((req) => ({
+      text: req.generation === 0 ? 'Sure. Your bill is ten dollars.' : 'Sure. Your balance is ten dollars.',
+    }));
+    await streamText(f, turn('What do I owe'));
+    await streamText(f, turn('What do I owe'));
+    expect(await streamText(f, turn('What do I owe', 'Sure.'))).toBe('Your balance is ten dollars.');
+  });
+
+  it('streams nothing, as a valid stream, when the earlier answer was complete', async () => {
+    const f = await start(() => ({ text: 'A. B. C. D.' }));
+    await streamText(f, turn('hi'));
+    expect(await streamText(f, turn('hi', 'A. B.'))).toBe('C. D.');
+    const res = await fetch(`${f.baseUrl}/chat/completions`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: turn('hi', 'A. B. C. D.') }),
+    });
+    const events = (await res.text()).split('\n\n').filter((e) => e !== '');
+    expect(events.at(-1)).toBe('data: [DONE]');
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.slice(6)) as ChatCompletionChunk);
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? '').join('')).toBe('');
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('stop');
+    expect(f.requests[2]?.continuation).toEqual({ said: 'A. B. C. D.', remainder: '' });
+  });
+
+  it("continues with the earlier answer's text and tool calls, whatever the script says now", async () => {
+    const f = await start((req) =>
+      req.continuation
+        ? { text: 'Not this.' }
+        : { text: 'Goodbye!', toolCalls: [{ name: 'end_call', arguments: { reason: 'done' } }] },
+    );
+    await streamText(f, turn('ok bye'));
+    const stream = await openai(f).chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: turn('ok bye', 'Goodbye!'),
+    });
+    const chunks = await collect(stream);
+    expect(textOf(chunks)).toBe('');
+    const toolDeltas = chunks.flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    expect(toolDeltas[0]?.function?.name).toBe('end_call');
+    expect(chunks.at(-1)?.choices[0]?.finish_reason).toBe('tool_calls');
+  });
+
+  it('answers an unmatched continuation as a fresh generation', async () => {
+    const f = await start();
+    const first = await streamText(f, turn('I need help with my bill'));
+    const fresh = await streamText(f, turn('I need help with my bill', 'Something never said.'));
+    expect(fresh).not.toBe(first);
+    expect(fresh).toContain('I need help with my bill.');
+    expect(f.requests[1]).toMatchObject({ generation: 1, continuation: { said: 'Something never said.' } });
+    expect(f.requests[1]?.continuation?.remainder).toBeUndefined();
+    // The fresh answer is remembered: it can be continued in turn.
+    const heard = fresh.slice(0, fresh.indexOf('.') + 1);
+    expect(await streamText(f, turn('I need help with my bill', heard))).toBe(fresh.slice(heard.length + 1));
+  });
+});
+
+describe('fake LLM pacing', () => {
+  it('pauses after each sentence end, before the whitespace that follows it', async () => {
+    const f = await start(() => ({
+      text: 'Hi there. How are you? Fine.',
+      chunkSize: 4,
+      sentencePauseMs: 300,
+    }));
+    const stream = await openai(f).chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const deltas = await timedDeltas(stream);
+    expect(deltas.map((d) => d.content).join('')).toBe('Hi there. How are you? Fine.');
+    expect(gapAfter(deltas, (d) => d.content.endsWith('.'))).toBeGreaterThanOrEqual(250);
+    expect(gapAfter(deltas, (d) => d.content.endsWith('?'))).toBeGreaterThanOrEqual(250);
+    expect(deltas[deltas.findIndex((d) => d.content.endsWith('.')) + 1]?.content).toMatch(/^ /);
+  });
+
+  it('takes the sentence pause from the server options when the reply sets none', async () => {
+    fake = await startFakeLlm({ sentencePauseMs: 300, reply: () => ({ text: 'One. Two.' }) });
+    const stream = await openai(fake).chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const deltas = await timedDeltas(stream);
+    expect(deltas.map((d) => d.content)).toEqual(['One.', ' Two.']);
+    expect(gapAfter(deltas, (d) => d.content === 'One.')).toBeGreaterThanOrEqual(250);
+  });
+
+  it('ends a delta at each sentence end, quotes included, and not inside numbers', async () => {
+    const f = await start(() => ({
+      text: 'Wait… "Really?" she asked. Yes!\nIt costs 3.50 dollars.',
+      chunkSize: 100,
+    }));
+    const stream = await openai(f).chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect((await timedDeltas(stream)).map((d) => d.content)).toEqual([
+      'Wait…',
+      ' "Really?"',
+      ' she asked.',
+      ' Yes!',
+      '\nIt costs 3.50 dollars.',
+    ]);
+  });
+
+  it('stalls mid-reply for stallMs after exactly stallAfterChars characters', async () => {
+    const f = await start(() => ({
+      text: 'Hello there. More.',
+      chunkSize: 3,
+      stallAfterChars: 8,
+      stallMs: 300,
+    }));
+    const stream = await openai(f).chat.completions.create({
+      model: 'm',
+      stream: true,
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    const deltas = await timedDeltas(stream);
+    expect(deltas.map((d) => d.content)).toEqual(['Hel', 'lo ', 'th', 'ere', '.', ' Mo', 're.']);
+    expect(gapAfter(deltas, (d) => d.content === 'th')).toBeGreaterThanOrEqual(250);
+  });
+
+  it('delays a JSON answer by the stall', async () => {
+    const f = await start(() => ({ text: 'Hello there.', stallAfterChars: 3, stallMs: 300 }));
+    const started = Date.now();
+    const res = await openai(f).chat.completions.create({
+      model: 'm',
+      messages: [{ role: 'user', content: 'hi' }],
+    });
+    expect(res.choices[0]?.message.content).toBe('Hello there.');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+  });
+
+  it('stalls until the client goes away, and records the cut stream as aborted', async () => {
+    const f = await start(() => ({ text: 'Hello there. More.', stallAfterChars: 8 }));
+    const controller = new AbortController();
+    const stream = await openai(f).chat.completions.create(
+      { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] },
+      { signal: controller.signal },
+    );
+    const chunks = stream[Symbol.asyncIterator]();
+    let received = '';
+    while (received.length < 8) {
+      const next = await chunks.next();
+      if (next.done) throw new Error('the stream ended instead of stalling');
+      received += next.value.choices[0]?.delta.content ?? '';
+    }
+    expect(received).toBe('Hello th');
+    const request = f.requests[0] as FakeLlmRequest;
+    expect(f.active()).toEqual([request]);
+    expect(request.aborted).toBe(false);
+    expect(request.closedAt).toBeUndefined();
+    // Nothing more comes while it stalls.
+    const quiet = new Promise<'quiet'>((resolve) => setTimeout(() => resolve('quiet'), 200));
+    const pending = chunks.next();
+    expect(await Promise.race([pending.then(() => 'more'), quiet])).toBe('quiet');
+    controller.abort();
+    await pending.catch(() => undefined);
+    await waitFor(() => request.aborted, 'the request to be seen as aborted');
+    expect(request.closedAt).toBeGreaterThanOrEqual(request.receivedAt);
+    expect(f.active()).toEqual([]);
+  });
+});
+
+describe('fake LLM clients and request lifecycle', () => {
+  it('accepts a path prefix before /v1 and records it', async () => {
+    const f = await start();
+    const origin = `http://127.0.0.1:${f.port}`;
+    const worker = (prefix: string) =>
+      new OpenAI({ apiKey: 'test', baseURL: `${origin}${prefix}/v1`, maxRetries: 0 });
+    for (const prefix of ['/worker-1', '/worker-2', '', '/pool/a']) {
+      await worker(prefix).chat.completions.create({
+        model: 'm',
+        messages: [{ role: 'user', content: 'hi' }],
+      });
+    }
+    expect(f.requests.map((r) => r.pathPrefix)).toEqual(['/worker-1', '/worker-2', '', '/pool/a']);
+    const page = await worker('/worker-1').models.list();
+    expect(page.data.map((m) => m.id)).toEqual(['fake-llm']);
+  });
+
+  it('shows an open stream as active, and closes it without abort when it ends', async () => {
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    const f = await start(async () => {
+      await released;
+      return { text: 'Done. Bye.' };
+    });
+    const finished = streamText(f, turn('hi'));
+    const request = await waitFor(() => f.requests[0], 'the request');
+    expect(f.active()).toEqual([request]);
+    release();
+    expect(await finished).toBe('Done. Bye.');
+    await waitFor(() => request.closedAt, 'the response to close');
+    expect(request.aborted).toBe(false);
+    expect(f.active()).toEqual([]);
+  });
+
+  it('records a hanging request that the client gave up on as aborted', async () => {
+    const f = await start(() => ({ hang: true }));
+    await expect(
+      openai(f, 200).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+    ).rejects.toBeInstanceOf(OpenAI.APIConnectionError);
+    const request = f.requests[0] as FakeLlmRequest;
+    await waitFor(() => request.aborted, 'the request to be seen as aborted');
+    expect(f.active()).toEqual([]);
+  });
+});
+
 describe('defaultReply', () => {
   const req = (messages: FakeLlmRequest['messages']): FakeLlmRequest => ({
     model: 'm',
@@ -347,6 +652,26 @@ describe('defaultReply', () => {
 
   it('does not end the call on words that merely contain "bye"', () => {
     expect(defaultReply(req([{ role: 'user', content: 'maybe later' }])).toolCalls).toBeUndefined();
+  });
+
+  it('words later generations differently, keeping goodbye and after-tool behaviour', () => {
+    const at = (generation: number, messages: FakeLlmRequest['messages']): FakeLlmReply =>
+      defaultReply({ ...req(messages), generation });
+    const bill = [{ role: 'user', content: 'my bill' }];
+    const texts = [0, 1, 2].map((g) => at(g, bill).text);
+    expect(texts[0]).toBe('You said: my bill. How else can I help you today?');
+    expect(new Set(texts).size).toBe(3);
+    expect(at(1, bill)).toEqual(at(1, bill));
+    expect(at(1, [])).not.toEqual(at(0, []));
+    const bye = at(1, [{ role: 'user', content: 'bye' }]);
+    expect(bye.text).not.toBe('Goodbye!');
+    expect(bye.toolCalls).toEqual([{ name: 'end_call', arguments: { reason: 'caller said goodbye' } }]);
+    const afterTool = at(1, [
+      { role: 'user', content: 'bye' },
+      { role: 'tool', content: 'ok', tool_call_id: 'call_1' },
+    ]);
+    expect(afterTool.toolCalls).toBeUndefined();
+    expect(afterTool.text).not.toBe(at(0, [{ role: 'tool', content: 'ok' }]).text);
   });
 
   it('answers with text only after a tool result, so agent loops end', () => {
