@@ -65,6 +65,24 @@ const CORPUS: ReadonlyArray<[string, string[]]> = [
   ['One sentence. And an unfinished one', ['One sentence.', 'And an unfinished one']],
   ['Visit example.com today. Thanks.', ['Visit example.com today.', 'Thanks.']],
   ['Ça coûte 3,50 €. Merci beaucoup. Über alles.', ['Ça coûte 3,50 €.', 'Merci beaucoup.', 'Über alles.']],
+  // Each known abbreviation keeps its sentence going.
+  ['Ms. Park will call you back. Bye.', ['Ms. Park will call you back.', 'Bye.']],
+  ['Prof. Lee teaches that course. Bye.', ['Prof. Lee teaches that course.', 'Bye.']],
+  ['John Smith Sr. signed it. Bye.', ['John Smith Sr. signed it.', 'Bye.']],
+  ['Martin Luther King Jr. spoke here. Bye.', ['Martin Luther King Jr. spoke here.', 'Bye.']],
+  ['We are on Main St. by the bank. Bye.', ['We are on Main St. by the bank.', 'Bye.']],
+  ['It is red vs. blue tonight. Bye.', ['It is red vs. blue tonight.', 'Bye.']],
+  ['Bring pens, paper, etc. and a bag. Bye.', ['Bring pens, paper, etc. and a bag.', 'Bye.']],
+  ['We close at 5 p.m. on Fridays. Bye.', ['We close at 5 p.m. on Fridays.', 'Bye.']],
+  ['It takes approx. ten minutes. Bye.', ['It takes approx. ten minutes.', 'Bye.']],
+  ['Call the Sales Dept. for that. Bye.', ['Call the Sales Dept. for that.', 'Bye.']],
+  ['Acme Inc. ships it. Bye.', ['Acme Inc. ships it.', 'Bye.']],
+  ['Acme Ltd. ships it. Bye.', ['Acme Ltd. ships it.', 'Bye.']],
+  ['Acme Co. ships it. Bye.', ['Acme Co. ships it.', 'Bye.']],
+  // A number ends a sentence; a one- or two-digit number alone starts a list item.
+  ['Your table is number 12. Please follow me.', ['Your table is number 12.', 'Please follow me.']],
+  ['Pick one. 10. Apples. 11. Pears.', ['Pick one.', '10. Apples.', '11. Pears.']],
+  ['Options:\n 1. Apples.\n 2. Pears.', ['Options:', '1. Apples.', '2. Pears.']],
 ];
 
 describe('splitSentences', () => {

@@ -1,11 +1,18 @@
 import { type Simulator, startSimulator } from '../../src/simulator';
+import {
+  LOAD_AGENT_SAYS,
+  LOAD_CALL_EVENTS,
+  eventTypesOf,
+  runInboundCallLoad,
+} from '../helpers/simulator-load';
 import { type WebhookReceiver, startWebhookReceiver } from '../helpers/webhook-receiver';
-import { waitFor } from '../helpers/wait-for';
 
-const KEY = 'k';
 const CALLS = 100;
 
-/** Many concurrent scripted calls: each call's events stay in order, nothing leaks a warning. */
+/**
+ * Many concurrent scripted calls: every call completes, its events stay in order, nothing leaks a
+ * warning. How long it takes is the `simulator-load` benchmark's business (`npm run bench`).
+ */
 describe('VoIPBIN simulator under load', () => {
   let receiver: WebhookReceiver;
   let sim: Simulator;
@@ -16,7 +23,7 @@ describe('VoIPBIN simulator under load', () => {
     process.on('warning', onWarning);
     receiver = await startWebhookReceiver();
     sim = await startSimulator({
-      accessKey: KEY,
+      accessKey: 'k',
       webhookUri: receiver.url,
       speechCharsPerSecond: 1000,
       webhookRetryDelayMs: 10,
@@ -28,59 +35,18 @@ describe('VoIPBIN simulator under load', () => {
     process.off('warning', onWarning);
   });
 
-  it(`runs ${CALLS} calls at once with per-call event order`, async () => {
-    const calls = Array.from({ length: CALLS }, (_, i) =>
-      sim.startInboundCall({
-        from: `+1555000${i}`,
-        to: '+15559999999',
-        script: { steps: [{ say: `caller ${i}`, quietMs: 0 }, { hangup: true }] },
-      }),
-    );
-    const post = async (path: string, body: unknown): Promise<string> => {
-      const res = await fetch(`${sim.baseUrl}${path}?accesskey=${KEY}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(body),
-      });
-      expect(res.status).toBeLessThan(300);
-      return ((await res.json()) as { id: string }).id;
-    };
-    const transcribeIds = await Promise.all(
-      calls.map(async (call) => {
-        await waitFor(() => call.status() === 'progressing', 'progressing', 5000);
-        const ref = { reference_type: 'call', reference_id: call.id };
-        const transcribeId = await post('/transcribes', { ...ref, language: 'en-US' });
-        const speakingId = await post('/speakings', ref);
-        await post(`/speakings/${speakingId}/say`, { text: 'hi' });
-        return transcribeId;
-      }),
-    );
-    await Promise.all(calls.map((c) => c.scriptDone));
-    await sim.webhooksIdle();
+  it(`runs ${CALLS} calls at once, each to its end with its events in order`, async () => {
+    const { calls } = await runInboundCallLoad(sim, CALLS);
 
-    calls.forEach((call, i) => {
-      const types = receiver.received
-        .filter((h) => {
-          const d = h.data as { id?: string; reference_id?: string; transcribe_id?: string };
-          return d.id === call.id || d.reference_id === call.id || d.transcribe_id === transcribeIds[i];
-        })
-        .map((h) => h.type);
-      expect(types).toEqual([
-        'call_created',
-        'call_ringing',
-        'call_progressing',
-        'transcribe_created',
-        'transcribe_progressing',
-        'transcript_created',
-        'transcribe_speech_started',
-        'transcribe_speech_interim',
-        'transcribe_speech_ended',
-        'transcript_created',
-        'call_hangup',
-        'transcribe_done',
-      ]);
-      expect(call.heard()).toEqual(['hi']);
-    });
+    expect(calls).toHaveLength(CALLS);
+    expect(new Set(calls.map((c) => c.call.id)).size).toBe(CALLS);
+    for (const [i, load] of calls.entries()) {
+      expect({ i, status: load.call.status() }).toEqual({ i, status: 'hangup' });
+      expect({ i, events: eventTypesOf(receiver.received, load) }).toEqual({ i, events: LOAD_CALL_EVENTS });
+      expect({ i, heard: load.call.heard() }).toEqual({ i, heard: [LOAD_AGENT_SAYS] });
+      expect({ i, said: load.call.callerSaid() }).toEqual({ i, said: [`caller ${i}`] });
+    }
+    expect(receiver.received).toHaveLength(CALLS * LOAD_CALL_EVENTS.length);
     expect(warnings).toEqual([]);
   });
 });

@@ -477,11 +477,11 @@ describe('VoipbinClient failures', () => {
   });
 
   it('surfaces a caller abort as AbortError, not a network error', async () => {
-    handler = () => undefined; // never answers
     const controller = new AbortController();
-    setTimeout(() => controller.abort(), 50);
+    handler = () => controller.abort(); // aborts once the request is in flight, never answers
     const err = await failure(client().say(SPEAKING, 'Hi.', { signal: controller.signal }));
     expect(err.name).toBe('AbortError');
+    expect(seen).toHaveLength(1);
     expect(err).not.toBeInstanceOf(VoipbinNetworkError);
     expect(isRetryable(err)).toBe(false);
   });

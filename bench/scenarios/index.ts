@@ -1,0 +1,9 @@
+import type { Scenario } from '../scenario';
+import { install } from './install';
+import { simulatorLoad } from './simulator-load';
+
+/** Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below. */
+export const SCENARIOS: readonly Scenario[] = [
+  install,
+  simulatorLoad({ name: 'simulator-load', calls: 100 }),
+];
