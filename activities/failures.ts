@@ -8,13 +8,20 @@ import {
 } from '../src/voipbin/errors';
 
 /**
+ * VoIPBIN answers that one activity gives a meaning of its own, by HTTP status: the failure gets
+ * that type (e.g. `/say` answering 404 is `SpeakingGone`); retryability still comes from the status.
+ */
+export type FailureTypes = Readonly<Partial<Record<number, string>>>;
+
+/**
  * The one place that turns provider errors into Temporal failures: typed, with retryability
  * from the HTTP status and `Retry-After` honoured as the next retry delay.
  */
-export function toActivityFailure(err: unknown): unknown {
+export function toActivityFailure(err: unknown, types: FailureTypes = {}): unknown {
   if (err instanceof VoipbinApiError) {
+    const type = types[err.httpStatus];
     return ApplicationFailure.create({
-      type: 'VoipbinApiError',
+      type: type ?? 'VoipbinApiError',
       message: err.message,
       nonRetryable: !err.retryable,
       nextRetryDelay: err.retryAfterMs,
@@ -50,10 +57,10 @@ export function toActivityFailure(err: unknown): unknown {
 }
 
 /** Runs `fn`, rethrowing any failure in its Temporal shape. */
-export async function mapFailures<T>(fn: () => Promise<T>): Promise<T> {
+export async function mapFailures<T>(fn: () => Promise<T>, types?: FailureTypes): Promise<T> {
   try {
     return await fn();
   } catch (err) {
-    throw toActivityFailure(err);
+    throw toActivityFailure(err, types);
   }
 }

@@ -1,5 +1,5 @@
 // Inputs and outputs of every activity: one object in, one object out.
-import type { CallStatus } from '../workflows/messages';
+import { FailureType, type CallStatus } from '../workflows/messages';
 
 export interface CreateTranscribeInput {
   callId: string;
@@ -10,6 +10,15 @@ export interface CreateSpeakingInput {
   language: string;
   provider: string;
   voiceId?: string;
+}
+/** A session of the call: `adopted` when it already existed (a create retried after a crash or timeout). */
+export interface TranscribeSession {
+  transcribeId: string;
+  adopted: boolean;
+}
+export interface SpeakingSession {
+  speakingId: string;
+  adopted: boolean;
 }
 export interface SayInput {
   speakingId: string;
@@ -25,16 +34,45 @@ export interface CallInput {
   callId: string;
 }
 
-/** VoIPBIN REST calls: short, run as local activities next to the workflow task. */
+export interface ReconcileInput {
+  callId: string;
+  /** The call's transcribe session, once it exists: its transcripts are checked too. */
+  transcribeId?: string;
+  /** Epoch ms of the newest transcript the workflow has seen: only transcripts around or after it are read. */
+  sinceMs?: number;
+}
+
+/** A caller transcript VoIPBIN has that the workflow may not have seen. */
+export interface MissedTranscript {
+  id: string;
+  transcribeId: string;
+  text: string;
+  createdAt: string | null;
+}
+
+export interface ReconcileResult {
+  /** The call's status at VoIPBIN; `gone` when VoIPBIN no longer knows the call (404). */
+  call: CallStatus | 'gone';
+  /** Inbound (`direction: in`) transcripts from `sinceMs` on (with a margin), oldest first. */
+  transcripts: MissedTranscript[];
+}
+
+/** `/say` or `/flush` answered 404: the speaking session is not active any more. */
+export const SPEAKING_GONE = FailureType.SpeakingGone;
+
+/** VoIPBIN REST calls. Every one is idempotent except `say`, which the workflow runs at most once. */
 export interface VoipbinActivities {
-  createTranscribe(input: CreateTranscribeInput): Promise<{ transcribeId: string }>;
-  createSpeaking(input: CreateSpeakingInput): Promise<{ speakingId: string }>;
+  /** Creates the transcribe session, or adopts the one already progressing (409 on a duplicate). */
+  createTranscribe(input: CreateTranscribeInput): Promise<TranscribeSession>;
+  /** Creates the speaking session, or adopts the active one (500 on a duplicate). */
+  createSpeaking(input: CreateSpeakingInput): Promise<SpeakingSession>;
   say(input: SayInput): Promise<void>;
   flush(input: SpeakingInput): Promise<void>;
   stopSpeaking(input: SpeakingInput): Promise<void>;
   stopTranscribe(input: TranscribeInput): Promise<void>;
+  /** `hangup` when VoIPBIN no longer knows the call. */
   hangupCall(input: CallInput): Promise<{ status: CallStatus }>;
-  getCall(input: CallInput): Promise<{ status: CallStatus }>;
+  reconcile(input: ReconcileInput): Promise<ReconcileResult>;
 }
 
 export interface LlmMessage {
@@ -49,10 +87,18 @@ export interface LlmTurnInput {
   model: string;
   systemPrompt: string;
   messages: LlmMessage[];
+  /** No first token within this: the model is stalled (`LlmStalled`, not retried). */
+  firstTokenTimeoutMs: number;
+  /** No token for this long mid-reply: stalled. */
+  stallTimeoutMs: number;
+  /** A sentence end followed by this much quiet in the stream is sent without waiting for the next token. */
+  sentencePauseMs: number;
 }
 
 export interface LlmTurnResult {
+  /** What this attempt streamed (after the sentences an earlier attempt had already sent). */
   text: string;
+  /** Sentences of the whole reply: the next `seq`. */
   sentences: number;
   /** The model called the `end_call` tool. */
   endCall?: { reason?: string };

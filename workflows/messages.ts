@@ -7,6 +7,14 @@ export function callWorkflowId(callId: string): string {
   return `call-${callId}`;
 }
 
+/**
+ * The call workflow's task timeout (Temporal's default: 10 s). A worker killed while it holds a
+ * workflow task (as when it dies right after a `/say` came back) leaves the caller in silence
+ * until this runs out. A task is milliseconds of work; a cold worker replaying a call's whole
+ * history takes longer (continue-as-new keeps that bounded), so 2 s leaves a wide margin.
+ */
+export const CALL_WORKFLOW_TASK_TIMEOUT = '2s';
+
 export interface CallWorkflowInput {
   callId: string;
   profileName: string;
@@ -25,13 +33,27 @@ export type CallEvent =
       transcribeId: string;
       direction: 'in' | 'out' | 'both';
       text: string;
+      /** VoIPBIN's `tm_create` (RFC 3339): reconciliation asks for what came after the newest seen. */
+      createdAt?: string | null;
     };
 
 /** A sentence of the LLM reply, complete and ready for `/say`, sent by the LLM activity. */
 export interface SentenceReady {
   turnId: number;
+  /** Position in the turn's reply: a retried attempt continues at the number already received. */
   seq: number;
   text: string;
+  /** The activity attempt that produced it. A later attempt continues the same reply (failover). */
+  attempt: number;
+}
+
+/**
+ * Ask the workflow to compare its view of the call with VoIPBIN's (`GET /calls/{id}`,
+ * `GET /transcripts`): events may have been lost (refused while Temporal was down, or sent while
+ * the ingress was not running).
+ */
+export interface ReconcileRequest {
+  reason: 'events-refused' | 'ingress-started' | 'operator';
 }
 
 export interface ConversationMessage {
@@ -68,6 +90,15 @@ export interface CallSummary extends ConversationView {
   endedAt: number;
 }
 
+/** Failure types the workflow tells apart (`ApplicationFailure.type`), set by the activities. */
+export const FailureType = {
+  /** `/say` or `/flush` answered 404: the speaking session is not active any more. */
+  SpeakingGone: 'SpeakingGone',
+  /** The model sent no first token, or stopped mid-reply, for longer than the profile allows. */
+  LlmStalled: 'LlmStalled',
+} as const;
+
 export const voipbinEventSignal = defineSignal<[CallEvent]>('voipbinEvent');
 export const sentenceSignal = defineSignal<[SentenceReady]>('sentence');
+export const reconcileSignal = defineSignal<[ReconcileRequest]>('reconcile');
 export const conversationQuery = defineQuery<ConversationView>('conversation');
