@@ -1,10 +1,13 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
+  CALL_WORKFLOW_TASK_TIMEOUT,
   callWorkflowId,
+  reconcileSignal,
   voipbinEventSignal,
   type CallEvent,
   type CallWorkflowInput,
+  type ReconcileRequest,
 } from '../../workflows/messages';
 
 /** Temporal did not answer: the event was not accepted, so the sender must retry (503). */
@@ -20,10 +23,15 @@ export interface CallWorkflows {
   signalWithStart(input: CallWorkflowInput, event: CallEvent): Promise<SignalOutcome>;
   /** Signals the call's workflow only if it is running. */
   signal(callId: string, event: CallEvent): Promise<SignalOutcome>;
+  /** Asks the call's workflow, if it is running, to compare its view of the call with VoIPBIN's. */
+  reconcile(callId: string, request: ReconcileRequest): Promise<SignalOutcome>;
+  /** The call ids of the call workflows running on this task queue. */
+  runningCalls(): AsyncIterable<string>;
 }
 
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
+const WORKFLOW_ID_PREFIX = callWorkflowId('');
 
 function isUnavailable(err: unknown): boolean {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
@@ -34,22 +42,37 @@ function isUnavailable(err: unknown): boolean {
   return false;
 }
 
+/** A visibility query string literal (single quotes doubled, as in SQL). */
+function quoted(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
 /** Signals through a Temporal client, each call bounded by a deadline shorter than VoIPBIN's timeout. */
 export function temporalCallWorkflows(client: Client, taskQueue: string, deadlineMs = 5000): CallWorkflows {
-  const guarded = async (fn: () => Promise<SignalOutcome>): Promise<SignalOutcome> => {
+  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await client.withDeadline(Date.now() + deadlineMs, fn);
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return 'no-workflow';
-      // The call's workflow already ran and closed: this event is late news about an ended call.
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return 'call-ended';
       if (isUnavailable(err)) throw new TemporalUnavailableError('Temporal is unreachable', { cause: err });
       throw err;
     }
   };
+  const signalled = (fn: () => Promise<void>): Promise<SignalOutcome> =>
+    guarded(async () => {
+      try {
+        await fn();
+        return 'delivered';
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return 'no-workflow';
+        // The call's workflow already ran and closed: this event is late news about an ended call.
+        if (err instanceof WorkflowExecutionAlreadyStartedError) return 'call-ended';
+        throw err;
+      }
+    });
+  const query = `WorkflowType = 'callWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quoted(taskQueue)}`;
   return {
     signalWithStart: (input, event) =>
-      guarded(async () => {
+      signalled(async () => {
         await client.workflow.signalWithStart('callWorkflow', {
           workflowId: callWorkflowId(input.callId),
           taskQueue,
@@ -57,13 +80,22 @@ export function temporalCallWorkflows(client: Client, taskQueue: string, deadlin
           signal: voipbinEventSignal,
           signalArgs: [event],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+          workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
         });
-        return 'delivered';
       }),
     signal: (callId, event) =>
-      guarded(async () => {
-        await client.workflow.getHandle(callWorkflowId(callId)).signal(voipbinEventSignal, event);
-        return 'delivered';
-      }),
+      signalled(() => client.workflow.getHandle(callWorkflowId(callId)).signal(voipbinEventSignal, event)),
+    reconcile: (callId, request) =>
+      signalled(() => client.workflow.getHandle(callWorkflowId(callId)).signal(reconcileSignal, request)),
+    runningCalls: async function* () {
+      const executions = client.workflow.list({ query })[Symbol.asyncIterator]();
+      for (;;) {
+        // Each page is its own request: each gets the deadline, so a dead server cannot hang the sweep.
+        const next = await guarded(() => executions.next());
+        if (next.done) return;
+        const { workflowId } = next.value;
+        if (workflowId.startsWith(WORKFLOW_ID_PREFIX)) yield workflowId.slice(WORKFLOW_ID_PREFIX.length);
+      }
+    },
   };
 }

@@ -1,17 +1,22 @@
 import { matchRoute, type AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
-import { callSignal, transcriptSignal, type VoipbinEvent } from '../voipbin/events';
-import type { CallWorkflows, SignalOutcome } from './call-workflows';
+import type { VoipbinEvent } from '../voipbin/events';
+import { callSignal, transcriptSignal } from './call-signals';
+import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
 import type { Counters } from './metrics';
+import type { RefusedEvents } from './refused-events';
+import type { TranscribeLookup } from './transcribe-lookup';
 import { TranscribeMap } from './transcribe-map';
 
-/** Finds the call a transcribe session belongs to: `null` when it is not on a call. */
-export type TranscribeLookup = (transcribeId: string) => Promise<string | null>;
+/** The part of `RefusedEvents` the router writes to. */
+export type RefusedSink = Pick<RefusedEvents, 'remember' | 'rememberStart' | 'started'>;
 
 export interface EventRouterDeps {
   workflows: CallWorkflows;
   agent: AgentConfig;
   lookupTranscribe: TranscribeLookup;
+  /** Where calls whose events Temporal could not take are remembered, to be reconciled later. */
+  refused: RefusedSink;
   counters: Counters;
   log: Logger;
 }
@@ -41,7 +46,7 @@ export class EventRouter {
   }
 
   private async dispatch(event: VoipbinEvent): Promise<RouteOutcome> {
-    const { workflows, log } = this.deps;
+    const { workflows, refused, log } = this.deps;
     switch (event.kind) {
       case 'call': {
         const { call } = event;
@@ -53,9 +58,17 @@ export class EventRouter {
             return 'unrouted';
           }
           const input = { callId: call.id, profileName: route.profileName, profile: route.profile };
-          return workflows.signalWithStart(input, signal);
+          const outcome = await this.handOver(
+            () => workflows.signalWithStart(input, signal),
+            () => refused.rememberStart(input, signal),
+          );
+          refused.started(call.id);
+          return outcome;
         }
-        return workflows.signal(call.id, signal);
+        return this.handOver(
+          () => workflows.signal(call.id, signal),
+          () => refused.remember(call.id, signal),
+        );
       }
       case 'transcribe': {
         const { transcribe } = event;
@@ -67,15 +80,33 @@ export class EventRouter {
       }
       case 'transcript': {
         const { transcript } = event;
+        // Our own speech transcribed back (`out`): the workflow never acts on it, so it costs no
+        // signal, no history, and is never refused while Temporal is down.
+        if (transcript.direction !== 'in') return 'unused';
+        // When the lookup itself fails (VoIPBIN unreachable) the call is unknown, so nothing can be
+        // remembered for it: only VoIPBIN's own retries (the 503) can bring this transcript back.
         const callId = await this.callOf(transcript.transcribe_id);
         if (!callId) return 'not-a-call';
-        return workflows.signal(callId, transcriptSignal(event.type, transcript));
+        return this.handOver(
+          () => workflows.signal(callId, transcriptSignal(event.type, transcript)),
+          () => refused.remember(callId),
+        );
       }
       case 'speech':
         return 'unused';
       case 'unknown':
         log.debug('ignored an event of unknown type', { type: event.type });
         return 'unknown-type';
+    }
+  }
+
+  /** Hands an event over; when Temporal cannot take it (a 503), remembers the call first. */
+  private async handOver(send: () => Promise<SignalOutcome>, onRefused: () => void): Promise<SignalOutcome> {
+    try {
+      return await send();
+    } catch (err) {
+      if (err instanceof TemporalUnavailableError) onRefused();
+      throw err;
     }
   }
 

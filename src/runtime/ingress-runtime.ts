@@ -8,9 +8,10 @@ import { createApp } from '../ingress/app';
 import { temporalCallWorkflows } from '../ingress/call-workflows';
 import { EventRouter } from '../ingress/event-router';
 import { Counters } from '../ingress/metrics';
+import { RefusedEvents } from '../ingress/refused-events';
+import { lookupTranscribeCall } from '../ingress/transcribe-lookup';
 import type { Logger } from '../logger';
 import { VoipbinClient } from '../voipbin/client';
-import { VoipbinApiError } from '../voipbin/errors';
 
 export interface IngressRuntimeOptions {
   client: Client;
@@ -51,21 +52,15 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
   const secret = await webhookSecret(voipbin, opts.voipbin.webhookSecret);
   if (!secret) log.warn('no webhook secret: webhooks are accepted unsigned');
   const counters = new Counters();
+  const workflows = temporalCallWorkflows(opts.client, opts.taskQueue);
+  const refused = new RefusedEvents({ workflows, counters, log });
   const router = new EventRouter({
-    workflows: temporalCallWorkflows(opts.client, opts.taskQueue),
+    workflows,
     agent: opts.agent,
     counters,
     log,
-    lookupTranscribe: async (transcribeId) => {
-      try {
-        const t = await voipbin.getTranscribe(transcribeId);
-        return t.reference_type === 'call' ? t.reference_id : null;
-      } catch (err) {
-        // Not ours to see (another customer's, or deleted): not a call of this agent.
-        if (err instanceof VoipbinApiError && [403, 404].includes(err.httpStatus)) return null;
-        throw err;
-      }
-    },
+    lookupTranscribe: lookupTranscribeCall(voipbin),
+    refused,
   });
   const ready = async () => {
     await opts.client.withDeadline(Date.now() + 2000, () => opts.client.workflowService.getSystemInfo({}));
@@ -84,13 +79,21 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     webhook: '/webhooks/voipbin',
     signed: Boolean(secret),
   });
+  // In the background, once listening: while this ingress was not running, VoIPBIN's retries may
+  // have found no one, so every running call checks what it missed.
+  refused.requestSweep();
   return {
     port,
     counters,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
+    close: async () => {
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.close((err) => (err ? reject(err) : resolve()));
+          server.closeAllConnections();
+        });
+      } finally {
+        await refused.close();
+      }
+    },
   };
 }

@@ -37,8 +37,22 @@ export async function resolveTemporal(
   return { address: devServer.address, namespace: t.namespace, options: {}, devServer };
 }
 
+/**
+ * gRPC's reconnect backoff grows to two minutes by default: after a Temporal outage of half a
+ * minute, the ingress would go on answering 503 for seconds after the server is back. Retry the
+ * connection every second at most instead (it is one TCP connect to a server of our own).
+ */
+export const CLIENT_CHANNEL_ARGS = {
+  'grpc.initial_reconnect_backoff_ms': 200,
+  'grpc.max_reconnect_backoff_ms': 1000,
+};
+
 export async function connectClient(target: TemporalTarget): Promise<Client> {
-  const connection = await Connection.connect({ ...target.options, address: target.address });
+  const connection = await Connection.connect({
+    ...target.options,
+    address: target.address,
+    channelArgs: { ...CLIENT_CHANNEL_ARGS, ...(target.options.channelArgs as object | undefined) },
+  });
   return new Client({ connection, namespace: target.namespace });
 }
 

@@ -1,5 +1,4 @@
 import type { z } from 'zod';
-import type { CallEvent } from '../../workflows/messages';
 import {
   callSchema,
   speechEventSchema,
@@ -67,21 +66,4 @@ export function parseWebhookEvent(body: unknown): VoipbinEvent {
   if (SPEECH_EVENTS.has(type))
     return { kind: 'speech', type, speech: validate(speechEventSchema, data, type) };
   return { kind: 'unknown', type };
-}
-
-/** What the call workflow is told of a call snapshot. */
-export function callSignal(type: string, call: Call): CallEvent {
-  return { kind: 'call', eventType: type, callId: call.id, status: call.status };
-}
-
-/** What the call workflow is told of a transcript. */
-export function transcriptSignal(type: string, t: Transcript): CallEvent {
-  return {
-    kind: 'transcript',
-    eventType: type,
-    id: t.id,
-    transcribeId: t.transcribe_id,
-    direction: t.direction,
-    text: t.message,
-  };
 }

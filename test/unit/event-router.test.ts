@@ -1,36 +1,237 @@
-import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import type { CallWorkflows } from '../../src/ingress/call-workflows';
+import { DEFAULT_AGENT_CONFIG, parseAgentConfig } from '../../src/agent-config';
+import { TemporalUnavailableError } from '../../src/ingress/call-workflows';
 import { EventRouter } from '../../src/ingress/event-router';
 import { Counters } from '../../src/ingress/metrics';
-import { silentLogger } from '../../src/logger';
+import { RefusedEvents } from '../../src/ingress/refused-events';
+import type { TranscribeLookup } from '../../src/ingress/transcribe-lookup';
+import { createLogger, silentLogger } from '../../src/logger';
+import { VoipbinNetworkError } from '../../src/voipbin/errors';
 import { parseWebhookEvent } from '../../src/voipbin/events';
-import { envelope, transcriptPayload } from '../fixtures/voipbin-payloads';
+import type { CallStatus } from '../../workflows/messages';
+import {
+  AGENT_NUMBER,
+  CALL_ID,
+  address,
+  callPayload,
+  envelope,
+  hungUpCallPayload,
+  transcribePayload,
+  transcriptPayload,
+} from '../fixtures/voipbin-payloads';
+import { ManualSchedule } from '../helpers/manual-schedule';
+import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflows';
+
+let closeRefused: () => Promise<void> = async () => undefined;
+afterEach(() => closeRefused());
+
+function setup(lookup: TranscribeLookup = async () => 'call-9') {
+  const workflows = new RecordingWorkflows();
+  const timers = new ManualSchedule();
+  const counters = new Counters();
+  const refused = new RefusedEvents({ workflows, counters, log: silentLogger, schedule: timers.schedule });
+  const router = new EventRouter({
+    workflows,
+    agent: DEFAULT_AGENT_CONFIG,
+    lookupTranscribe: lookup,
+    refused,
+    counters,
+    log: silentLogger,
+  });
+  closeRefused = () => refused.close();
+  /** Runs the retry round the refusals scheduled, to its end. */
+  const retryRound = async () => {
+    expect(timers.pending.map((t) => t.delayMs)).toEqual([1000]);
+    timers.fire();
+    await refused.runRound();
+  };
+  return { workflows, timers, counters, refused, router, retryRound };
+}
+
+const event = (type: string, data: unknown) => parseWebhookEvent(envelope(type, data));
+const profile = DEFAULT_AGENT_CONFIG.profiles['default']!;
+const callEvent = (callId: string, status: CallStatus) =>
+  ({ kind: 'call', eventType: `call_${status}`, callId, status }) as const;
+const reconcile = (callId: string): Recorded => ({
+  method: 'reconcile',
+  callId,
+  request: { reason: 'events-refused' },
+});
 
 describe('EventRouter transcribe lookups', () => {
   it('shares one lookup between transcripts of an unknown session arriving together', async () => {
-    const signals: string[] = [];
-    const workflows: CallWorkflows = {
-      signalWithStart: async () => 'delivered',
-      signal: async (callId) => {
-        signals.push(callId);
-        return 'delivered';
-      },
-    };
-    let release!: (callId: string) => void;
-    const lookup = jest.fn(() => new Promise<string | null>((resolve) => (release = resolve)));
-    const router = new EventRouter({
-      workflows,
-      agent: DEFAULT_AGENT_CONFIG,
-      lookupTranscribe: lookup,
-      counters: new Counters(),
-      log: silentLogger,
-    });
-    const event = (id: string) =>
-      parseWebhookEvent(envelope('transcript_created', transcriptPayload({ id, transcribe_id: 'tr-1' })));
-    const both = Promise.all([router.route(event('a')), router.route(event('b'))]);
-    release('call-9');
+    // Every lookup answers when the gate opens: after both transcripts have arrived.
+    let open!: (callId: string) => void;
+    const gate = new Promise<string | null>((resolve) => (open = resolve));
+    const lookup = jest.fn(() => gate);
+    const { router, workflows } = setup(lookup);
+    const transcript = (id: string) =>
+      event('transcript_created', transcriptPayload({ id, transcribe_id: 'tr-1' }));
+    const both = Promise.all([router.route(transcript('a')), router.route(transcript('b'))]);
+    open('call-9');
     expect(await both).toEqual(['delivered', 'delivered']);
     expect(lookup).toHaveBeenCalledTimes(1);
-    expect(signals).toEqual(['call-9', 'call-9']);
+    expect(workflows.calls.map((c) => (c.method === 'signal' ? [c.callId, c.event] : c))).toEqual([
+      ['call-9', expect.objectContaining({ kind: 'transcript', id: 'a' })],
+      ['call-9', expect.objectContaining({ kind: 'transcript', id: 'b' })],
+    ]);
+  });
+});
+
+describe('EventRouter with Temporal unreachable', () => {
+  it('remembers the calls of refused call events and transcripts, and makes up for them once Temporal is back', async () => {
+    const { router, workflows, counters, retryRound } = setup();
+    workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+
+    const refusedEvents = [
+      event('call_progressing', callPayload({ id: 'c-start' })),
+      event('transcript_created', transcriptPayload({ transcribe_id: 'tr-2' })),
+      event('call_hangup', hungUpCallPayload({ id: 'c-signal' })),
+    ];
+    // The mapping needs no Temporal: it is taken, and tells the router whose transcripts tr-2 has.
+    expect(
+      await router.route(
+        event('transcribe_progressing', transcribePayload({ id: 'tr-2', reference_id: 'c-heard' })),
+      ),
+    ).toBe('mapped');
+    for (const e of refusedEvents)
+      await expect(router.route(e)).rejects.toBeInstanceOf(TemporalUnavailableError);
+    expect(counters.get('events_refused_pending')).toBe(3);
+
+    workflows.error = undefined;
+    await retryRound();
+    const transcript = expect.objectContaining({ kind: 'transcript', transcribeId: 'tr-2' }) as unknown;
+    expect(workflows.calls).toEqual([
+      // What was refused (the webhooks got 503)...
+      {
+        method: 'signalWithStart',
+        input: { callId: 'c-start', profileName: 'default', profile },
+        event: callEvent('c-start', 'progressing'),
+      },
+      { method: 'signal', callId: 'c-heard', event: transcript },
+      { method: 'signal', callId: 'c-signal', event: callEvent('c-signal', 'hangup') },
+      // ...and what the retry sent once Temporal was back: the late start first, then each reconcile.
+      {
+        method: 'signalWithStart',
+        input: { callId: 'c-start', profileName: 'default', profile },
+        event: callEvent('c-start', 'progressing'),
+      },
+      reconcile('c-start'),
+      reconcile('c-heard'),
+      reconcile('c-signal'),
+    ]);
+    expect(counters.get('events_refused_pending')).toBe(0);
+  });
+
+  it('starts late with the newest snapshot when the hangup was refused too', async () => {
+    const { router, workflows, retryRound } = setup();
+    workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    await expect(router.route(event('call_progressing', callPayload({ id: 'c1' })))).rejects.toThrow();
+    await expect(router.route(event('call_hangup', hungUpCallPayload({ id: 'c1' })))).rejects.toThrow();
+
+    workflows.error = undefined;
+    await retryRound();
+    expect(workflows.calls.slice(2)).toEqual([
+      {
+        method: 'signalWithStart',
+        input: { callId: 'c1', profileName: 'default', profile },
+        event: callEvent('c1', 'hangup'),
+      },
+      reconcile('c1'),
+    ]);
+  });
+
+  it('does not start again a call that VoIPBIN’s own retry started, but still reconciles it', async () => {
+    const { router, workflows, retryRound } = setup();
+    workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    await expect(
+      router.route(event('call_ringing', callPayload({ id: 'c1', status: 'ringing' }))),
+    ).rejects.toThrow();
+    workflows.error = undefined;
+    expect(await router.route(event('call_progressing', callPayload({ id: 'c1' })))).toBe('delivered');
+
+    await retryRound();
+    expect(workflows.calls.map((c) => c.method)).toEqual(['signalWithStart', 'signalWithStart', 'reconcile']);
+    expect(workflows.calls[2]).toEqual(reconcile('c1'));
+  });
+
+  it('remembers nothing when the transcribe lookup cannot reach VoIPBIN: the call is unknown', async () => {
+    const { router, workflows, timers, counters } = setup(async (id) => {
+      throw new VoipbinNetworkError({ method: 'GET', path: `/transcribes/${id}`, code: 'ECONNREFUSED' });
+    });
+    workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    await expect(router.route(event('transcript_created', transcriptPayload()))).rejects.toBeInstanceOf(
+      VoipbinNetworkError,
+    );
+    expect(workflows.calls).toEqual([]);
+    expect(timers.pending).toEqual([]);
+    expect(counters.get('events_refused_pending')).toBe(0);
+  });
+
+  it('remembers nothing on an error that is not Temporal being unreachable (a 500, not a 503)', async () => {
+    const { router, workflows, timers } = setup();
+    workflows.error = new Error('boom');
+    await expect(router.route(event('call_progressing', callPayload()))).rejects.toThrow('boom');
+    await expect(router.route(event('transcript_created', transcriptPayload()))).rejects.toThrow('boom');
+    expect(workflows.calls.map((c) => c.method)).toEqual(['signalWithStart', 'signal']);
+    expect(timers.pending).toEqual([]);
+  });
+});
+
+describe('EventRouter debug logs for events it does not hand on', () => {
+  const UNROUTED_NUMBER = '+15553334444';
+
+  /** A router whose debug log lines are kept, parsed, without their timestamp. */
+  function setup() {
+    const lines: Record<string, unknown>[] = [];
+    const workflows = new RecordingWorkflows();
+    const counters = new Counters();
+    const router = new EventRouter({
+      workflows,
+      agent: parseAgentConfig(
+        JSON.stringify({ profiles: { default: {} }, routes: [{ to: AGENT_NUMBER, profile: 'default' }] }),
+        'test-agents.json',
+      ),
+      lookupTranscribe: jest.fn(async () => CALL_ID),
+      refused: new RefusedEvents({
+        workflows,
+        counters,
+        log: silentLogger,
+        schedule: new ManualSchedule().schedule,
+      }),
+      counters,
+      log: createLogger({
+        level: 'debug',
+        format: 'json',
+        write: (line) => {
+          const { time: _time, ...rest } = JSON.parse(line) as Record<string, unknown>;
+          lines.push(rest);
+        },
+      }),
+    });
+    return { router, workflows, counters, lines };
+  }
+
+  it('says why an incoming call was not taken, with the call id and the number called', async () => {
+    const { router, workflows, counters, lines } = setup();
+    const event = parseWebhookEvent(
+      envelope('call_ringing', callPayload({ status: 'ringing', destination: address(UNROUTED_NUMBER) })),
+    );
+    expect(await router.route(event)).toBe('unrouted');
+    expect(lines).toEqual([
+      { level: 'debug', msg: 'no route for the number called', callId: CALL_ID, to: UNROUTED_NUMBER },
+    ]);
+    expect(workflows.calls).toEqual([]);
+    expect(counters.snapshot()).toEqual({ events_unrouted: 1 });
+  });
+
+  it('names the type of an event it does not know', async () => {
+    const { router, workflows, counters, lines } = setup();
+    const event = parseWebhookEvent(envelope('recording_started', { id: 'rec-1' }));
+    expect(await router.route(event)).toBe('unknown-type');
+    expect(lines).toEqual([
+      { level: 'debug', msg: 'ignored an event of unknown type', type: 'recording_started' },
+    ]);
+    expect(workflows.calls).toEqual([]);
+    expect(counters.snapshot()).toEqual({ 'events_unknown-type': 1 });
   });
 });

@@ -1,11 +1,4 @@
-import {
-  EventShapeError,
-  callSignal,
-  parseWebhookEvent,
-  transcriptSignal,
-  type VoipbinEvent,
-} from '../../src/voipbin/events';
-import { callSchema, transcriptSchema } from '../../src/voipbin/schemas';
+import { EventShapeError, parseWebhookEvent, type VoipbinEvent } from '../../src/voipbin/events';
 import {
   AGENT_NUMBER,
   CALL_EVENT_TYPES,
@@ -267,39 +260,5 @@ describe('parseWebhookEvent: unknown and malformed', () => {
     expect(callErr.message).not.toContain(CALLER_NUMBER);
     expect(callErr.message).not.toContain(AGENT_NUMBER);
     expect(callErr.message).not.toContain('bogus');
-  });
-});
-
-describe('callSignal and transcriptSignal', () => {
-  it('reduces a call to its id, status and event type', () => {
-    const call = callSchema.parse(hungUpCallPayload());
-    expect(callSignal('call_hangup', call)).toEqual({
-      kind: 'call',
-      eventType: 'call_hangup',
-      callId: CALL_ID,
-      status: 'hangup',
-    });
-  });
-
-  it('reduces a transcript to id, session, direction and text', () => {
-    const transcript = transcriptSchema.parse(transcriptPayload());
-    expect(transcriptSignal('transcript_created', transcript)).toEqual({
-      kind: 'transcript',
-      eventType: 'transcript_created',
-      id: TRANSCRIPT_ID,
-      transcribeId: TRANSCRIBE_ID,
-      direction: 'in',
-      text: TRANSCRIPT_TEXT,
-    });
-  });
-
-  it('maps what parseWebhookEvent returns', () => {
-    const event = expectKind(
-      parseWebhookEvent(
-        envelope('transcript_created', transcriptPayload({ direction: 'out', message: 'Hi.' })),
-      ),
-      'transcript',
-    );
-    expect(transcriptSignal(event.type, event.transcript)).toMatchObject({ direction: 'out', text: 'Hi.' });
   });
 });

@@ -2,21 +2,19 @@ import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
 import { parseAgentConfig } from '../../src/agent-config';
 import { createApp, type IngressOptions } from '../../src/ingress/app';
-import {
-  TemporalUnavailableError,
-  type CallWorkflows,
-  type SignalOutcome,
-} from '../../src/ingress/call-workflows';
-import { EventRouter, type TranscribeLookup } from '../../src/ingress/event-router';
+import { TemporalUnavailableError } from '../../src/ingress/call-workflows';
+import { EventRouter } from '../../src/ingress/event-router';
 import { Counters } from '../../src/ingress/metrics';
+import { RefusedEvents } from '../../src/ingress/refused-events';
 import { signBody } from '../../src/ingress/signature';
+import { lookupTranscribeCall } from '../../src/ingress/transcribe-lookup';
 import { silentLogger } from '../../src/logger';
-import { VoipbinApiError, VoipbinNetworkError } from '../../src/voipbin/errors';
-import type { CallEvent, CallWorkflowInput } from '../../workflows/messages';
+import { VoipbinClient } from '../../src/voipbin/client';
 import {
   AGENT_NUMBER,
   CALL_ID,
   TRANSCRIBE_ID,
+  TRANSCRIPT_ID,
   TRANSCRIPT_TEXT,
   callPayload,
   envelope,
@@ -25,6 +23,8 @@ import {
   transcribePayload,
   transcriptPayload,
 } from '../fixtures/voipbin-payloads';
+import { ManualSchedule } from '../helpers/manual-schedule';
+import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflows';
 
 const SECRET = 'Jq3Vx8Lk2Rz7Tn5Wm1Pd9Hs4Gb6Yc0Fa';
 const MAX_BODY = 16 * 1024;
@@ -41,34 +41,47 @@ const AGENT = parseAgentConfig(
   'test-agents.json',
 );
 
-type Recorded =
-  | { method: 'signalWithStart'; input: CallWorkflowInput; event: CallEvent }
-  | { method: 'signal'; callId: string; event: CallEvent };
+function voipbinError(httpStatus: number, status: string, reason: string): Response {
+  const body = { error: { status, reason, message: 'x', request_id: 'req_01JABCDEF0123456789ABCDEFG' } };
+  return new Response(JSON.stringify(body), {
+    status: httpStatus,
+    headers: { 'content-type': 'application/json' },
+  });
+}
 
-/** A `CallWorkflows` that records what the ingress hands over, and answers as told. */
-class RecordingWorkflows implements CallWorkflows {
-  readonly calls: Recorded[] = [];
-  outcome: SignalOutcome = 'delivered';
-  error: Error | undefined = undefined;
+/**
+ * VoIPBIN's side of `GET /transcribes/{id}`, under the real lookup and the real client: by default
+ * the transcribe is on CALL_ID; `queued` answers (or transport failures) are used first, in order.
+ */
+class FakeVoipbin {
+  /** The transcribe ids asked for, in order. */
+  readonly asked: string[] = [];
+  readonly queued: ((transcribeId: string) => Response)[] = [];
+  answer: (transcribeId: string) => Response = (id) =>
+    new Response(JSON.stringify(transcribePayload({ id })), { status: 200 });
+  readonly fetch: typeof fetch = async (input) => {
+    const id = decodeURIComponent(
+      new URL(input instanceof Request ? input.url : input).pathname.split('/').pop() ?? '',
+    );
+    this.asked.push(id);
+    return (this.queued.shift() ?? this.answer)(id);
+  };
+}
 
-  async signalWithStart(input: CallWorkflowInput, event: CallEvent): Promise<SignalOutcome> {
-    this.calls.push({ method: 'signalWithStart', input, event });
-    if (this.error !== undefined) throw this.error;
-    return this.outcome;
-  }
-
-  async signal(callId: string, event: CallEvent): Promise<SignalOutcome> {
-    this.calls.push({ method: 'signal', callId, event });
-    if (this.error !== undefined) throw this.error;
-    return this.outcome;
-  }
+/** The connection refused, as Node's fetch reports it. */
+function connectionRefused(): never {
+  const cause = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED' });
+  throw new TypeError('fetch failed', { cause });
 }
 
 interface Harness {
   base: string;
   workflows: RecordingWorkflows;
-  lookup: jest.Mock<ReturnType<TranscribeLookup>, Parameters<TranscribeLookup>>;
+  voipbin: FakeVoipbin;
   counters: Counters;
+  refused: RefusedEvents;
+  /** The retry rounds the refused events asked for, not yet run. */
+  timers: ManualSchedule;
   ready: { value: boolean | Error };
   server: Server;
 }
@@ -77,12 +90,20 @@ let h: Harness;
 
 async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
   const workflows = new RecordingWorkflows();
-  const lookup = jest.fn<ReturnType<TranscribeLookup>, Parameters<TranscribeLookup>>(async () => CALL_ID);
+  const voipbin = new FakeVoipbin();
+  const client = new VoipbinClient({
+    baseUrl: 'http://voipbin.invalid/v1.0',
+    apiKey: 'k',
+    fetch: voipbin.fetch,
+  });
   const counters = new Counters();
+  const timers = new ManualSchedule();
+  const refused = new RefusedEvents({ workflows, counters, log: silentLogger, schedule: timers.schedule });
   const router = new EventRouter({
     workflows,
     agent: AGENT,
-    lookupTranscribe: lookup,
+    lookupTranscribe: lookupTranscribeCall(client),
+    refused,
     counters,
     log: silentLogger,
   });
@@ -103,14 +124,22 @@ async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
     const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const { port } = server.address() as AddressInfo;
-  h = { base: `http://127.0.0.1:${port}`, workflows, lookup, counters, ready, server };
+  h = { base: `http://127.0.0.1:${port}`, workflows, voipbin, counters, refused, timers, ready, server };
   return h;
 }
 
 afterEach(async () => {
   h.server.closeAllConnections();
   await new Promise<void>((resolve) => h.server.close(() => resolve()));
+  await h.refused.close();
 });
+
+/** Runs the retry round the refused events scheduled (as its timer would), to its end. */
+async function retryRound(): Promise<void> {
+  expect(h.timers.pending).toEqual([{ run: expect.any(Function) as unknown, delayMs: 1000 }]);
+  h.timers.fire();
+  await h.refused.runRound();
+}
 
 interface Reply {
   status: number;
@@ -137,7 +166,8 @@ function postEvent(type: string, data: unknown, opts: Parameters<typeof post>[1]
 /** On a rejected request nothing downstream ran: no workflow call, no lookup, no event counted. */
 function expectNothingDownstream(status: number): void {
   expect(h.workflows.calls).toEqual([]);
-  expect(h.lookup).not.toHaveBeenCalled();
+  expect(h.voipbin.asked).toEqual([]);
+  expect(h.timers.pending).toEqual([]);
   expect(h.counters.snapshot()).toEqual({ [`webhooks_rejected_${status}`]: 1 });
 }
 
@@ -158,7 +188,7 @@ describe('POST /webhooks/voipbin: calls', () => {
         event: { kind: 'call', eventType: 'call_progressing', callId: CALL_ID, status: 'progressing' },
       },
     ]);
-    expect(h.lookup).not.toHaveBeenCalled();
+    expect(h.voipbin.asked).toEqual([]);
     expect(h.counters.get('webhooks_accepted')).toBe(1);
     expect(h.counters.get('events_delivered')).toBe(1);
   });
@@ -234,27 +264,56 @@ describe('POST /webhooks/voipbin: calls', () => {
     expect(h.counters.get('webhooks_accepted')).toBe(1);
   });
 
-  it('answers 503 when Temporal is unreachable on start', async () => {
+  const progressing = {
+    kind: 'call',
+    eventType: 'call_progressing',
+    callId: CALL_ID,
+    status: 'progressing',
+  } as const;
+  const salesStart = { callId: CALL_ID, profileName: 'sales', profile: SALES_PROFILE };
+
+  it('answers 503 when Temporal is unreachable on start, and starts the call late once it is back', async () => {
     h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
     const reply = await postEvent('call_progressing', callPayload());
     expect(reply).toEqual({ status: 503, body: { error: 'temporarily unavailable, retry' } });
-    expect(h.workflows.calls).toHaveLength(1);
     expect(h.counters.get('webhooks_rejected_503')).toBe(1);
     expect(h.counters.get('webhooks_accepted')).toBe(0);
+
+    h.workflows.error = undefined;
+    await retryRound();
+    expect(h.workflows.calls).toEqual([
+      { method: 'signalWithStart', input: salesStart, event: progressing },
+      { method: 'signalWithStart', input: salesStart, event: progressing },
+      { method: 'reconcile', callId: CALL_ID, request: { reason: 'events-refused' } },
+    ]);
+    expect(h.timers.pending).toEqual([]);
   });
 
-  it('answers 503 when Temporal is unreachable on a signal', async () => {
+  it('answers 503 when Temporal is unreachable on a signal, and asks the call to reconcile later', async () => {
     h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
     const reply = await postEvent('call_hangup', hungUpCallPayload());
     expect(reply.status).toBe(503);
+
+    h.workflows.error = undefined;
+    await retryRound();
+    expect(h.workflows.calls).toEqual([
+      {
+        method: 'signal',
+        callId: CALL_ID,
+        event: { kind: 'call', eventType: 'call_hangup', callId: CALL_ID, status: 'hangup' },
+      },
+      { method: 'reconcile', callId: CALL_ID, request: { reason: 'events-refused' } },
+    ]);
   });
 
-  it('answers 500 on any other error', async () => {
+  it('answers 500 on any other error, and remembers nothing', async () => {
     h.workflows.error = new Error('boom');
     const reply = await postEvent('call_progressing', callPayload());
     expect(reply).toEqual({ status: 500, body: { error: 'internal error' } });
     expect(h.counters.get('webhooks_rejected_500')).toBe(1);
     expect(h.counters.get('webhooks_accepted')).toBe(0);
+    expect(h.workflows.calls).toEqual([{ method: 'signalWithStart', input: salesStart, event: progressing }]);
+    expect(h.timers.pending).toEqual([]);
   });
 });
 
@@ -263,7 +322,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     await start();
   });
 
-  const expectedSignal = (id: string, direction: 'in' | 'out', text: string): Recorded => ({
+  const expectedSignal = (id: string, direction: 'in', text: string): Recorded => ({
     method: 'signal',
     callId: CALL_ID,
     event: {
@@ -273,6 +332,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
       transcribeId: TRANSCRIBE_ID,
       direction,
       text,
+      createdAt: '2026-01-15T09:30:15.233415Z',
     },
   });
 
@@ -283,17 +343,25 @@ describe('POST /webhooks/voipbin: transcripts', () => {
 
     const reply = await postEvent('transcript_created', transcriptPayload());
     expect(reply).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(h.workflows.calls).toEqual([expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT)]);
+    expect(h.voipbin.asked).toEqual([]);
+  });
+
+  it('acknowledges our own speech transcribed back (`out`) without a signal: the workflow never uses it', async () => {
+    await postEvent('transcribe_progressing', transcribePayload());
     const out = await postEvent(
       'transcript_created',
       transcriptPayload({ id: 't-2', direction: 'out', message: 'Hi.' }),
     );
-    expect(out.status).toBe(200);
-
-    expect(h.workflows.calls).toEqual([
-      expectedSignal('9d59e7f0-7bdc-4c52-bb8c-bab718952050', 'in', TRANSCRIPT_TEXT),
-      expectedSignal('t-2', 'out', 'Hi.'),
-    ]);
-    expect(h.lookup).not.toHaveBeenCalled();
+    expect(out).toEqual({ status: 200, body: { result: 'unused' } });
+    expect(h.workflows.calls).toEqual([]);
+    // Not even while Temporal is down: there is nothing to lose.
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    const refused = await postEvent(
+      'transcript_created',
+      transcriptPayload({ id: 't-3', direction: 'out', message: 'Hello.' }),
+    );
+    expect(refused).toEqual({ status: 200, body: { result: 'unused' } });
   });
 
   it('learns the call from transcribe_created and transcribe_done too', async () => {
@@ -308,7 +376,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
       'call-a',
       'call-b',
     ]);
-    expect(h.lookup).not.toHaveBeenCalled();
+    expect(h.voipbin.asked).toEqual([]);
   });
 
   it('looks up an unknown transcribe session once, then uses the cache', async () => {
@@ -319,21 +387,27 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     );
     expect(first).toEqual({ status: 200, body: { result: 'delivered' } });
     expect(second).toEqual({ status: 200, body: { result: 'delivered' } });
-    expect(h.lookup).toHaveBeenCalledTimes(1);
-    expect(h.lookup).toHaveBeenCalledWith(TRANSCRIBE_ID);
+    expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID]);
     expect(h.workflows.calls).toEqual([
-      expectedSignal('9d59e7f0-7bdc-4c52-bb8c-bab718952050', 'in', TRANSCRIPT_TEXT),
+      expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT),
       expectedSignal('t-2', 'in', 'And my bill.'),
     ]);
   });
 
-  it('ignores transcripts of a session that is not on a call, and remembers it', async () => {
-    h.lookup.mockResolvedValue(null);
+  it.each([
+    [
+      'on a recording (200)',
+      () => new Response(JSON.stringify(transcribePayload({ reference_type: 'recording' }))),
+    ],
+    ['VoIPBIN does not know (404)', () => voipbinError(404, 'NOT_FOUND', 'TRANSCRIBE_NOT_FOUND')],
+    ["of another customer's (403)", () => voipbinError(403, 'PERMISSION_DENIED', 'PERMISSION_DENIED')],
+  ])('ignores transcripts of a session %s, and remembers that', async (_, answer) => {
+    h.voipbin.answer = answer;
     const first = await postEvent('transcript_created', transcriptPayload());
     const second = await postEvent('transcript_created', transcriptPayload({ id: 't-2' }));
     expect(first).toEqual({ status: 200, body: { result: 'not-a-call' } });
     expect(second).toEqual({ status: 200, body: { result: 'not-a-call' } });
-    expect(h.lookup).toHaveBeenCalledTimes(1);
+    expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID]);
     expect(h.workflows.calls).toEqual([]);
     expect(h.counters.get('events_not-a-call')).toBe(2);
   });
@@ -342,57 +416,57 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     await postEvent('transcribe_progressing', transcribePayload({ reference_type: 'recording' }));
     const reply = await postEvent('transcript_created', transcriptPayload());
     expect(reply).toEqual({ status: 200, body: { result: 'not-a-call' } });
-    expect(h.lookup).not.toHaveBeenCalled();
+    expect(h.voipbin.asked).toEqual([]);
     expect(h.workflows.calls).toEqual([]);
   });
 
   it('answers 503 when the lookup cannot reach VoIPBIN, and does not cache the failure', async () => {
-    h.lookup.mockRejectedValueOnce(
-      new VoipbinNetworkError({ method: 'GET', path: `/transcribes/${TRANSCRIBE_ID}`, code: 'ECONNREFUSED' }),
-    );
+    h.voipbin.queued.push(connectionRefused);
     const failed = await postEvent('transcript_created', transcriptPayload());
     expect(failed).toEqual({ status: 503, body: { error: 'temporarily unavailable, retry' } });
     expect(h.workflows.calls).toEqual([]);
+    // The call is unknown, so there is nothing to reconcile later: only VoIPBIN's retry can help.
+    expect(h.timers.pending).toEqual([]);
 
     const retried = await postEvent('transcript_created', transcriptPayload());
     expect(retried).toEqual({ status: 200, body: { result: 'delivered' } });
-    expect(h.lookup).toHaveBeenCalledTimes(2);
-    expect(h.workflows.calls).toHaveLength(1);
+    expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID, TRANSCRIBE_ID]);
+    expect(h.workflows.calls).toEqual([expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT)]);
   });
 
-  it('answers 503 when the lookup gets a retryable VoIPBIN status', async () => {
-    h.lookup.mockRejectedValueOnce(
-      new VoipbinApiError({
-        method: 'GET',
-        path: `/transcribes/${TRANSCRIBE_ID}`,
-        httpStatus: 503,
-        status: 'UNAVAILABLE',
-        reason: '',
-      }),
-    );
-    expect((await postEvent('transcript_created', transcriptPayload())).status).toBe(503);
+  it.each([
+    [503, 'UNAVAILABLE', 'SERVICE_UNAVAILABLE'],
+    [500, 'INTERNAL', 'INTERNAL'],
+    [429, 'RESOURCE_EXHAUSTED', 'RATE_LIMIT_EXCEEDED'],
+  ])('answers 503 when the lookup gets a retryable VoIPBIN status (%i)', async (status, name, reason) => {
+    h.voipbin.queued.push(() => voipbinError(status, name, reason));
+    expect(await postEvent('transcript_created', transcriptPayload())).toEqual({
+      status: 503,
+      body: { error: 'temporarily unavailable, retry' },
+    });
+    expect(h.workflows.calls).toEqual([]);
   });
 
-  it('answers 500 when the lookup fails for good', async () => {
-    h.lookup.mockRejectedValueOnce(
-      new VoipbinApiError({
-        method: 'GET',
-        path: `/transcribes/${TRANSCRIBE_ID}`,
-        httpStatus: 403,
-        status: 'PERMISSION_DENIED',
-        reason: '',
-      }),
-    );
+  it('answers 500 when the lookup fails for good (the access key is refused)', async () => {
+    h.voipbin.queued.push(() => voipbinError(401, 'UNAUTHENTICATED', 'INVALID_CREDENTIALS'));
     expect(await postEvent('transcript_created', transcriptPayload())).toEqual({
       status: 500,
       body: { error: 'internal error' },
     });
     expect(h.workflows.calls).toEqual([]);
+    expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID]);
   });
 
-  it('answers 503 when Temporal is unreachable for a transcript', async () => {
+  it('answers 503 when Temporal is unreachable for a transcript, and asks its call to reconcile later', async () => {
     h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
     expect((await postEvent('transcript_created', transcriptPayload())).status).toBe(503);
+
+    h.workflows.error = undefined;
+    await retryRound();
+    expect(h.workflows.calls).toEqual([
+      expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT),
+      { method: 'reconcile', callId: CALL_ID, request: { reason: 'events-refused' } },
+    ]);
   });
 
   it.each(['transcribe_speech_started', 'transcribe_speech_interim', 'transcribe_speech_ended'] as const)(
@@ -401,7 +475,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
       const reply = await postEvent(type, speechPayload(type));
       expect(reply).toEqual({ status: 200, body: { result: 'unused' } });
       expect(h.workflows.calls).toEqual([]);
-      expect(h.lookup).not.toHaveBeenCalled();
+      expect(h.voipbin.asked).toEqual([]);
     },
   );
 });
@@ -514,7 +588,7 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
     expect(reply).toEqual({ status: 200, body: { result: 'unknown-type' } });
     expect(h.counters.get('events_unknown-type')).toBe(1);
     expect(h.workflows.calls).toEqual([]);
-    expect(h.lookup).not.toHaveBeenCalled();
+    expect(h.voipbin.asked).toEqual([]);
   });
 
   it('answers 404 to another path or method', async () => {
