@@ -1,13 +1,15 @@
 import type OpenAI from 'openai';
 import type { VoipbinClient } from '../src/voipbin/client';
-import { createLlmActivities, type SentenceSink } from './llm-turn';
+import { createLlmActivities } from './llm-turn';
+import type { TurnChannel } from './turn-channel';
 import type { Activities } from './types';
 import { createVoipbinActivities } from './voipbin';
 
 export interface ActivityDeps {
   voipbin: VoipbinClient;
   openai: OpenAI;
-  sendSentence: SentenceSink;
+  /** The LLM activity's line to its call's workflow. */
+  channel: TurnChannel;
 }
 
 /** Every activity, from injected clients: the worker passes real ones, tests pass fakes. */
@@ -16,3 +18,4 @@ export function createActivities(deps: ActivityDeps): Activities {
 }
 
 export type { Activities } from './types';
+export { temporalTurnChannel, type TurnChannel } from './turn-channel';

@@ -1,12 +1,12 @@
 import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
-import type { SentenceReady } from '../workflows/messages';
+import { FailureType } from '../workflows/messages';
+import { continuationPrompt } from './continuation';
 import { toActivityFailure } from './failures';
 import { SentenceSplitter } from './sentences';
+import type { CallExecution, TurnChannel } from './turn-channel';
 import type { LlmActivities, LlmTurnInput, LlmTurnResult } from './types';
-
-/** Sends a finished sentence to the call workflow (a `sentence` signal). */
-export type SentenceSink = (workflowId: string, sentence: SentenceReady) => Promise<void>;
 
 export const END_CALL_TOOL = {
   type: 'function',
@@ -20,8 +20,12 @@ export const END_CALL_TOOL = {
   },
 } as const;
 
-/** While the model is silent (before its first token), heartbeats keep cancellation flowing. */
-const HEARTBEAT_EVERY_MS = 1000;
+/**
+ * How often the activity tells Temporal it is alive. The SDK sends at most one heartbeat per
+ * throttle interval (0.8 × the 500 ms heartbeat timeout of workflows/activities.ts): a dead worker
+ * is noticed quickly, and a barge-in's cancellation arrives with the next heartbeat's answer.
+ */
+const HEARTBEAT_EVERY_MS = 200;
 
 function parseEndCall(args: string): { reason?: string } {
   try {
@@ -32,61 +36,117 @@ function parseEndCall(args: string): { reason?: string } {
   }
 }
 
+/** The model stopped sending: not retried, the caller hears the apology within seconds. */
+function stalled(why: string): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: FailureType.LlmStalled,
+    message: `model stalled: ${why}`,
+    nonRetryable: true,
+  });
+}
+
 /**
  * One LLM turn: streams the reply and hands each sentence to the workflow as soon as it is
- * complete, so the first `/say` does not wait for the whole reply.
+ * complete (or as soon as the stream pauses after a sentence end), so the first `/say` does not
+ * wait for the whole reply. A retried attempt (the worker running the turn died) continues the
+ * reply from the sentences the workflow already received, never starts it again.
  */
-export function createLlmActivities(deps: { openai: OpenAI; sendSentence: SentenceSink }): LlmActivities {
+export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel }): LlmActivities {
   return {
     async llmTurn(input: LlmTurnInput): Promise<LlmTurnResult> {
       const ctx = Context.current();
+      const { attempt } = ctx.info;
+      const execution: CallExecution = ctx.info.workflowExecution ?? { workflowId: input.workflowId };
       const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       ctx.heartbeat();
-      const splitter = new SentenceSplitter();
-      let seq = 0;
-      let text = '';
-      const toolCalls = new Map<number, { name: string; args: string }>();
-      const send = async (sentences: string[]) => {
-        for (const sentence of sentences) {
-          ctx.cancellationSignal.throwIfAborted();
-          await deps.sendSentence(input.workflowId, { turnId: input.turnId, seq: seq++, text: sentence });
-        }
+      const abort = new AbortController();
+      const onCancel = () => abort.abort(ctx.cancellationSignal.reason);
+      ctx.cancellationSignal.addEventListener('abort', onCancel);
+      let watchdog: NodeJS.Timeout | undefined;
+      let pause: NodeJS.Timeout | undefined;
+      let stall: string | undefined;
+      const arm = (ms: number, why: string) => {
+        clearTimeout(watchdog);
+        watchdog = setTimeout(() => {
+          stall = why;
+          abort.abort();
+        }, ms);
       };
       try {
+        const said =
+          attempt > 1
+            ? (
+                await Promise.all([
+                  deps.channel.releaseSticky(execution),
+                  deps.channel.received(execution, input.turnId),
+                ])
+              )[1]
+            : [];
+        const splitter = new SentenceSplitter();
+        let seq = said.length;
+        // Sentences go out one at a time, in order, from the stream and from the pause timer.
+        let sending: Promise<void> = Promise.resolve();
+        const emit = (sentences: string[]): Promise<void> => {
+          for (const text of sentences) {
+            const sentence = { turnId: input.turnId, seq: seq++, text, attempt };
+            sending = sending.then(() => {
+              ctx.cancellationSignal.throwIfAborted();
+              return deps.channel.send(execution, sentence);
+            });
+          }
+          return sending;
+        };
+        const systemPrompt = said.length
+          ? continuationPrompt(input.systemPrompt, said.join(' '))
+          : input.systemPrompt;
+        let text = '';
+        const toolCalls = new Map<number, { name: string; args: string }>();
+        arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
         const stream = await deps.openai.chat.completions.create(
           {
             model: input.model,
             stream: true,
-            messages: [{ role: 'system', content: input.systemPrompt }, ...input.messages],
+            messages: [{ role: 'system', content: systemPrompt }, ...input.messages],
             tools: [END_CALL_TOOL],
           },
-          { signal: ctx.cancellationSignal },
+          { signal: abort.signal },
         );
         for await (const chunk of stream) {
           const delta = chunk.choices[0]?.delta;
-          if (!delta) continue;
-          if (delta.content) {
-            text += delta.content;
-            await send(splitter.push(delta.content));
-          }
+          if (!delta?.content && !delta?.tool_calls?.length) continue;
+          arm(input.stallTimeoutMs, `no token for ${input.stallTimeoutMs} ms`);
           for (const call of delta.tool_calls ?? []) {
             const entry = toolCalls.get(call.index) ?? { name: '', args: '' };
             entry.name += call.function?.name ?? '';
             entry.args += call.function?.arguments ?? '';
             toolCalls.set(call.index, entry);
           }
+          if (!delta.content) continue;
+          text += delta.content;
+          clearTimeout(pause);
+          await emit(splitter.push(delta.content));
+          pause = setTimeout(
+            () => void emit(splitter.flushComplete()).catch(() => undefined),
+            input.sentencePauseMs,
+          );
         }
-        // The openai package ends an aborted stream quietly: a barged-in turn must not look complete.
+        clearTimeout(pause);
+        // The openai package ends an aborted stream quietly: a stalled or barged-in turn must not look complete.
+        if (stall) throw stalled(stall);
         ctx.cancellationSignal.throwIfAborted();
-        await send(splitter.end());
+        await emit(splitter.end());
         const endCall = [...toolCalls.values()].find((c) => c.name === END_CALL_TOOL.function.name);
         return { text, sentences: seq, ...(endCall ? { endCall: parseEndCall(endCall.args) } : {}) };
       } catch (err) {
         // A cancelled turn (barge-in) rethrows the cancellation as it is.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        if (stall) throw stalled(stall);
         throw toActivityFailure(err);
       } finally {
         clearInterval(heartbeat);
+        clearTimeout(watchdog);
+        clearTimeout(pause);
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
       }
     },
   };

@@ -24,6 +24,8 @@ const ABBREVIATIONS = new Set([
 
 // Sentence-ending punctuation, optional closing quotes or brackets, then whitespace.
 const BOUNDARY = /[.!?…]+["'”’)\]]*\s+|\n+/g;
+// The same punctuation at the very end of the text.
+const SENTENCE_END = /[.!?…]+["'”’)\]]*$/;
 
 function endsWithAbbreviation(text: string): boolean {
   if (/^\d{1,2}\.$/.test(text.trim())) return true; // a list marker such as "1."
@@ -51,6 +53,17 @@ export class SentenceSplitter {
     }
     this.buffer = this.buffer.slice(start);
     return sentences;
+  }
+
+  /**
+   * The stream paused: what is buffered goes out now if it ends like a sentence, instead of
+   * waiting for the next token to bring the space after it.
+   */
+  flushComplete(): string[] {
+    const rest = this.buffer.trim();
+    if (!SENTENCE_END.test(rest) || endsWithAbbreviation(rest)) return [];
+    this.buffer = '';
+    return [rest];
   }
 
   /** The stream ended: whatever is left is the last sentence. */

@@ -22,6 +22,12 @@ export const profileSchema = z.strictObject({
   goodbyeText: z.string().min(1).default('Thank you for calling. Goodbye.'),
   apologyText: z.string().min(1).default("Sorry, I'm having trouble right now. Could you say that again?"),
   maxCallSeconds: z.number().positive().max(86_400).default(1800),
+  /** The model has not started its reply after this long: it is stalled, the caller hears the apology. */
+  firstTokenTimeoutSeconds: z.number().positive().max(120).default(5),
+  /** The model stopped mid-reply for this long: stalled too. */
+  stallTimeoutSeconds: z.number().positive().max(120).default(5),
+  /** A sentence end followed by this much quiet in the stream goes to `/say` without waiting for more. */
+  sentencePauseSeconds: z.number().min(0).max(5).default(0.2),
 });
 
 export type AgentProfile = z.output<typeof profileSchema>;

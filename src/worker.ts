@@ -10,6 +10,14 @@ export interface CallWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
 
+/**
+ * How long a call's next workflow task waits on the sticky queue of the worker that has the call
+ * cached before any worker may take it (replaying the history). The SDK's default is 10 s: after a
+ * SIGKILL that is 10 s of dead air on every call the dead worker held. A task that waits this long
+ * on a live worker means the worker is saturated, and another worker taking it is what we want.
+ */
+export const STICKY_QUEUE_TIMEOUT = '1s';
+
 /** The worker that runs call workflows and their activities. */
 export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -20,7 +28,9 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    // A barged-in LLM turn learns of its cancellation on its next heartbeat: keep that quick.
+    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,
+    // if less), so a barged-in turn learns of its cancellation that quickly.
     maxHeartbeatThrottleInterval: '500ms',
     defaultHeartbeatThrottleInterval: '500ms',
   });

@@ -1,17 +1,56 @@
 // Every activity the workflow calls is proxied here, once, grouped by latency and failure class.
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { LlmActivities, VoipbinActivities } from '../activities/types';
+import { FailureType } from './messages';
 
-/** VoIPBIN REST calls: milliseconds each; local, so no server round trip before the request. */
-export const voipbin = proxyLocalActivities<VoipbinActivities>({
+/**
+ * VoIPBIN requests the next step waits for, all idempotent (a create adopts the session it
+ * already made): local, so no server round trip before the request; replayed after a crash.
+ */
+export const voipbin = proxyLocalActivities<
+  Pick<
+    VoipbinActivities,
+    'createTranscribe' | 'createSpeaking' | 'flush' | 'stopSpeaking' | 'stopTranscribe' | 'hangupCall'
+  >
+>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '3s', maximumAttempts: 6 },
 });
 
-/** The LLM turn: streams for seconds, heartbeats, cancelled on barge-in. */
+/**
+ * `/say`, at most once: a regular activity, whose completion the server records at once, never
+ * retried (a timeout or a 5xx may have been said). A local activity would be re-run on replay
+ * after a crash, and say the sentence twice. The heartbeat timeout (the activity heartbeats only
+ * while a request is slow) notices a worker that died mid-request.
+ */
+export const speech = proxyActivities<Pick<VoipbinActivities, 'say'>>({
+  startToCloseTimeout: '10s',
+  heartbeatTimeout: '500ms',
+  retry: { maximumAttempts: 1 },
+});
+
+/** Reconciliation reads VoIPBIN off the hot path: a local activity would hold up the workflow task. */
+export const reads = proxyActivities<Pick<VoipbinActivities, 'reconcile'>>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+/**
+ * The LLM turn: streams for seconds, heartbeats, cancelled on barge-in. After a worker dies, its
+ * next attempt starts about two seconds later (the 500 ms heartbeat timeout, plus the server
+ * noticing: docs/benchmarks.md) and continues the same reply. A stalled model is not retried:
+ * the caller hears the apology.
+ * A cancelled turn is waited for only at the end of the call (call-state never waits for it: the
+ * next turn starts at once), so that no stream outlives its call.
+ */
 export const llm = proxyActivities<LlmActivities>({
   startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '10s',
-  cancellationType: ActivityCancellationType.TRY_CANCEL,
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 2 },
+  heartbeatTimeout: '500ms',
+  cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
+  retry: {
+    initialInterval: '10ms',
+    backoffCoefficient: 2,
+    maximumAttempts: 3,
+    nonRetryableErrorTypes: [FailureType.LlmStalled],
+  },
 });

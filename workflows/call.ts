@@ -2,6 +2,7 @@ import { setHandler } from '@temporalio/workflow';
 import { CallAgent } from './call-agent';
 import {
   conversationQuery,
+  reconcileSignal,
   sentenceSignal,
   voipbinEventSignal,
   type CallSummary,
@@ -13,6 +14,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallSummar
   const agent = new CallAgent(input);
   setHandler(voipbinEventSignal, (event) => agent.onEvent(event));
   setHandler(sentenceSignal, (sentence) => agent.onSentence(sentence));
+  setHandler(reconcileSignal, () => agent.onReconcileRequested());
   setHandler(conversationQuery, () => agent.view());
   return agent.run();
 }

@@ -1,7 +1,6 @@
 import type { Client } from '@temporalio/client';
 import OpenAI from 'openai';
-import { createActivities } from '../../activities';
-import { sentenceSignal } from '../../workflows/messages';
+import { createActivities, temporalTurnChannel } from '../../activities';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
 import { VoipbinClient } from '../voipbin/client';
@@ -41,8 +40,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
   const activities = createActivities({
     voipbin: new VoipbinClient(opts.voipbin),
     openai,
-    sendSentence: (workflowId, sentence) =>
-      opts.client.workflow.getHandle(workflowId).signal(sentenceSignal, sentence),
+    channel: temporalTurnChannel(opts.client),
   });
   const worker = await createCallWorker({
     connection,

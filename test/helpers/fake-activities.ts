@@ -1,8 +1,14 @@
 import { Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import type { Activities, LlmTurnInput, LlmTurnResult } from '../../activities/types';
-import { sentenceSignal } from '../../workflows/messages';
+import type {
+  Activities,
+  LlmTurnInput,
+  LlmTurnResult,
+  ReconcileInput,
+  ReconcileResult,
+} from '../../activities/types';
+import { FailureType, sentenceSignal } from '../../workflows/messages';
 
 export interface ScriptedReply {
   sentences: string[];
@@ -14,14 +20,26 @@ export interface ScriptedReply {
   endCall?: boolean;
 }
 
+/** What VoIPBIN answers to a `/say`: said, the session is gone (404), refused (400), or a timeout. */
+export type SayAnswer = 'ok' | 'gone' | 'refused' | 'timeout';
+
 /**
- * Activities that record every VoIPBIN request in order and play scripted LLM replies,
- * signalling each sentence to the workflow as the real LLM activity does.
+ * Activities that record every VoIPBIN request in order (`log`) and play scripted LLM replies,
+ * signalling each sentence to the workflow as the real LLM activity does. VoIPBIN's answers can
+ * be scripted: `sayAnswer`, `reconcileAnswer`, `failCreate`.
  */
 export class FakeCallActivities {
   readonly log: string[] = [];
   readonly llmInputs: LlmTurnInput[] = [];
+  readonly reconcileInputs: ReconcileInput[] = [];
   readonly replies: ScriptedReply[] = [];
+  sayAnswer: (text: string, speakingId: string) => SayAnswer = () => 'ok';
+  reconcileAnswer: (input: ReconcileInput) => ReconcileResult = () => ({
+    call: 'progressing',
+    transcripts: [],
+  });
+  failCreate: { transcribe?: boolean; speaking?: boolean } = {};
+  private speakings = 0;
 
   constructor(private readonly client: () => Client) {}
 
@@ -30,21 +48,49 @@ export class FakeCallActivities {
     return {
       createTranscribe: async () => {
         log.push('createTranscribe');
-        return { transcribeId: 'transcribe-1' };
+        if (this.failCreate.transcribe)
+          throw ApplicationFailure.nonRetryable('answered 403', 'VoipbinApiError');
+        return { transcribeId: 'transcribe-1', adopted: false };
       },
       createSpeaking: async () => {
         log.push('createSpeaking');
-        return { speakingId: 'speaking-1' };
+        if (this.failCreate.speaking)
+          throw ApplicationFailure.nonRetryable('answered 403', 'VoipbinApiError');
+        return { speakingId: `speaking-${++this.speakings}`, adopted: false };
       },
-      say: async ({ text }) => void log.push(`say:${text}`),
+      say: async ({ text, speakingId }) => {
+        const answer = this.sayAnswer(text, speakingId);
+        log.push(`say:${text}${answer === 'ok' ? '' : ` -> ${answer}`}`);
+        if (answer === 'gone') {
+          throw ApplicationFailure.create({
+            type: FailureType.SpeakingGone,
+            message: 'answered 404',
+            nonRetryable: true,
+            details: [{ httpStatus: 404 }],
+          });
+        }
+        if (answer === 'refused') {
+          throw ApplicationFailure.create({
+            type: 'VoipbinApiError',
+            message: 'answered 400',
+            nonRetryable: true,
+            details: [{ httpStatus: 400 }],
+          });
+        }
+        if (answer === 'timeout') throw ApplicationFailure.retryable('timed out', 'VoipbinNetworkError');
+      },
       flush: async () => void log.push('flush'),
-      stopSpeaking: async () => void log.push('stopSpeaking'),
+      stopSpeaking: async ({ speakingId }) => void log.push(`stopSpeaking:${speakingId}`),
       stopTranscribe: async () => void log.push('stopTranscribe'),
       hangupCall: async () => {
         log.push('hangupCall');
         return { status: 'terminating' };
       },
-      getCall: async () => ({ status: 'progressing' }),
+      reconcile: async (input) => {
+        log.push('reconcile');
+        this.reconcileInputs.push(input);
+        return this.reconcileAnswer(input);
+      },
       llmTurn: (input) => this.llmTurn(input),
     };
   }
@@ -57,7 +103,12 @@ export class FakeCallActivities {
     const handle = this.client().workflow.getHandle(input.workflowId);
     const count = reply.holdAfter ?? reply.sentences.length;
     for (let seq = 0; seq < count; seq++) {
-      await handle.signal(sentenceSignal, { turnId: input.turnId, seq, text: reply.sentences[seq]! });
+      await handle.signal(sentenceSignal, {
+        turnId: input.turnId,
+        seq,
+        text: reply.sentences[seq]!,
+        attempt: ctx.info.attempt,
+      });
     }
     if (reply.holdAfter !== undefined) {
       for (;;) {

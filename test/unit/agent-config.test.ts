@@ -73,6 +73,9 @@ describe('DEFAULT_AGENT_CONFIG', () => {
       goodbyeText: 'Thank you for calling. Goodbye.',
       apologyText: "Sorry, I'm having trouble right now. Could you say that again?",
       maxCallSeconds: 1800,
+      firstTokenTimeoutSeconds: 5,
+      stallTimeoutSeconds: 5,
+      sentencePauseSeconds: 0.2,
     });
   });
 });
@@ -84,6 +87,9 @@ describe('parseAgentConfig', () => {
     expect(config.profiles['default']).toEqual({
       ...SPEC_EXAMPLE.profiles.default,
       apologyText: DEFAULT_AGENT_CONFIG.profiles['default']?.apologyText,
+      firstTokenTimeoutSeconds: 5,
+      stallTimeoutSeconds: 5,
+      sentencePauseSeconds: 0.2,
     });
   });
 
@@ -167,6 +173,21 @@ describe('parseAgentConfig', () => {
       'a zero silence timeout',
       'profiles.default.silenceTimeoutSeconds',
       { profiles: { default: { silenceTimeoutSeconds: 0 } } },
+    ],
+    [
+      'a zero first-token timeout',
+      'profiles.default.firstTokenTimeoutSeconds',
+      { profiles: { default: { firstTokenTimeoutSeconds: 0 } } },
+    ],
+    [
+      'a negative stall timeout',
+      'profiles.default.stallTimeoutSeconds',
+      { profiles: { default: { stallTimeoutSeconds: -1 } } },
+    ],
+    [
+      'a sentence pause of minutes',
+      'profiles.default.sentencePauseSeconds',
+      { profiles: { default: { sentencePauseSeconds: 60 } } },
     ],
     [
       'a fractional maxReprompts',

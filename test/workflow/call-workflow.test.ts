@@ -9,6 +9,7 @@ import { callWorkflow } from '../../workflows/call';
 import {
   callWorkflowId,
   conversationQuery,
+  reconcileSignal,
   sentenceSignal,
   voipbinEventSignal,
   type CallEvent,
@@ -52,7 +53,13 @@ const transcript = (
 
 /** Runs one call against a fresh worker with fake activities; `body` drives it. */
 async function withCall<T>(
-  opts: { profile?: Partial<AgentProfile>; replies?: ScriptedReply[]; startWith?: CallStatus },
+  opts: {
+    profile?: Partial<AgentProfile>;
+    replies?: ScriptedReply[];
+    startWith?: CallStatus;
+    /** Scripts VoIPBIN's answers before the call starts. */
+    setup?: (fake: FakeCallActivities) => void;
+  },
   body: (call: {
     fake: FakeCallActivities;
     callId: string;
@@ -64,6 +71,7 @@ async function withCall<T>(
   const callId = randomUUID();
   const fake = new FakeCallActivities(() => env.client);
   fake.replies.push(...(opts.replies ?? []));
+  opts.setup?.(fake);
   const worker = await createCallWorker({
     connection: env.nativeConnection,
     namespace: env.namespace ?? 'default',
@@ -129,7 +137,7 @@ describe('call workflow', () => {
           'say:Sure, I can help with your bill.',
           'say:What is your account number?',
           'say:Thanks, one moment.',
-          'stopSpeaking',
+          'stopSpeaking:speaking-1',
           'stopTranscribe',
         ]);
         expect(summary).toMatchObject({ endReason: 'caller-hangup', turns: 2, bargeIns: 0, phase: 'ended' });
@@ -158,7 +166,12 @@ describe('call workflow', () => {
         await send(transcript('Wait, cancel that.'));
         await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
         // A sentence of the cancelled turn that arrives late is dropped.
-        await handle.signal(sentenceSignal, { turnId: 1, seq: 1, text: 'Your balance is ten dollars.' });
+        await handle.signal(sentenceSignal, {
+          turnId: 1,
+          seq: 1,
+          text: 'Your balance is ten dollars.',
+          attempt: 1,
+        });
         await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
 
         await send(callEvent(callId, 'hangup'));
@@ -200,13 +213,17 @@ describe('call workflow', () => {
   it('reprompts after each silence and, after maxReprompts, says goodbye and hangs up', async () => {
     await withCall({ profile: { maxReprompts: 2 } }, async ({ fake, handle }) => {
       const summary = await handle.result(); // time skips through the silences
+      // Before each reprompt, and before giving up, VoIPBIN is asked what was missed.
       expect(fake.log.slice(2)).toEqual([
         `say:${DEFAULT_PROFILE.greeting}`,
+        'reconcile',
         `say:${DEFAULT_PROFILE.repromptText}`,
+        'reconcile',
         `say:${DEFAULT_PROFILE.repromptText}`,
+        'reconcile',
         `say:${DEFAULT_PROFILE.goodbyeText}`,
         'hangupCall',
-        'stopSpeaking',
+        'stopSpeaking:speaking-1',
         'stopTranscribe',
       ]);
       expect(summary).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 0 });
@@ -265,7 +282,7 @@ describe('call workflow', () => {
         expect(fake.log.slice(-4)).toEqual([
           'say:You are welcome, goodbye!',
           'hangupCall',
-          'stopSpeaking',
+          'stopSpeaking:speaking-1',
           'stopTranscribe',
         ]);
         expect(fake.log).not.toContain(`say:${DEFAULT_PROFILE.goodbyeText}`);
@@ -283,7 +300,7 @@ describe('call workflow', () => {
       expect(fake.log.slice(-4)).toEqual([
         `say:${DEFAULT_PROFILE.goodbyeText}`,
         'hangupCall',
-        'stopSpeaking',
+        'stopSpeaking:speaking-1',
         'stopTranscribe',
       ]);
       expect(summary.endReason).toBe('agent-ended');
@@ -299,7 +316,7 @@ describe('call workflow', () => {
         expect(fake.log.slice(-4)).toEqual([
           `say:${DEFAULT_PROFILE.goodbyeText}`,
           'hangupCall',
-          'stopSpeaking',
+          'stopSpeaking:speaking-1',
           'stopTranscribe',
         ]);
         expect(summary.endedAt - summary.startedAt).toBeGreaterThanOrEqual(20_000);
@@ -314,5 +331,163 @@ describe('call workflow', () => {
       expect(summary.endReason).toBe('caller-hangup');
       expect(fake.log).toEqual([]);
     });
+  });
+
+  it('the caller talking while the agent thinks cancels the turn (no flush), and one reply answers both', async () => {
+    await withCall(
+      {
+        replies: [
+          { sentences: ['An answer to the first half.'], holdAfter: 0 },
+          { sentences: ['We open at nine.'] },
+        ],
+      },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await env.sleep(PLAYED);
+        await send(transcript('I would like to know'));
+        await waitFor(() => fake.llmInputs.length === 1, 'the first turn');
+        await send(transcript('your opening hours please?'));
+        await waitFor(() => fake.log.includes('say:We open at nine.'), 'the reply');
+        await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the first turn cancelled');
+        await send(callEvent(callId, 'hangup'));
+        const summary = await handle.result();
+        expect(saysOf(fake.log)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'say:We open at nine.']);
+        expect(fake.log).not.toContain('flush');
+        expect(fake.llmInputs[1]!.messages.slice(-2)).toEqual([
+          { role: 'user', content: 'I would like to know' },
+          { role: 'user', content: 'your opening hours please?' },
+        ]);
+        expect(summary).toMatchObject({ bargeIns: 1, turns: 2 });
+      },
+    );
+  });
+
+  it('cancels the turn in flight when the caller hangs up, and says nothing more', async () => {
+    await withCall(
+      { replies: [{ sentences: ['Let me check.', 'Still checking.'], holdAfter: 1 }] },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await send(transcript('What is my balance?'));
+        await waitFor(() => fake.log.includes('say:Let me check.'), 'the first sentence');
+        await send(callEvent(callId, 'hangup'));
+        await handle.result();
+        await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the turn cancelled');
+        expect(fake.log.slice(2)).toEqual([
+          `say:${DEFAULT_PROFILE.greeting}`,
+          'flush', // the caller talked over the greeting
+          'say:Let me check.',
+          'stopSpeaking:speaking-1',
+          'stopTranscribe',
+          'llm-cancelled:1',
+        ]);
+      },
+    );
+  });
+
+  it('stops both sessions when the workflow itself is cancelled', async () => {
+    await withCall({}, async ({ fake, handle }) => {
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      await handle.cancel();
+      await expect(handle.result()).rejects.toThrow();
+      expect(fake.log.slice(-2).sort()).toEqual(['stopSpeaking:speaking-1', 'stopTranscribe']);
+    });
+  });
+
+  it('a session that fails to start: hangs up, stops the other one, ends with error', async () => {
+    await withCall({ setup: (fake) => (fake.failCreate.speaking = true) }, async ({ fake, handle }) => {
+      const summary = await handle.result();
+      expect(fake.log.slice(2)).toEqual(['hangupCall', 'stopTranscribe']);
+      expect(summary).toMatchObject({ endReason: 'error', messages: [] });
+    });
+  });
+
+  it('leaves a call alone that is never answered', async () => {
+    await withCall({ startWith: 'ringing' }, async ({ fake, handle }) => {
+      fake.reconcileAnswer = () => ({ call: 'ringing', transcripts: [] });
+      const summary = await handle.result();
+      expect(summary.endReason).toBe('not-answered');
+      expect(summary.endedAt - summary.startedAt).toBeGreaterThanOrEqual(5 * 60_000);
+      expect(fake.log.filter((l) => l !== 'reconcile')).toEqual([]);
+    });
+  });
+
+  it('a final missed during an outage is answered once, instead of a reprompt', async () => {
+    await withCall(
+      { replies: [{ sentences: ['We are open until six.'] }] },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        fake.reconcileAnswer = () => ({
+          call: 'progressing',
+          transcripts: [
+            { id: 'lost-1', transcribeId: 'transcribe-1', text: 'Are you open today?', createdAt: null },
+          ],
+        });
+        await env.sleep(DEFAULT_PROFILE.silenceTimeoutSeconds * 1000 + PLAYED);
+        await waitFor(() => fake.log.includes('say:We are open until six.'), 'the answer');
+        // The same transcript delivered late after all: heard once.
+        await send({ ...transcript('Are you open today?', 'in', 'lost-1') });
+        await send(callEvent(callId, 'hangup'));
+        const summary = await handle.result();
+        expect(fake.log.slice(2)).toEqual([
+          `say:${DEFAULT_PROFILE.greeting}`,
+          'reconcile',
+          'say:We are open until six.',
+          'stopSpeaking:speaking-1',
+          'stopTranscribe',
+        ]);
+        expect(summary.messages.filter((m) => m.role === 'caller')).toHaveLength(1);
+      },
+    );
+  });
+
+  it('a hangup missed during an outage ends the call: both sessions stopped, nothing said into it', async () => {
+    await withCall({}, async ({ fake, handle }) => {
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      fake.reconcileAnswer = () => ({ call: 'hangup', transcripts: [] });
+      const summary = await handle.result();
+      expect(fake.log.slice(2)).toEqual([
+        `say:${DEFAULT_PROFILE.greeting}`,
+        'reconcile',
+        'stopSpeaking:speaking-1',
+        'stopTranscribe',
+      ]);
+      expect(summary).toMatchObject({ endReason: 'caller-hangup', reprompts: 0 });
+    });
+  });
+
+  it('reconciles when asked (the ingress refused events while Temporal was down)', async () => {
+    await withCall({}, async ({ fake, handle }) => {
+      await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      fake.reconcileAnswer = () => ({ call: 'gone', transcripts: [] });
+      await handle.signal(reconcileSignal, { reason: 'events-refused' });
+      const summary = await handle.result();
+      expect(fake.reconcileInputs).toEqual([{ callId: summary.callId, transcribeId: 'transcribe-1' }]);
+      expect(summary.endReason).toBe('caller-hangup');
+    });
+  });
+
+  it('the speaking session stopped by VoIPBIN: the next reply is said once, on a new session', async () => {
+    await withCall(
+      { replies: [{ sentences: ['Here you go.', 'Anything else?'] }] },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await env.sleep(PLAYED);
+        fake.sayAnswer = (_text, speakingId) => (speakingId === 'speaking-1' ? 'gone' : 'ok');
+        await send(transcript('Can I have my balance?'));
+        await waitFor(() => fake.log.includes('say:Anything else?'), 'the reply');
+        await send(callEvent(callId, 'hangup'));
+        const summary = await handle.result();
+        expect(fake.log.slice(2).filter((l) => l !== 'reconcile')).toEqual([
+          `say:${DEFAULT_PROFILE.greeting}`,
+          'say:Here you go. -> gone',
+          'createSpeaking',
+          'say:Here you go.',
+          'say:Anything else?',
+          'stopSpeaking:speaking-2',
+          'stopTranscribe',
+        ]);
+        expect(summary.messages.at(-1)).toMatchObject({ text: 'Here you go. Anything else?' });
+      },
+    );
   });
 });

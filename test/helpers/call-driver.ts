@@ -1,0 +1,132 @@
+// Drives the pure call-state module as the workflow would, with a clock of its own: every
+// command is recorded, and speech requests are completed on demand.
+import type { ReconcileResult } from '../../activities/types';
+import * as call from '../../workflows/call-state';
+import type { CallSettings, CallState, Command, TurnOutcome } from '../../workflows/call-state';
+import type { CallStatus, SentenceReady } from '../../workflows/messages';
+import type { SpeechOutcome } from '../../workflows/speech-queue';
+
+export const SETTINGS: CallSettings = {
+  greeting: 'Hello, how can I help?',
+  repromptText: 'Are you still there?',
+  goodbyeText: 'Thank you for calling. Goodbye.',
+  apologyText: 'Sorry, could you say that again?',
+  silenceMs: 30_000,
+  maxReprompts: 2,
+  maxCallMs: 1_800_000,
+};
+
+/** A command as a short line, for asserting exact sequences. */
+export function describe(c: Command): string {
+  switch (c.kind) {
+    case 'speak':
+      return c.op.kind === 'say' ? `say ${c.op.text} @${c.speakingId}` : `flush @${c.speakingId}`;
+    case 'startTurn':
+      return `startTurn ${c.turnId}`;
+    case 'cancelTurn':
+      return `cancelTurn ${c.turnId}`;
+    case 'reconcile':
+      return 'reconcile';
+    case 'finish':
+      return `finish ${c.transcribeId ?? '-'} ${c.speakingId ?? '-'}`;
+    default:
+      return c.kind;
+  }
+}
+
+export class CallDriver {
+  readonly s: CallState;
+  now = 0;
+  /** Every command, described, in order. */
+  readonly log: string[] = [];
+  /** The commands of the last step. */
+  last: Command[] = [];
+  private transcripts = 0;
+
+  constructor(settings: Partial<CallSettings> = {}) {
+    this.s = call.newCall(
+      { callId: 'call-1', profileName: 'default', settings: { ...SETTINGS, ...settings } },
+      0,
+    );
+  }
+
+  step(fn: (s: CallState, now: number) => Command[]): string[] {
+    this.last = fn(this.s, this.now);
+    const lines = this.last.map(describe);
+    this.log.push(...lines);
+    return lines;
+  }
+
+  status(status: CallStatus): string[] {
+    return this.step((s, now) => call.onCallStatus(s, status, now));
+  }
+
+  caller(text: string, opts: { id?: string; direction?: 'in' | 'out'; createdAt?: string } = {}): string[] {
+    const id = opts.id ?? `t-${++this.transcripts}`;
+    return this.step((s, now) =>
+      call.onTranscript(s, { id, direction: opts.direction ?? 'in', text, createdAt: opts.createdAt }, now),
+    );
+  }
+
+  sentence(turnId: number, seq: number, text: string, attempt = 1): string[] {
+    const sentence: SentenceReady = { turnId, seq, text, attempt };
+    return this.step((s, now) => call.onSentence(s, sentence, now));
+  }
+
+  turnDone(turnId: number, outcome: TurnOutcome = { kind: 'completed', endCall: false }): string[] {
+    return this.step((s, now) => call.onTurnDone(s, turnId, outcome, now));
+  }
+
+  sessions(
+    ids: { transcribeId?: string; speakingId?: string } = { transcribeId: 'tr-1', speakingId: 'sp-1' },
+  ) {
+    return this.step((s, now) => call.onSessions(s, ids, now));
+  }
+
+  /** The speech request in flight ends with `outcome`. */
+  spoken(outcome: SpeechOutcome = 'done'): string[] {
+    const op = this.s.speech.inFlight;
+    if (!op) throw new Error('no speech request in flight');
+    return this.step((s, now) => call.onSpeechDone(s, op.id, outcome, now));
+  }
+
+  /** Completes speech requests until none is in flight; returns what was sent. */
+  drain(): string[] {
+    const sent: string[] = [];
+    while (this.s.speech.inFlight) {
+      const op = this.s.speech.inFlight;
+      sent.push(op.kind === 'say' ? op.text : 'flush');
+      this.spoken();
+    }
+    return sent;
+  }
+
+  reconciled(result: ReconcileResult | undefined = { call: 'progressing', transcripts: [] }): string[] {
+    return this.step((s, now) => call.onReconciled(s, result, now));
+  }
+
+  /** Lets `ms` pass, firing every deadline that falls due on the way, at its time. */
+  advance(ms: number): string[] {
+    const until = this.now + ms;
+    const lines: string[] = [];
+    for (;;) {
+      const wake = call.nextWakeAt(this.s);
+      if (wake === undefined || wake > until) break;
+      this.now = Math.max(this.now, wake);
+      lines.push(...this.step((s, now) => call.onTimer(s, now)));
+      if (call.nextWakeAt(this.s) === wake) throw new Error(`deadline ${wake} did not move`);
+    }
+    this.now = until;
+    return lines;
+  }
+
+  /** An answered call: sessions created, the greeting sent and played. */
+  static answered(settings: Partial<CallSettings> = {}): CallDriver {
+    const d = new CallDriver(settings);
+    d.status('progressing');
+    d.sessions();
+    d.drain();
+    d.now += 10_000; // the greeting has played
+    return d;
+  }
+}

@@ -1,0 +1,504 @@
+import * as call from '../../workflows/call-state';
+import { GOODBYE_PLAYBACK_CAP_MS, RECONCILE_EVERY_MS } from '../../workflows/call-state';
+import { estimatePlaybackMs } from '../../workflows/playback';
+import { CallDriver, SETTINGS } from '../helpers/call-driver';
+
+describe('answering a call', () => {
+  it('creates both sessions once the call is progressing, then greets', () => {
+    const d = new CallDriver();
+    expect(d.status('ringing')).toEqual([]);
+    expect(d.status('progressing')).toEqual(['createSessions']);
+    expect(d.s.phase).toBe('starting');
+    expect(d.sessions()).toEqual([`say ${SETTINGS.greeting} @sp-1`]);
+    expect(d.s.phase).toBe('listening');
+  });
+
+  it('ignores a repeated or late, older call snapshot', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    expect(d.status('progressing')).toEqual([]);
+    expect(d.status('ringing')).toEqual([]);
+    expect(d.status('dialing')).toEqual([]);
+    expect(d.s.status).toBe('progressing');
+    expect(d.log).toEqual(['createSessions']);
+  });
+
+  it('leaves a call alone that is not answered within the answer timeout', () => {
+    const d = new CallDriver();
+    d.status('ringing');
+    // Still ringing, VoIPBIN confirms every minute (a lost call_progressing would be found).
+    for (let minute = 1; minute < 5; minute++) {
+      expect(d.advance(RECONCILE_EVERY_MS)).toEqual(['reconcile']);
+      d.reconciled({ call: 'ringing', transcripts: [] });
+    }
+    expect(d.advance(call.ANSWER_TIMEOUT_MS - d.now - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['finish - -']);
+    expect(call.summary(d.s, d.now)).toMatchObject({ endReason: 'not-answered', phase: 'ended' });
+  });
+
+  it('a call that hangs up before it is answered ends with no session', () => {
+    const d = new CallDriver();
+    d.status('ringing');
+    expect(d.status('hangup')).toEqual(['finish - -']);
+    expect(d.s.endReason).toBe('caller-hangup');
+  });
+
+  it('a session that fails to start: hang up, stop the other one, end with error', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    expect(d.sessions({ transcribeId: 'tr-1' })).toEqual(['hangup']);
+    expect(d.step((s, now) => call.onHangupDone(s, 'terminating', now))).toEqual(['finish tr-1 -']);
+    expect(call.summary(d.s, d.now)).toMatchObject({ endReason: 'error', messages: [] });
+  });
+
+  it('a hangup while the sessions are being created stops them once they exist', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    expect(d.status('hangup')).toEqual([]);
+    expect(d.sessions()).toEqual(['finish tr-1 sp-1']);
+    expect(d.s.endReason).toBe('caller-hangup');
+  });
+});
+
+describe('a turn', () => {
+  it('answers a caller final: the model sees the conversation, each sentence goes to /say in order', () => {
+    const d = CallDriver.answered();
+    expect(d.caller('I need help with my bill.')).toEqual(['startTurn 1']);
+    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
+    expect(start.messages).toEqual([
+      { role: 'assistant', content: SETTINGS.greeting },
+      { role: 'user', content: 'I need help with my bill.' },
+    ]);
+    expect(d.s.phase).toBe('thinking');
+    d.now += 400;
+    expect(d.sentence(1, 0, 'Sure.')).toEqual(['say Sure. @sp-1']);
+    expect(d.sentence(1, 1, 'What is your account number?')).toEqual([]); // queued behind the say in flight
+    expect(d.drain()).toEqual(['Sure.', 'What is your account number?']);
+    d.turnDone(1);
+    expect(d.s.phase).toBe('listening');
+    const v = call.view(d.s);
+    expect(v.messages.map((m) => [m.role, m.text, m.kind])).toEqual([
+      ['agent', SETTINGS.greeting, 'greeting'],
+      ['caller', 'I need help with my bill.', undefined],
+      ['agent', 'Sure. What is your account number?', 'reply'],
+    ]);
+    expect(v.turns).toBe(1);
+    expect(d.s.firstSentenceLatenciesMs).toEqual([400]);
+  });
+
+  it('our own speech coming back as `out` transcripts is never a turn, never a barge-in', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello there.');
+    expect(d.caller('Hello there.', { direction: 'out' })).toEqual([]);
+    expect(d.s.bargeIns).toBe(0);
+    expect(d.s.turns).toBe(1);
+  });
+
+  it('a transcript repeated (webhook and WebSocket, retries) is heard once; empty text is nothing', () => {
+    const d = CallDriver.answered();
+    d.caller('It is 12345.', { id: 'dup' });
+    expect(d.caller('It is 12345.', { id: 'dup' })).toEqual([]);
+    expect(d.caller('   ')).toEqual([]);
+    expect(d.s.messages.filter((m) => m.role === 'caller')).toHaveLength(1);
+  });
+
+  it('the model failing gets the apology instead of silence', () => {
+    const d = CallDriver.answered();
+    d.caller('Hello?');
+    expect(d.turnDone(1, { kind: 'failed' })).toEqual([`say ${SETTINGS.apologyText} @sp-1`]);
+    d.drain();
+    expect(d.s.messages.at(-1)).toMatchObject({ kind: 'apology', text: SETTINGS.apologyText });
+  });
+
+  it('a turn outcome of a turn that is no longer current changes nothing (no apology for a cancelled turn)', () => {
+    const d = CallDriver.answered();
+    d.caller('What is my balance?');
+    d.caller('Wait, no.'); // cancels turn 1, starts turn 2
+    expect(d.turnDone(1, { kind: 'failed' })).toEqual([]);
+    expect(d.turnDone(1, { kind: 'cancelled' })).toEqual([]);
+    expect(d.s.turn?.id).toBe(2);
+    expect(d.log).not.toContain(`say ${SETTINGS.apologyText} @sp-1`);
+  });
+});
+
+describe('sentences from the LLM activity', () => {
+  it('drops a sentence of another turn, a repeat and a gap', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    expect(d.sentence(2, 0, 'Wrong turn.')).toEqual([]);
+    expect(d.sentence(1, 1, 'Too early.')).toEqual([]);
+    expect(d.sentence(1, 0, 'One.')).toEqual(['say One. @sp-1']);
+    expect(d.sentence(1, 0, 'One again.')).toEqual([]);
+    d.drain();
+    expect(d.s.messages.at(-1)?.text).toBe('One.');
+  });
+
+  it('a later attempt (failover) continues where the received sentences end, and is then the only one heard', () => {
+    const d = CallDriver.answered();
+    d.caller('Directions please.');
+    d.sentence(1, 0, 'Go north.');
+    d.sentence(1, 1, 'Pass the bank.');
+    d.sentence(1, 2, 'Then turn left.', 2);
+    // A late sentence of the dead worker's attempt is never spliced in.
+    d.sentence(1, 3, 'Old ending.', 1);
+    d.sentence(1, 3, 'It is on the right.', 2);
+    expect(d.drain()).toEqual(['Go north.', 'Pass the bank.', 'Then turn left.', 'It is on the right.']);
+    expect(d.log).toContain('reconcile'); // a failover is a gap: compare notes with VoIPBIN
+  });
+
+  it('a later attempt that continues another prefix is dropped, not spliced', () => {
+    const d = CallDriver.answered();
+    d.caller('Directions please.');
+    d.sentence(1, 0, 'Go north.');
+    d.sentence(1, 1, 'Pass the bank.');
+    expect(d.sentence(1, 1, 'Walk past the bank.', 2)).toEqual([]);
+    expect(d.sentence(1, 2, 'Then left.', 2)).toEqual([]);
+    // The first attempt goes on being heard: one generation, whole.
+    expect(d.sentence(1, 2, 'Then turn left.', 1)).toEqual([]);
+    expect(d.drain()).toEqual(['Go north.', 'Pass the bank.', 'Then turn left.']);
+  });
+});
+
+describe('barge-in', () => {
+  it('while the agent speaks: cancel the turn, flush after the say in flight, never a late sentence of it', () => {
+    const d = CallDriver.answered();
+    d.caller('What is my balance?');
+    d.sentence(1, 0, 'Let me look that up for you.');
+    d.sentence(1, 1, 'Your balance is ten dollars.'); // queued
+    expect(d.caller('Wait, cancel that.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+    expect(d.s.bargeIns).toBe(1);
+    // The say in flight completes; then the flush, never the queued sentence.
+    expect(d.spoken()).toEqual(['flush @sp-1']);
+    expect(d.sentence(1, 2, 'Anything else?')).toEqual([]);
+    d.spoken();
+    expect(d.sentence(2, 0, 'Of course, cancelling that.')).toEqual([
+      'say Of course, cancelling that. @sp-1',
+    ]);
+    d.drain();
+    expect(d.log.filter((l) => l.startsWith('say') || l.startsWith('flush'))).toEqual([
+      `say ${SETTINGS.greeting} @sp-1`,
+      'say Let me look that up for you. @sp-1',
+      'flush @sp-1',
+      'say Of course, cancelling that. @sp-1',
+    ]);
+    expect(d.s.messages.map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+      ['agent', SETTINGS.greeting, false],
+      ['caller', 'What is my balance?', false],
+      ['agent', 'Let me look that up for you.', true],
+      ['caller', 'Wait, cancel that.', false],
+      ['agent', 'Of course, cancelling that.', false],
+    ]);
+    // The second turn's model saw what was actually said of the first reply.
+    expect(call.llmMessages(d.s).slice(1, 4)).toEqual([
+      { role: 'user', content: 'What is my balance?' },
+      { role: 'assistant', content: 'Let me look that up for you.' },
+      { role: 'user', content: 'Wait, cancel that.' },
+    ]);
+  });
+
+  it('while the agent thinks (nothing said yet): cancel the turn, no flush, one answer to both', () => {
+    const d = CallDriver.answered();
+    d.caller('I would like to know');
+    expect(d.caller('your opening hours.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+    const start = d.last[1] as Extract<call.Command, { kind: 'startTurn' }>;
+    expect(start.messages.slice(-2)).toEqual([
+      { role: 'user', content: 'I would like to know' },
+      { role: 'user', content: 'your opening hours.' },
+    ]);
+    expect(d.s.bargeIns).toBe(1);
+    expect(d.sentence(1, 0, 'Answer to half.')).toEqual([]);
+    expect(d.log).not.toContain('flush @sp-1');
+  });
+
+  it('over the greeting still playing: flush, and the greeting is marked interrupted', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    d.sessions();
+    d.drain(); // the greeting was sent and is playing
+    d.now += 500;
+    expect(d.caller('Hi, it is Sam.')).toEqual(['startTurn 1', 'flush @sp-1']);
+    expect(d.s.messages[0]).toMatchObject({ kind: 'greeting', interrupted: true });
+  });
+
+  it('after playback ended there is nothing to flush', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello.');
+    d.drain();
+    d.turnDone(1);
+    d.now += 10_000;
+    expect(d.caller('Another question.')).toEqual(['startTurn 2']);
+    expect(d.s.bargeIns).toBe(0);
+  });
+});
+
+describe('silence', () => {
+  it('reconciles, then reprompts; after maxReprompts says goodbye, lets it play, then hangs up', () => {
+    const d = new CallDriver({ maxReprompts: 2 });
+    d.status('progressing');
+    d.sessions();
+    d.drain();
+    const greetingEnds = estimatePlaybackMs(SETTINGS.greeting);
+    // Silence counts from the end of the greeting's playback.
+    expect(d.advance(greetingEnds + SETTINGS.silenceMs - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['reconcile']);
+    expect(d.reconciled()).toEqual([`say ${SETTINGS.repromptText} @sp-1`]);
+    d.drain();
+    d.advance(estimatePlaybackMs(SETTINGS.repromptText) + SETTINGS.silenceMs);
+    expect(d.reconciled()).toEqual([`say ${SETTINGS.repromptText} @sp-1`]);
+    d.drain();
+    d.advance(estimatePlaybackMs(SETTINGS.repromptText) + SETTINGS.silenceMs);
+    expect(d.reconciled()).toEqual([`say ${SETTINGS.goodbyeText} @sp-1`]);
+    const goodbyeSentAt = d.now;
+    expect(d.spoken()).toEqual([]);
+    // The goodbye is allowed to finish playing before the hangup.
+    const plays = estimatePlaybackMs(SETTINGS.goodbyeText);
+    expect(d.advance(plays - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['hangup']);
+    expect(d.now - goodbyeSentAt).toBe(plays);
+    d.step((s, now) => call.onHangupDone(s, 'terminating', now));
+    expect(call.summary(d.s, d.now)).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 0 });
+    expect(d.log.at(-1)).toBe('finish tr-1 sp-1');
+  });
+
+  it('caller speech resets the reprompt count and the silence', () => {
+    const d = CallDriver.answered({ maxReprompts: 1 });
+    d.advance(SETTINGS.silenceMs);
+    d.reconciled();
+    d.drain();
+    expect(d.s.reprompts).toBe(1);
+    d.caller('Sorry, I am here.');
+    expect(d.s.reprompts).toBe(0);
+    d.sentence(1, 0, 'Go ahead.');
+    d.drain();
+    d.turnDone(1);
+    expect(d.s.repromptsTotal).toBe(1);
+  });
+
+  it('a final missed while nobody listened is answered instead of a reprompt', () => {
+    const d = CallDriver.answered();
+    d.advance(SETTINGS.silenceMs);
+    expect(
+      d.reconciled({
+        call: 'progressing',
+        transcripts: [{ id: 'lost-1', transcribeId: 'tr-1', text: 'Are you open today?', createdAt: null }],
+      }),
+    ).toEqual(['startTurn 1']);
+    expect(d.log).not.toContain(`say ${SETTINGS.repromptText} @sp-1`);
+    // Delivered late after all: heard once.
+    expect(d.caller('Are you open today?', { id: 'lost-1' })).toEqual([]);
+  });
+
+  it('a hangup missed while nobody listened ends the call: no reprompt, nothing said into it', () => {
+    const d = CallDriver.answered();
+    d.advance(SETTINGS.silenceMs);
+    expect(d.reconciled({ call: 'hangup', transcripts: [] })).toEqual(['finish tr-1 sp-1']);
+    expect(d.log.filter((l) => l.startsWith('say'))).toEqual([`say ${SETTINGS.greeting} @sp-1`]);
+  });
+
+  it('reprompts anyway when VoIPBIN cannot be read', () => {
+    const d = CallDriver.answered();
+    d.advance(SETTINGS.silenceMs);
+    expect(d.reconciled(undefined)).toEqual([`say ${SETTINGS.repromptText} @sp-1`]);
+  });
+});
+
+describe('ending', () => {
+  it('the model ends the call after its reply: no goodbye of ours, hangup once the reply played', () => {
+    const d = CallDriver.answered();
+    d.caller('That is all, thanks.');
+    d.sentence(1, 0, 'You are welcome, goodbye!');
+    d.drain();
+    expect(d.turnDone(1, { kind: 'completed', endCall: true })).toEqual([]);
+    d.advance(estimatePlaybackMs('You are welcome, goodbye!'));
+    expect(d.log.slice(-2)).toEqual(['say You are welcome, goodbye! @sp-1', 'hangup']);
+    d.step((s, now) => call.onHangupDone(s, 'terminating', now));
+    expect(d.s.endReason).toBe('agent-ended');
+  });
+
+  it('the model ends the call without a word: our goodbye', () => {
+    const d = CallDriver.answered();
+    d.caller('Bye.');
+    expect(d.turnDone(1, { kind: 'completed', endCall: true })).toEqual([
+      `say ${SETTINGS.goodbyeText} @sp-1`,
+    ]);
+  });
+
+  it('maxCallSeconds ends the call, even in the middle of a reply', () => {
+    const d = CallDriver.answered({ maxCallMs: 60_000 });
+    d.caller('Tell me a long story.');
+    d.sentence(1, 0, 'Once upon a time.');
+    d.sentence(1, 1, 'There was a king.');
+    const deadline = d.s.deadline;
+    expect(deadline).toBe(60_000);
+    expect(d.advance(deadline - d.now)).toEqual(['cancelTurn 1']);
+    // The say in flight completes; the rest of the reply is dropped, then flush and goodbye.
+    expect(d.spoken()).toEqual(['flush @sp-1']);
+    expect(d.spoken()).toEqual([`say ${SETTINGS.goodbyeText} @sp-1`]);
+    d.spoken();
+    d.advance(GOODBYE_PLAYBACK_CAP_MS);
+    expect(d.log.at(-1)).toBe('hangup');
+    d.step((s, now) => call.onHangupDone(s, 'terminating', now));
+    expect(d.s.endReason).toBe('max-duration');
+    expect(d.log).not.toContain('say There was a king. @sp-1');
+  });
+
+  it('the goodbye wait is capped', () => {
+    const d = CallDriver.answered({ goodbyeText: 'Bye. '.repeat(100).trim(), maxReprompts: 0 });
+    d.advance(SETTINGS.silenceMs);
+    d.reconciled();
+    d.drain();
+    expect(d.advance(GOODBYE_PLAYBACK_CAP_MS - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['hangup']);
+  });
+
+  it('caller speech during the goodbye is heard but not answered', () => {
+    const d = CallDriver.answered({ maxReprompts: 0 });
+    d.advance(SETTINGS.silenceMs);
+    d.reconciled();
+    expect(d.caller('Wait!')).toEqual([]);
+    expect(d.s.messages.at(-1)).toMatchObject({ role: 'caller', text: 'Wait!' });
+  });
+
+  it('the caller hanging up cancels the turn, drops what is queued, stops both sessions', () => {
+    const d = CallDriver.answered();
+    d.caller('Tell me everything.');
+    d.sentence(1, 0, 'Sure.');
+    d.sentence(1, 1, 'Here it goes.');
+    expect(d.status('hangup')).toEqual(['cancelTurn 1', 'finish tr-1 sp-1']);
+    expect(d.spoken()).toEqual([]);
+    expect(d.sentence(1, 2, 'More.')).toEqual([]);
+    expect(d.log.filter((l) => l.startsWith('say'))).not.toContain('say Here it goes. @sp-1');
+    expect(d.s.endReason).toBe('caller-hangup');
+  });
+
+  it('a failed hangup still stops the sessions', () => {
+    const d = CallDriver.answered({ maxReprompts: 0 });
+    d.advance(SETTINGS.silenceMs);
+    d.reconciled();
+    d.drain();
+    d.advance(GOODBYE_PLAYBACK_CAP_MS);
+    expect(d.step((s, now) => call.onHangupDone(s, undefined, now))).toEqual(['finish tr-1 sp-1']);
+  });
+
+  it('the workflow cancelled: the turn cancelled and both sessions stopped', () => {
+    const d = CallDriver.answered();
+    d.caller('Hello.');
+    expect(d.step((s, now) => call.onCancelled(s, now))).toEqual(['cancelTurn 1', 'finish tr-1 sp-1']);
+    expect(d.s.phase).toBe('ended');
+  });
+});
+
+describe('speech failures', () => {
+  it('/say answering 404: a new speaking session, the sentence said once on it', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello again.');
+    expect(d.spoken('gone')).toEqual(['createSpeaking', 'reconcile']);
+    expect(d.step((s, now) => call.onSpeakingCreated(s, 'sp-2', now))).toEqual(['say Hello again. @sp-2']);
+    d.spoken();
+    expect(d.s.messages.at(-1)?.text).toBe('Hello again.');
+    d.status('hangup');
+    expect(d.log.at(-1)).toBe('finish tr-1 sp-2');
+  });
+
+  it('no new speaking session possible: the call ends rather than stay mute', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello again.');
+    d.spoken('gone');
+    expect(d.step((s, now) => call.onSpeakingCreated(s, undefined, now))).toEqual(['cancelTurn 1', 'hangup']);
+  });
+
+  it('a say that may have been accepted (timeout, 5xx) is never sent again', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello.');
+    d.sentence(1, 1, 'How are you?');
+    expect(d.spoken('done')).toEqual(['say How are you? @sp-1']);
+    expect(d.log.filter((l) => l === 'say Hello. @sp-1')).toHaveLength(1);
+  });
+
+  it('a say refused by VoIPBIN (4xx) is not in the conversation', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'x'.repeat(6000));
+    d.spoken('rejected');
+    d.turnDone(1);
+    expect(d.s.messages.map((m) => m.role)).toEqual(['agent', 'caller']);
+  });
+});
+
+describe('reconciliation', () => {
+  it('on request, and on a slow timer while the call is up', () => {
+    const d = CallDriver.answered({ silenceMs: 3_600_000 });
+    expect(d.step((s, now) => call.onReconcileRequested(s, now))).toEqual(['reconcile']);
+    // One at a time: a request while one is in flight is made after it (news may have come since).
+    expect(d.step((s, now) => call.onReconcileRequested(s, now))).toEqual([]);
+    expect(d.reconciled()).toEqual(['reconcile']);
+    expect(d.reconciled()).toEqual([]);
+    expect(d.advance(RECONCILE_EVERY_MS - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['reconcile']);
+  });
+
+  it('reads transcripts after the newest one seen', () => {
+    const d = CallDriver.answered();
+    d.caller('One.', { createdAt: '2026-01-15T09:30:15.233415Z' });
+    d.caller('Two.', { createdAt: '2026-01-15T09:30:14.1Z' });
+    d.step((s, now) => call.onReconcileRequested(s, now));
+    const cmd = d.last.at(-1) as Extract<call.Command, { kind: 'reconcile' }>;
+    expect(cmd).toEqual({
+      kind: 'reconcile',
+      transcribeId: 'tr-1',
+      sinceMs: Date.parse('2026-01-15T09:30:15.233Z'),
+    });
+  });
+
+  it('finds the call that was answered while the event was lost', () => {
+    const d = new CallDriver();
+    d.status('ringing');
+    d.step((s, now) => call.onReconcileRequested(s, now));
+    expect(d.reconciled({ call: 'progressing', transcripts: [] })).toEqual(['createSessions']);
+  });
+
+  it('finds the call gone (404): stops the sessions, says nothing', () => {
+    const d = CallDriver.answered();
+    d.step((s, now) => call.onReconcileRequested(s, now));
+    expect(d.reconciled({ call: 'gone', transcripts: [] })).toEqual(['finish tr-1 sp-1']);
+    expect(d.s.endReason).toBe('caller-hangup');
+  });
+
+  it('each missed final is heard once, in order, and answered in one turn', () => {
+    const d = CallDriver.answered();
+    d.step((s, now) => call.onReconcileRequested(s, now));
+    d.reconciled({
+      call: 'progressing',
+      transcripts: [
+        { id: 'a', transcribeId: 'tr-1', text: 'Hello?', createdAt: null },
+        { id: 'b', transcribeId: 'tr-1', text: 'Anyone there?', createdAt: null },
+      ],
+    });
+    expect(d.log.filter((l) => l.startsWith('startTurn'))).toEqual(['startTurn 1']);
+    expect(call.llmMessages(d.s).slice(-2)).toEqual([
+      { role: 'user', content: 'Hello?' },
+      { role: 'user', content: 'Anyone there?' },
+    ]);
+  });
+});
+
+describe('deadlines', () => {
+  it('every deadline that falls due moves on once handled', () => {
+    const d = CallDriver.answered({ maxCallMs: 200_000, maxReprompts: 3 });
+    // advance() throws if a due deadline does not move: run a whole silent call through it.
+    d.advance(100_000);
+    while (d.s.reconcile.inFlight) {
+      d.reconciled();
+      d.drain();
+      d.advance(35_000);
+    }
+    d.advance(200_000);
+    expect(d.s.phase === 'ending' || d.s.phase === 'ended').toBe(true);
+    expect(call.nextWakeAt(d.s) === undefined || call.nextWakeAt(d.s)! > d.now).toBe(true);
+  });
+});

@@ -1,0 +1,549 @@
+// One call's state and every decision about it, as plain data and functions: no Temporal, no I/O,
+// no clock of its own (the time is passed in). Each `on...` function applies one thing that
+// happened and returns the commands to carry out; the workflow (call-agent.ts) only carries them
+// out and reports back. Unit tests drive this module directly (test/unit/call-state.test.ts).
+import type { AgentProfile } from '../src/agent-config';
+import type { LlmMessage, MissedTranscript, ReconcileResult } from '../activities/types';
+import type {
+  CallPhase,
+  CallStatus,
+  CallSummary,
+  ConversationMessage,
+  ConversationView,
+  EndReason,
+  SentenceReady,
+} from './messages';
+import * as speech from './speech-queue';
+import type { SpeechOp, SpeechOutcome, SpeechQueue, Utterance } from './speech-queue';
+
+/** How long a call may ring before the agent leaves it alone. */
+export const ANSWER_TIMEOUT_MS = 5 * 60_000;
+/** Longest wait for the goodbye to finish playing before hanging up. */
+export const GOODBYE_PLAYBACK_CAP_MS = 15_000;
+/** While a call is up, it is compared with VoIPBIN at least this often (events can be lost). */
+export const RECONCILE_EVERY_MS = 60_000;
+
+const STATUS_RANK: Record<CallStatus, number> = {
+  dialing: 0,
+  ringing: 1,
+  progressing: 2,
+  terminating: 3,
+  canceling: 3,
+  hangup: 4,
+};
+
+export interface CallSettings {
+  greeting: string;
+  repromptText: string;
+  goodbyeText: string;
+  apologyText: string;
+  silenceMs: number;
+  maxReprompts: number;
+  maxCallMs: number;
+}
+
+export function settingsOf(profile: AgentProfile): CallSettings {
+  return {
+    greeting: profile.greeting,
+    repromptText: profile.repromptText,
+    goodbyeText: profile.goodbyeText,
+    apologyText: profile.apologyText,
+    silenceMs: profile.silenceTimeoutSeconds * 1000,
+    maxReprompts: profile.maxReprompts,
+    maxCallMs: profile.maxCallSeconds * 1000,
+  };
+}
+
+export interface Turn {
+  id: number;
+  /** When the caller's words that started it were heard. */
+  heardAt: number;
+  /** The highest LLM activity attempt whose sentences were accepted. */
+  attempt: number;
+  /** Sentences accepted so far: the next one must have this `seq`. */
+  received: number;
+  /** The highest attempt refused because it continued another prefix: none of its sentences count. */
+  refused: number;
+  reply?: Utterance;
+}
+
+export interface CallState {
+  readonly callId: string;
+  readonly profileName: string;
+  readonly settings: CallSettings;
+  readonly startedAt: number;
+  status: CallStatus | 'unknown';
+  phase: CallPhase;
+  /** While waiting: when to give up on the call being answered. Once answered: `maxCallSeconds`. */
+  deadline: number;
+  sessions: { transcribeId?: string; speakingId?: string };
+  /** A session create in flight: the call cannot finish before it returns (to stop what it made). */
+  creating?: 'sessions' | 'speaking';
+  messages: ConversationMessage[];
+  /** Transcript ids seen (VoIPBIN repeats events: webhook and WebSocket, retries, reconciliation). */
+  seen: string[];
+  /** VoIPBIN time of the newest transcript seen: reconciliation reads what came after. */
+  newestTranscriptMs?: number;
+  /** The caller said something that no turn has answered yet. */
+  callerWaiting: boolean;
+  heardAt: number;
+  /** Silence is counted from the later of this and the end of playback. */
+  quietSince: number;
+  turn?: Turn;
+  turns: number;
+  bargeIns: number;
+  /** Reprompts since the caller last spoke. */
+  reprompts: number;
+  repromptsTotal: number;
+  speech: SpeechQueue;
+  ending?: { reason: EndReason; hangupAt?: number; hangupSent: boolean };
+  reconcile: {
+    wanted: boolean;
+    inFlight: boolean;
+    nextAt: number;
+    /** The silence deadline that was last checked with VoIPBIN before a reprompt. */
+    checkedSilenceAt?: number;
+  };
+  firstSentenceLatenciesMs: number[];
+  endReason?: EndReason;
+  endedAt?: number;
+}
+
+export type Command =
+  | { kind: 'createSessions' }
+  | { kind: 'createSpeaking' }
+  | { kind: 'speak'; op: SpeechOp; speakingId: string }
+  | { kind: 'startTurn'; turnId: number; messages: LlmMessage[] }
+  | { kind: 'cancelTurn'; turnId: number }
+  | { kind: 'reconcile'; transcribeId?: string; sinceMs?: number }
+  | { kind: 'hangup' }
+  /** Stop both sessions, then the workflow returns its summary. */
+  | { kind: 'finish'; transcribeId?: string; speakingId?: string };
+
+export type TurnOutcome =
+  { kind: 'completed'; endCall: boolean } | { kind: 'failed' } | { kind: 'cancelled' };
+
+export interface IncomingTranscript {
+  id: string;
+  direction: 'in' | 'out' | 'both';
+  text: string;
+  createdAt?: string | null;
+}
+
+const SEEN_CAPACITY = 2000;
+
+export function newCall(
+  input: { callId: string; profileName: string; settings: CallSettings },
+  now: number,
+): CallState {
+  return {
+    callId: input.callId,
+    profileName: input.profileName,
+    settings: input.settings,
+    startedAt: now,
+    status: 'unknown',
+    phase: 'waiting',
+    deadline: now + Math.min(ANSWER_TIMEOUT_MS, input.settings.maxCallMs),
+    sessions: {},
+    messages: [],
+    seen: [],
+    callerWaiting: false,
+    heardAt: now,
+    quietSince: now,
+    turns: 0,
+    bargeIns: 0,
+    reprompts: 0,
+    repromptsTotal: 0,
+    speech: speech.newSpeechQueue(),
+    reconcile: { wanted: false, inFlight: false, nextAt: now + RECONCILE_EVERY_MS },
+    firstSentenceLatenciesMs: [],
+  };
+}
+
+export function isCallGone(s: CallState): boolean {
+  return s.status !== 'unknown' && STATUS_RANK[s.status] >= STATUS_RANK.terminating;
+}
+
+// Things that happened. Each returns what to do next.
+
+/** A snapshot of the call's status (an event, a hangup response, reconciliation). */
+export function onCallStatus(s: CallState, status: CallStatus, now: number): Command[] {
+  const out: Command[] = [];
+  applyStatus(s, status, now, out);
+  return progress(s, now, out);
+}
+
+export function onTranscript(s: CallState, t: IncomingTranscript, now: number): Command[] {
+  const out: Command[] = [];
+  applyTranscript(s, t, now, out);
+  return progress(s, now, out);
+}
+
+/** A sentence of the reply, from the LLM activity. */
+export function onSentence(s: CallState, sentence: SentenceReady, now: number): Command[] {
+  const turn = s.turn;
+  if (s.phase === 'ended' || !turn) return [];
+  const attempt = turn.attempt;
+  if (!acceptSentence(turn, sentence)) return [];
+  // A later attempt: the worker running the turn died. Compare notes with VoIPBIN too.
+  if (turn.attempt > attempt) s.reconcile.wanted = true;
+  turn.reply ??= { kind: 'reply', interrupted: false };
+  speech.say(s.speech, sentence.text, turn.reply, sentence.seq === 0 ? turn.heardAt : undefined);
+  return progress(s, now, []);
+}
+
+/**
+ * A later attempt of the turn's activity continues the same reply: it must start exactly where
+ * the sentences already accepted end. Sentences of an attempt that a later one superseded, repeats,
+ * and a continuation of another prefix are dropped: two generations are never spliced.
+ */
+export function acceptSentence(
+  turn: Pick<Turn, 'id' | 'attempt' | 'received' | 'refused'>,
+  s: SentenceReady,
+): boolean {
+  if (s.turnId !== turn.id || s.attempt < turn.attempt) return false;
+  if (s.attempt > turn.attempt && s.attempt <= turn.refused) return false;
+  if (s.seq !== turn.received) {
+    if (s.attempt > turn.attempt) turn.refused = s.attempt;
+    return false;
+  }
+  turn.attempt = s.attempt;
+  turn.received += 1;
+  return true;
+}
+
+export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, now: number): Command[] {
+  const turn = s.turn;
+  if (s.phase === 'ended' || !turn || turn.id !== turnId) return [];
+  s.turn = undefined;
+  if (s.phase === 'thinking') s.phase = 'listening';
+  s.quietSince = Math.max(s.quietSince, now);
+  const out: Command[] = [];
+  if (outcome.kind === 'failed' && !s.ending) {
+    speech.say(s.speech, s.settings.apologyText, { kind: 'apology', interrupted: false });
+  } else if (outcome.kind === 'completed' && outcome.endCall) {
+    // The model's own farewell stands in for the goodbye when it said one.
+    beginEnding(s, 'agent-ended', now, out, { goodbye: turn.reply === undefined });
+  }
+  return progress(s, now, out);
+}
+
+/** Both session creates returned; a missing id means that create failed. */
+export function onSessions(
+  s: CallState,
+  sessions: { transcribeId?: string; speakingId?: string },
+  now: number,
+): Command[] {
+  if (s.creating !== 'sessions') return [];
+  s.creating = undefined;
+  s.sessions = { ...sessions };
+  const out: Command[] = [];
+  if (s.phase === 'ended' || isCallGone(s)) return progress(s, now, out);
+  if (!sessions.transcribeId || !sessions.speakingId) {
+    // Without both the agent can neither hear nor speak: hang up, stop the other one.
+    beginEnding(s, 'error', now, out, { goodbye: false, hangupNow: true });
+    return progress(s, now, out);
+  }
+  if (s.ending) return progress(s, now, out); // e.g. maxCallSeconds passed while they were created
+  s.phase = 'listening';
+  s.quietSince = now;
+  speech.say(s.speech, s.settings.greeting, { kind: 'greeting', interrupted: false });
+  return progress(s, now, out);
+}
+
+/** A new speaking session (the old one disappeared); undefined when it could not be created. */
+export function onSpeakingCreated(s: CallState, speakingId: string | undefined, now: number): Command[] {
+  if (s.creating !== 'speaking') return [];
+  s.creating = undefined;
+  const out: Command[] = [];
+  if (speakingId) {
+    s.sessions.speakingId = speakingId;
+  } else if (s.phase !== 'ended' && !isCallGone(s)) {
+    // The agent cannot speak on this call any more: end it rather than leave the caller in silence.
+    speech.abandon(s.speech);
+    beginEnding(s, 'error', now, out, { goodbye: false, hangupNow: true });
+  }
+  return progress(s, now, out);
+}
+
+export function onSpeechDone(s: CallState, opId: number, outcome: SpeechOutcome, now: number): Command[] {
+  const op = speech.done(s.speech, opId, outcome, now);
+  if (!op) return [];
+  const message = op.kind === 'say' ? op.utterance.message : undefined;
+  if (op.kind === 'say' && message && outcome === 'done') {
+    // The conversation holds what was actually sent.
+    message.text = message.text ? `${message.text} ${op.text}` : op.text;
+    if (op.heardAt !== undefined) s.firstSentenceLatenciesMs.push(now - op.heardAt);
+  } else if (message?.text === '' && !s.speech.queued.includes(op)) {
+    s.messages.splice(s.messages.indexOf(message), 1); // nothing of it was said, and nothing will be
+    if (op.kind === 'say') op.utterance.message = undefined;
+  }
+  if (s.phase === 'ended') return [];
+  const out: Command[] = [];
+  if (outcome === 'gone' && s.creating === undefined) {
+    // The speaking session disappeared: a new one, and the sentence said once on it. The call may
+    // be gone too: ask VoIPBIN at the same time.
+    s.sessions.speakingId = undefined;
+    s.creating = 'speaking';
+    s.reconcile.wanted = true;
+    out.push({ kind: 'createSpeaking' });
+  }
+  return progress(s, now, out);
+}
+
+export function onHangupDone(s: CallState, status: CallStatus | undefined, now: number): Command[] {
+  const out: Command[] = [];
+  // A failed hangup (already retried): the call is treated as over, its sessions are stopped.
+  applyStatus(s, status ?? 'hangup', now, out);
+  return progress(s, now, out);
+}
+
+export function onReconcileRequested(s: CallState, now: number): Command[] {
+  if (s.phase === 'ended') return [];
+  s.reconcile.wanted = true;
+  return progress(s, now, []);
+}
+
+/** VoIPBIN's view of the call; undefined when it could not be read. */
+export function onReconciled(s: CallState, result: ReconcileResult | undefined, now: number): Command[] {
+  s.reconcile.inFlight = false;
+  s.reconcile.nextAt = now + RECONCILE_EVERY_MS;
+  const out: Command[] = [];
+  if (result && s.phase !== 'ended') {
+    applyStatus(s, result.call === 'gone' ? 'hangup' : result.call, now, out);
+    for (const t of result.transcripts) applyTranscript(s, missed(t), now, out);
+  }
+  return progress(s, now, out);
+}
+
+/** Time passed: deadlines, silences and the slow reconciliation timer. */
+export function onTimer(s: CallState, now: number): Command[] {
+  const out: Command[] = [];
+  if (s.phase === 'waiting' && now >= s.deadline) {
+    finish(s, 'not-answered', now, out);
+    return out;
+  }
+  if (isLive(s) && now >= s.deadline) beginEnding(s, 'max-duration', now, out, { goodbye: true });
+  if (s.phase !== 'ended' && !s.ending && now >= s.reconcile.nextAt) s.reconcile.wanted = true;
+  return progress(s, now, out);
+}
+
+/** The workflow itself is cancelled: stop the sessions and end. */
+export function onCancelled(s: CallState, now: number): Command[] {
+  const out: Command[] = [];
+  if (s.phase !== 'ended') finish(s, 'error', now, out);
+  return out;
+}
+
+/** When `onTimer` has something to do next, if nothing else happens first. */
+export function nextWakeAt(s: CallState): number | undefined {
+  if (s.phase === 'ended') return undefined;
+  const times: number[] = [];
+  if (!s.ending) times.push(s.deadline);
+  if (!s.ending && !s.reconcile.inFlight && !s.reconcile.wanted) times.push(s.reconcile.nextAt);
+  const silence = silenceEndsAt(s);
+  if (silence !== undefined && s.reconcile.checkedSilenceAt !== silence) times.push(silence);
+  if (s.ending?.hangupAt !== undefined && !s.ending.hangupSent) times.push(s.ending.hangupAt);
+  return times.length ? Math.min(...times) : undefined;
+}
+
+export function view(s: CallState): ConversationView {
+  return {
+    callId: s.callId,
+    profileName: s.profileName,
+    phase: s.phase,
+    callStatus: s.status,
+    messages: s.messages.map((m) => ({ ...m })),
+    turns: s.turns,
+    bargeIns: s.bargeIns,
+    reprompts: s.repromptsTotal,
+  };
+}
+
+export function summary(s: CallState, now: number): CallSummary {
+  return {
+    ...view(s),
+    endReason: s.endReason ?? 'error',
+    firstSentenceLatenciesMs: [...s.firstSentenceLatenciesMs],
+    startedAt: s.startedAt,
+    endedAt: s.endedAt ?? now,
+  };
+}
+
+/** What the model sees: the conversation as the caller experienced it (an interrupted reply is cut where it was cut). */
+export function llmMessages(s: CallState): LlmMessage[] {
+  return s.messages
+    .filter((m) => m.text !== '')
+    .map((m) => ({ role: m.role === 'caller' ? 'user' : 'assistant', content: m.text }));
+}
+
+// The rules.
+
+/** Answered and not yet ending: the conversation is on. */
+function isLive(s: CallState): boolean {
+  return (s.phase === 'starting' || s.phase === 'listening' || s.phase === 'thinking') && !s.ending;
+}
+
+function applyStatus(s: CallState, status: CallStatus, now: number, out: Command[]): void {
+  const current = s.status === 'unknown' ? -1 : STATUS_RANK[s.status];
+  if (STATUS_RANK[status] <= current) return; // a repeat, or a late, older snapshot
+  s.status = status;
+  if (status === 'progressing' && s.phase === 'waiting') {
+    s.phase = 'starting';
+    s.deadline = now + s.settings.maxCallMs;
+    s.creating = 'sessions';
+    out.push({ kind: 'createSessions' });
+  }
+}
+
+function applyTranscript(s: CallState, t: IncomingTranscript, now: number, out: Command[]): void {
+  if (s.seen.includes(t.id)) return;
+  s.seen.push(t.id);
+  if (s.seen.length > SEEN_CAPACITY) s.seen.shift();
+  const createdMs = t.createdAt ? Date.parse(t.createdAt) : NaN;
+  if (Number.isFinite(createdMs)) s.newestTranscriptMs = Math.max(s.newestTranscriptMs ?? 0, createdMs);
+  // Our own speech comes back as `out` transcripts: never a turn, never a barge-in.
+  const text = t.text.trim();
+  if (t.direction !== 'in' || !text || s.phase === 'ended' || isCallGone(s)) return;
+  s.messages.push({ role: 'caller', text, at: now });
+  s.heardAt = now;
+  s.quietSince = now;
+  s.reprompts = 0;
+  if (s.ending) return; // heard, but the agent is saying goodbye
+  s.callerWaiting = true;
+  bargeIn(s, now, out);
+}
+
+/** The caller speaks while the agent thinks or speaks: the turn in flight is cancelled, speech flushed. */
+function bargeIn(s: CallState, now: number, out: Command[]): void {
+  let interrupted = false;
+  const turn = s.turn;
+  if (turn) {
+    out.push({ kind: 'cancelTurn', turnId: turn.id });
+    if (turn.reply) speech.markInterrupted(turn.reply);
+    s.turn = undefined;
+    s.phase = 'listening';
+    interrupted = true;
+  }
+  if (speech.isSpeaking(s.speech, now)) {
+    speech.interrupt(s.speech, now);
+    interrupted = true;
+  }
+  if (interrupted) s.bargeIns += 1;
+}
+
+function beginEnding(
+  s: CallState,
+  reason: EndReason,
+  now: number,
+  out: Command[],
+  how: { goodbye: boolean; hangupNow?: boolean },
+): void {
+  if (s.ending || s.phase === 'ended') return;
+  s.ending = { reason, hangupSent: false, hangupAt: how.hangupNow ? now : undefined };
+  s.phase = 'ending';
+  s.callerWaiting = false;
+  if (s.turn) {
+    out.push({ kind: 'cancelTurn', turnId: s.turn.id });
+    if (s.turn.reply) speech.markInterrupted(s.turn.reply);
+    s.turn = undefined;
+  }
+  if (reason === 'max-duration' && speech.isSpeaking(s.speech, now)) speech.interrupt(s.speech, now);
+  if (how.goodbye) speech.say(s.speech, s.settings.goodbyeText, { kind: 'goodbye', interrupted: false });
+}
+
+function finish(s: CallState, reason: EndReason, now: number, out: Command[]): void {
+  if (s.turn) out.push({ kind: 'cancelTurn', turnId: s.turn.id });
+  s.turn = undefined;
+  speech.abandon(s.speech);
+  s.phase = 'ended';
+  s.endReason = reason;
+  s.endedAt = now;
+  out.push({ kind: 'finish', ...s.sessions });
+}
+
+/** When the silence runs out, if the agent is idle and waiting for the caller. */
+function silenceEndsAt(s: CallState): number | undefined {
+  if (s.phase !== 'listening' || s.ending || s.turn || s.callerWaiting || speech.isBusy(s.speech)) {
+    return undefined;
+  }
+  return Math.max(s.quietSince, s.speech.playbackEndsAt) + s.settings.silenceMs;
+}
+
+function missed(t: MissedTranscript): IncomingTranscript {
+  return { id: t.id, direction: 'in', text: t.text, createdAt: t.createdAt };
+}
+
+/** After every change: whatever now follows from the state. */
+function progress(s: CallState, now: number, out: Command[]): Command[] {
+  if (s.phase === 'ended') return out;
+  if (isCallGone(s)) {
+    // Say nothing more; stop the sessions once any create in flight has returned.
+    if (s.turn) out.push({ kind: 'cancelTurn', turnId: s.turn.id });
+    s.turn = undefined;
+    speech.abandon(s.speech);
+    if (s.creating === undefined) finish(s, s.ending?.reason ?? 'caller-hangup', now, out);
+    return out;
+  }
+  if (s.callerWaiting && !s.turn && s.phase === 'listening') {
+    s.turns += 1;
+    s.turn = { id: s.turns, heardAt: s.heardAt, attempt: 1, received: 0, refused: 0 };
+    s.callerWaiting = false;
+    s.phase = 'thinking';
+    out.push({ kind: 'startTurn', turnId: s.turn.id, messages: llmMessages(s) });
+  }
+  const silence = silenceEndsAt(s);
+  if (silence !== undefined && now >= silence) afterSilence(s, silence, now, out);
+  const ending = s.ending;
+  if (ending && !speech.isBusy(s.speech)) {
+    // The goodbye is allowed to finish playing (estimated), within a cap, before the hangup.
+    ending.hangupAt ??= now + Math.min(GOODBYE_PLAYBACK_CAP_MS, Math.max(0, s.speech.playbackEndsAt - now));
+    if (now >= ending.hangupAt && !ending.hangupSent) {
+      ending.hangupSent = true;
+      out.push({ kind: 'hangup' });
+    }
+  }
+  const speakingId = s.sessions.speakingId;
+  const op = speakingId && s.creating === undefined ? speech.next(s.speech) : undefined;
+  if (op && speakingId) {
+    if (op.kind === 'say' && !op.utterance.message) {
+      // In the conversation from the moment its first sentence is sent, so the order is right
+      // when the caller talks over it; its text grows as each sentence is accepted by VoIPBIN.
+      const u = op.utterance;
+      u.message = {
+        role: 'agent',
+        text: '',
+        at: now,
+        kind: u.kind,
+        ...(u.interrupted ? { interrupted: true } : {}),
+      };
+      s.messages.push(u.message);
+    }
+    out.push({ kind: 'speak', op, speakingId });
+  }
+  if (s.reconcile.wanted && !s.reconcile.inFlight) {
+    s.reconcile.wanted = false;
+    s.reconcile.inFlight = true;
+    out.push({ kind: 'reconcile', transcribeId: s.sessions.transcribeId, sinceMs: s.newestTranscriptMs });
+  }
+  return out;
+}
+
+/** The caller has been quiet for `silenceTimeoutSeconds` since the agent's speech ended. */
+function afterSilence(s: CallState, silence: number, now: number, out: Command[]): void {
+  if (s.reconcile.checkedSilenceAt !== silence) {
+    // Longer than expected: first make sure nothing was missed (a final, a hangup).
+    s.reconcile.checkedSilenceAt = silence;
+    s.reconcile.wanted = true;
+    return;
+  }
+  if (s.reconcile.wanted || s.reconcile.inFlight) return;
+  if (s.reprompts >= s.settings.maxReprompts) {
+    beginEnding(s, 'silence', now, out, { goodbye: true });
+    return;
+  }
+  s.reprompts += 1;
+  s.repromptsTotal += 1;
+  s.quietSince = now;
+  speech.say(s.speech, s.settings.repromptText, { kind: 'reprompt', interrupted: false });
+}
