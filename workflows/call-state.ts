@@ -504,7 +504,7 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     }
   }
   const speakingId = s.sessions.speakingId;
-  const op = speakingId && s.creating === undefined ? speech.next(s.speech) : undefined;
+  const op = speakingId && s.creating === undefined ? speech.next(s.speech, now) : undefined;
   if (op && speakingId) {
     if (op.kind === 'say' && !op.utterance.message) {
       // In the conversation from the moment its first sentence is sent, so the order is right

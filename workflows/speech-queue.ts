@@ -21,6 +21,8 @@ export type SpeechOp =
       utterance: Utterance;
       /** The first sentence of a reply: workflow time at which the caller's words were heard. */
       heardAt?: number;
+      /** When it was sent: VoIPBIN starts playing it on arrival, not when its answer comes back. */
+      sentAt?: number;
     }
   | { id: number; kind: 'flush' };
 
@@ -80,10 +82,11 @@ export function abandon(q: SpeechQueue): void {
   q.queued = [];
 }
 
-/** The next request to send, if none is in flight. */
-export function next(q: SpeechQueue): SpeechOp | undefined {
+/** The next request to send at `now`, if none is in flight. */
+export function next(q: SpeechQueue, now: number): SpeechOp | undefined {
   if (q.inFlight) return undefined;
   q.inFlight = q.queued.shift();
+  if (q.inFlight?.kind === 'say') q.inFlight.sentAt = now;
   return q.inFlight;
 }
 
@@ -100,7 +103,7 @@ export function done(q: SpeechQueue, id: number, outcome: SpeechOutcome, now: nu
     // Said again, first, once a new session exists; unless the caller has cut it off meanwhile.
     if (!op.utterance.interrupted) q.queued.unshift(op);
   } else if (outcome === 'done') {
-    q.playbackEndsAt = Math.max(q.playbackEndsAt, now) + estimatePlaybackMs(op.text);
+    q.playbackEndsAt = Math.max(q.playbackEndsAt, op.sentAt ?? now) + estimatePlaybackMs(op.text);
     q.lastSaid = op.utterance;
   }
   return op;

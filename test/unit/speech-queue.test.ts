@@ -8,7 +8,7 @@ const describeOp = (op: SpeechOp | undefined) => (op ? (op.kind === 'say' ? op.t
 /** Sends every request in turn, each completed at `now`; returns what went out. */
 function drain(q: SpeechQueue, now: number): string[] {
   const sent: string[] = [];
-  for (let op = speech.next(q); op; op = speech.next(q)) {
+  for (let op = speech.next(q, now); op; op = speech.next(q, now)) {
     sent.push(describeOp(op)!);
     speech.done(q, op.id, 'done', now);
   }
@@ -30,18 +30,18 @@ describe('speech queue', () => {
     const u = utterance();
     speech.say(q, 'One.', u);
     speech.say(q, 'Two.', u);
-    const first = speech.next(q);
+    const first = speech.next(q, 0);
     expect(describeOp(first)).toBe('One.');
-    expect(speech.next(q)).toBeUndefined(); // not while One. is in flight
+    expect(speech.next(q, 0)).toBeUndefined(); // not while One. is in flight
     expect(speech.isBusy(q)).toBe(true);
     speech.done(q, first!.id, 'done', 0);
-    expect(describeOp(speech.next(q))).toBe('Two.');
+    expect(describeOp(speech.next(q, 0))).toBe('Two.');
   });
 
   it('ignores the completion of a request that is not in flight', () => {
     const q = speech.newSpeechQueue();
     speech.say(q, 'One.', utterance());
-    const op = speech.next(q)!;
+    const op = speech.next(q, 0)!;
     expect(speech.done(q, op.id + 1, 'done', 0)).toBeUndefined();
     expect(q.inFlight).toBe(op);
   });
@@ -60,6 +60,14 @@ describe('speech queue', () => {
     expect(q.playbackEndsAt).toBe(11_000);
   });
 
+  it('counts playback from when a say was sent: VoIPBIN plays it on arrival', () => {
+    const q = speech.newSpeechQueue();
+    speech.say(q, 'a'.repeat(15), utterance()); // 1 s
+    const op = speech.next(q, 1000)!;
+    speech.done(q, op.id, 'done', 1400); // its answer took 400 ms
+    expect(q.playbackEndsAt).toBe(2000);
+  });
+
   it('interrupt: drops what is queued, flushes after the say in flight, marks both cut utterances', () => {
     const q = speech.newSpeechQueue();
     const greeting = utterance('greeting');
@@ -68,7 +76,7 @@ describe('speech queue', () => {
     drain(q, 0); // playing until about 400 ms
     speech.say(q, 'Sure.', reply);
     speech.say(q, 'Queued.', reply);
-    const inFlight = speech.next(q)!;
+    const inFlight = speech.next(q, 0)!;
     speech.interrupt(q, 100);
     expect(greeting.interrupted).toBe(true);
     expect(reply.interrupted).toBe(true);
@@ -88,7 +96,7 @@ describe('speech queue', () => {
     speech.interrupt(q, 10);
     speech.interrupt(q, 20);
     expect(q.queued.map(describeOp)).toEqual(['flush']);
-    const flush = speech.next(q)!;
+    const flush = speech.next(q, 0)!;
     speech.interrupt(q, 30); // a flush in flight covers it
     expect(q.queued).toEqual([]);
     speech.done(q, flush.id, 'done', 40);
@@ -100,11 +108,11 @@ describe('speech queue', () => {
     const u = utterance();
     speech.say(q, 'One.', u);
     speech.say(q, 'Two.', u);
-    const one = speech.next(q)!;
+    const one = speech.next(q, 0)!;
     speech.done(q, one.id, 'gone', 0);
     expect(q.queued.map(describeOp)).toEqual(['One.', 'Two.']);
     expect(q.playbackEndsAt).toBe(0);
-    const again = speech.next(q)!;
+    const again = speech.next(q, 0)!;
     speech.interrupt(q, 5);
     speech.done(q, again.id, 'gone', 10);
     expect(q.queued.map(describeOp)).toEqual(['flush']);
@@ -113,7 +121,7 @@ describe('speech queue', () => {
   it('a refused say is not played', () => {
     const q = speech.newSpeechQueue();
     speech.say(q, 'x', utterance());
-    const op = speech.next(q)!;
+    const op = speech.next(q, 0)!;
     speech.done(q, op.id, 'rejected', 0);
     expect(q.playbackEndsAt).toBe(0);
     expect(q.lastSaid).toBeUndefined();
@@ -123,7 +131,7 @@ describe('speech queue', () => {
     const q = speech.newSpeechQueue();
     speech.say(q, 'One.', utterance());
     speech.say(q, 'Two.', utterance());
-    speech.next(q);
+    speech.next(q, 0);
     speech.abandon(q);
     expect(q.queued).toEqual([]);
   });
