@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario';
+import { failover } from './failover';
 import { install } from './install';
 import { simulatorLoad } from './simulator-load';
 
@@ -6,4 +7,5 @@ import { simulatorLoad } from './simulator-load';
 export const SCENARIOS: readonly Scenario[] = [
   install,
   simulatorLoad({ name: 'simulator-load', calls: 100 }),
+  failover,
 ];

@@ -1,0 +1,173 @@
+// The whole stack in one process: the simulator's signed webhooks, the real ingress, a real
+// Temporal dev server, the worker with the real activities, a streaming model. Each test asserts
+// the exact sequence of requests VoIPBIN received.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import OpenAI from 'openai';
+import { createActivities, temporalTurnChannel } from '../../activities';
+import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
+import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
+import { silentLogger } from '../../src/logger';
+import { startIngress, type RunningIngress } from '../../src/runtime/ingress-runtime';
+import { startSimulator, type Simulator } from '../../src/simulator';
+import { VoipbinClient } from '../../src/voipbin/client';
+import { createCallWorker } from '../../src/worker';
+import type { callWorkflow } from '../../workflows/call';
+import { callWorkflowId } from '../../workflows/messages';
+import { bundleWorkflows, localEnv } from '../helpers/temporal-env';
+import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
+import { waitFor } from '../helpers/wait-for';
+
+const TASK_QUEUE = 'in-process-e2e';
+const GREETING = DEFAULT_AGENT_CONFIG.profiles.default!.greeting;
+const LONG_REPLY = [
+  'Sure, here is everything about your account.',
+  'It was opened in March two thousand nineteen.',
+  'It has two cards and one savings pocket.',
+];
+
+let env: TestWorkflowEnvironment;
+let simulator: Simulator;
+let llm: FakeLlm;
+let worker: Worker;
+let running: Promise<void>;
+let ingress: RunningIngress;
+let voipbin: VoipbinClient;
+
+beforeAll(async () => {
+  const [testEnv, bundle] = await Promise.all([localEnv(), bundleWorkflows()]);
+  env = testEnv;
+  simulator = await startSimulator({ accessKey: 'in-process-key', webhookRetryDelayMs: 100 });
+  llm = await startFakeLlm({
+    // The long reply pauses a long time after its first sentence: the caller always talks over it there.
+    reply: (req: FakeLlmRequest) =>
+      String(req.messages.at(-1)?.content).includes('everything')
+        ? { text: LONG_REPLY.join(' '), sentencePauseMs: 30_000 }
+        : defaultReply(req),
+  });
+  voipbin = new VoipbinClient({ baseUrl: simulator.baseUrl, apiKey: simulator.accessKey });
+  worker = await createCallWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: TASK_QUEUE,
+    workflowBundle: bundle,
+    activities: createActivities({
+      voipbin,
+      openai: new OpenAI({ baseURL: llm.baseUrl, apiKey: 'test', maxRetries: 0 }),
+      channel: temporalTurnChannel(env.client),
+    }),
+  });
+  running = worker.run();
+  ingress = await startIngress({
+    client: env.client,
+    taskQueue: TASK_QUEUE,
+    agent: DEFAULT_AGENT_CONFIG,
+    voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
+    host: '127.0.0.1',
+    port: 0,
+    log: silentLogger,
+  });
+  simulator.setWebhookUri(`http://127.0.0.1:${ingress.port}/webhooks/voipbin`);
+}, 60_000);
+
+afterAll(async () => {
+  await ingress?.close();
+  worker?.shutdown();
+  await running;
+  await simulator?.close();
+  await llm?.close();
+  await env?.teardown();
+});
+
+beforeEach(() => {
+  simulator.requests.length = 0;
+});
+
+const summaryOf = (callId: string) =>
+  env.client.workflow.getHandle<typeof callWorkflow>(callWorkflowId(callId)).result();
+
+it('the caller talks over a streaming reply: flush, then only the new reply is said', async () => {
+  const call = simulator.startInboundCall({
+    from: '+15550003333',
+    to: '+15550004444',
+    script: {
+      steps: [
+        { say: 'Tell me everything about my account.', quietMs: 300 },
+        { say: 'Stop, just the balance please.', duringAgentSpeech: true, afterMs: 200 },
+        { waitForAgent: true, quietMs: 300 },
+        { hangup: true },
+      ],
+    },
+  });
+  await call.ended;
+  const summary = await summaryOf(call.id);
+
+  expect(requestSequence(simulator)).toEqual([
+    ...SESSIONS_CREATED,
+    `POST /speakings/{id}/say ${GREETING} -> 200`,
+    `POST /speakings/{id}/say ${LONG_REPLY[0]} -> 200`,
+    'POST /speakings/{id}/flush -> 200',
+    'POST /speakings/{id}/say You said: Stop, just the balance please. -> 200',
+    'POST /speakings/{id}/say How else can I help you today? -> 200',
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
+  ]);
+  expect(call.heard()).toEqual([
+    GREETING,
+    'You said: Stop, just the balance please.',
+    'How else can I help you today?',
+  ]);
+  expect(summary).toMatchObject({ endReason: 'caller-hangup', bargeIns: 1, turns: 2 });
+  expect(summary.messages.map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+    ['agent', GREETING, false],
+    ['caller', 'Tell me everything about my account.', false],
+    ['agent', LONG_REPLY[0], true],
+    ['caller', 'Stop, just the balance please.', false],
+    ['agent', 'You said: Stop, just the balance please. How else can I help you today?', false],
+  ]);
+  // The second turn's prompt holds what was actually said of the first reply, not all of it.
+  const secondPrompt = llm.requests.at(-1)!.messages.map((m) => m.content);
+  expect(secondPrompt).toContain(LONG_REPLY[0]);
+  expect(secondPrompt.join(' ')).not.toContain(LONG_REPLY[1]);
+}, 60_000);
+
+it('the speaking session stopped by VoIPBIN mid-call: the next reply is said once, on a new session', async () => {
+  // The caller asks a second and a half after the greeting has played; meanwhile, VoIPBIN stops
+  // the speaking session on its own (its TTS streamer went away).
+  const call = simulator.startInboundCall({
+    from: '+15550005555',
+    to: '+15550006666',
+    script: {
+      steps: [
+        { say: 'What is my balance?', quietMs: 1500 },
+        { waitForAgent: true, quietMs: 300 },
+        { hangup: true },
+      ],
+    },
+  });
+  await waitFor(() => call.heard().includes(GREETING), 'the greeting', 20_000);
+  const first = (await voipbin.listSpeakings()).result.find((s) => s.reference_id === call.id)!;
+  await voipbin.stopSpeaking(first.id);
+  await call.ended;
+  const summary = await summaryOf(call.id);
+
+  const sequence = requestSequence(simulator);
+  expect(sequence).toEqual([
+    ...SESSIONS_CREATED,
+    `POST /speakings/{id}/say ${GREETING} -> 200`,
+    'POST /speakings/{id}/stop -> 200', // VoIPBIN's own doing (here: the test's)
+    'POST /speakings/{id}/say You said: What is my balance. -> 404',
+    'POST /speakings -> 201',
+    'POST /speakings/{id}/say You said: What is my balance. -> 200',
+    'POST /speakings/{id}/say How else can I help you today? -> 200',
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
+  ]);
+  // The new session took over: the last say and the final stop went to it.
+  const sessions = simulator.requests.filter((r) => r.method === 'POST' && r.path.startsWith('/speakings/'));
+  const newId = sessions.at(-1)!.path.split('/')[2];
+  expect(newId).not.toBe(first.id);
+  expect(sessions.at(-2)!.path).toBe(`/speakings/${newId}/say`);
+  expect(call.heard()).toEqual([GREETING, 'You said: What is my balance.', 'How else can I help you today?']);
+  expect(summary).toMatchObject({ endReason: 'caller-hangup', turns: 1 });
+}, 60_000);

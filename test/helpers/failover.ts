@@ -1,0 +1,207 @@
+// The failover scenario, shared by test/e2e/failover.test.ts (which checks it) and
+// `npm run bench -- failover` (which times it over many runs): real processes (a Temporal server
+// on a database file, `voipbin-agent ingress`, two `voipbin-agent worker`s), the simulator's
+// signed webhooks, and a model that streams slowly and words a regenerated answer differently.
+import { Client, Connection } from '@temporalio/client';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
+import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator';
+import type { callWorkflow } from '../../workflows/call';
+import { callWorkflowId, type CallSummary } from '../../workflows/messages';
+import { AgentProcess, freePort } from './cli';
+import { TemporalServer } from './temporal-server';
+import { saysOf } from './voipbin-requests';
+import { waitFor } from './wait-for';
+
+export const GREETING = 'Hello, thanks for calling. How can I help?';
+/** The reply as the model first words it: six sentences, a pause of 1.5 s after each. */
+export const FIRST = [
+  'Sure, here is everything about your account.',
+  'It was opened in March two thousand nineteen.',
+  'It has two cards and one savings pocket.',
+  'Your last payment was on the first of the month.',
+  'Your next statement is due in ten days.',
+  'Is there anything else I can help you with?',
+];
+/** The same reply regenerated: a real model words it differently. */
+export const REGENERATED = [
+  'Of course, this is what your account looks like.',
+  'You opened it back in March of two thousand nineteen.',
+  'There are two cards and a savings pocket on it.',
+  'The last payment arrived on the first.',
+  'A statement is due ten days from now.',
+  'What else can I do for you?',
+];
+export const SENTENCE_PAUSE_MS = 1500;
+const WORKERS = ['/worker-1', '/worker-2'];
+
+const isLongQuestion = (r: FakeLlmRequest) =>
+  String(r.messages.at(-1)?.content).startsWith('Tell me everything');
+
+export interface FailoverRun {
+  callId: string;
+  /** Which worker streamed the reply (and was killed), and which took over. */
+  killed: string;
+  survivor: string;
+  /** performance.now() of the SIGKILL. */
+  killedAt: number;
+  /** The first `/say` VoIPBIN received after the kill. */
+  nextSay: RecordedRequest;
+  /** The model requests of the long reply, in order. */
+  asked: FakeLlmRequest[];
+  summary: CallSummary;
+  /** Every request VoIPBIN received for this call's run. */
+  requests: RecordedRequest[];
+}
+
+export class FailoverStack {
+  private readonly processes = new Map<string, AgentProcess>();
+  private ingress?: AgentProcess;
+  private port = 0;
+  private calls = 0;
+
+  private constructor(
+    readonly temporal: TemporalServer,
+    readonly simulator: Simulator,
+    readonly llm: FakeLlm,
+    readonly client: Client,
+    private readonly cwd: string,
+  ) {}
+
+  static async start(): Promise<FailoverStack> {
+    const [temporal, simulator, llm] = await Promise.all([
+      TemporalServer.start(),
+      startSimulator({ accessKey: 'failover-key' }),
+      startFakeLlm({
+        // Streams like a real model: a first token after 200 ms, a pause after each sentence.
+        reply: (req) =>
+          isLongQuestion(req)
+            ? {
+                text: (req.generation ? REGENERATED : FIRST).join(' '),
+                firstTokenDelayMs: 200,
+                sentencePauseMs: SENTENCE_PAUSE_MS,
+              }
+            : { ...defaultReply(req), firstTokenDelayMs: 200 },
+      }),
+    ]);
+    const client = new Client({ connection: await Connection.connect({ address: temporal.address }) });
+    const stack = new FailoverStack(
+      temporal,
+      simulator,
+      llm,
+      client,
+      mkdtempSync(join(tmpdir(), 'voipbin-agent-failover-')),
+    );
+    await stack.startIngress();
+    return stack;
+  }
+
+  private get shared(): Record<string, string> {
+    return {
+      TEMPORAL_ADDRESS: this.temporal.address,
+      TEMPORAL_TASK_QUEUE: 'failover',
+      VOIPBIN_BASE_URL: this.simulator.baseUrl,
+      VOIPBIN_API_KEY: this.simulator.accessKey,
+    };
+  }
+
+  private async startIngress(): Promise<void> {
+    this.port = await freePort();
+    this.ingress = new AgentProcess(
+      ['ingress'],
+      { ...this.shared, PORT: String(this.port), HOST: '127.0.0.1' },
+      this.cwd,
+    );
+    await this.ingress.waitReady(this.port);
+    this.simulator.setWebhookUri(`http://127.0.0.1:${this.port}/webhooks/voipbin`);
+  }
+
+  /** Both workers running (one was killed by the last run: a new one takes its place). */
+  async ensureWorkers(): Promise<void> {
+    const starting: Promise<unknown>[] = [];
+    for (const prefix of WORKERS) {
+      const current = this.processes.get(prefix);
+      if (current && current.child.exitCode === null && current.child.signalCode === null) continue;
+      const worker = new AgentProcess(
+        ['worker'],
+        { ...this.shared, OPENAI_BASE_URL: this.llm.baseUrl.replace(/\/v1$/, `${prefix}/v1`) },
+        this.cwd,
+      );
+      this.processes.set(prefix, worker);
+      starting.push(worker.waitOutput('worker running'));
+    }
+    await Promise.all(starting);
+  }
+
+  /**
+   * One call: the caller asks for the long reply; the worker streaming it is SIGKILLed `killDelayMs`
+   * after its second sentence reached VoIPBIN (the model is pausing before the third); then the
+   * caller asks something else and hangs up.
+   */
+  async run(killDelayMs = 0): Promise<FailoverRun> {
+    await this.ensureWorkers();
+    const firstRequest = this.simulator.requests.length;
+    const firstAsk = this.llm.requests.length;
+    const question = `Tell me everything about my account${this.calls++ ? ` number ${this.calls}` : ''}.`;
+    const call = this.simulator.startInboundCall({
+      from: '+15550007777',
+      to: '+15550008888',
+      script: {
+        steps: [
+          { say: question, quietMs: 500 },
+          // The whole reply, through the failover: playback may pause for a few seconds.
+          { waitForAgent: true, quietMs: 5000 },
+          { say: 'What is my balance?', quietMs: 300 },
+          { waitForAgent: true, quietMs: 500 },
+          { hangup: true },
+        ],
+      },
+    });
+    const requests = () => this.simulator.requests.slice(firstRequest);
+    const stream = await waitFor(
+      () => this.llm.requests.slice(firstAsk).find(isLongQuestion),
+      'the long reply',
+      30_000,
+    );
+    await waitFor(() => saysOf({ requests: requests() }).includes(FIRST[1]!), 'the second sentence', 30_000);
+    if (killDelayMs > 0) await new Promise((r) => setTimeout(r, killDelayMs));
+    const killedAt = performance.now();
+    this.processes.get(stream.pathPrefix!)!.kill('SIGKILL');
+    await call.ended;
+    const summary = await this.client.workflow
+      .getHandle<typeof callWorkflow>(callWorkflowId(call.id))
+      .result();
+    const nextSay = requests().find((r) => r.at > killedAt && r.path.endsWith('/say'));
+    if (!nextSay) throw new Error('nothing was said after the kill');
+    return {
+      callId: call.id,
+      killed: stream.pathPrefix!,
+      survivor: WORKERS.find((p) => p !== stream.pathPrefix)!,
+      killedAt,
+      nextSay,
+      asked: this.llm.requests.slice(firstAsk).filter(isLongQuestion),
+      summary,
+      requests: requests(),
+    };
+  }
+
+  /** SIGTERM to what still runs; their exit codes (0: a clean shutdown). */
+  async stopProcesses(): Promise<(number | null)[]> {
+    const running = [this.ingress!, ...this.processes.values()].filter(
+      (p) => p.child.exitCode === null && p.child.signalCode === null,
+    );
+    for (const p of running) p.kill('SIGTERM');
+    return Promise.all(running.map((p) => p.exited()));
+  }
+
+  async close(): Promise<void> {
+    for (const p of [this.ingress, ...this.processes.values()]) p?.kill();
+    await this.client.connection.close();
+    await this.simulator.close();
+    await this.llm.close();
+    await this.temporal.close();
+    rmSync(this.cwd, { recursive: true, force: true });
+  }
+}
