@@ -63,16 +63,16 @@ export const SPEAKING_GONE = FailureType.SpeakingGone;
 /** VoIPBIN REST calls. Every one is idempotent except `say`, which the workflow runs at most once. */
 export interface VoipbinActivities {
   /** Creates the transcribe session, or adopts the one already progressing (409 on a duplicate). */
-  createTranscribe(input: CreateTranscribeInput): Promise<TranscribeSession>;
+  createTranscribe: (input: CreateTranscribeInput) => Promise<TranscribeSession>;
   /** Creates the speaking session, or adopts the active one (500 on a duplicate). */
-  createSpeaking(input: CreateSpeakingInput): Promise<SpeakingSession>;
-  say(input: SayInput): Promise<void>;
-  flush(input: SpeakingInput): Promise<void>;
-  stopSpeaking(input: SpeakingInput): Promise<void>;
-  stopTranscribe(input: TranscribeInput): Promise<void>;
+  createSpeaking: (input: CreateSpeakingInput) => Promise<SpeakingSession>;
+  say: (input: SayInput) => Promise<void>;
+  flush: (input: SpeakingInput) => Promise<void>;
+  stopSpeaking: (input: SpeakingInput) => Promise<void>;
+  stopTranscribe: (input: TranscribeInput) => Promise<void>;
   /** `hangup` when VoIPBIN no longer knows the call. */
-  hangupCall(input: CallInput): Promise<{ status: CallStatus }>;
-  reconcile(input: ReconcileInput): Promise<ReconcileResult>;
+  hangupCall: (input: CallInput) => Promise<{ status: CallStatus }>;
+  reconcile: (input: ReconcileInput) => Promise<ReconcileResult>;
 }
 
 export interface LlmMessage {
@@ -106,7 +106,7 @@ export interface LlmTurnResult {
 
 /** The LLM turn: a regular, heartbeating, cancellable activity. */
 export interface LlmActivities {
-  llmTurn(input: LlmTurnInput): Promise<LlmTurnResult>;
+  llmTurn: (input: LlmTurnInput) => Promise<LlmTurnResult>;
 }
 
 export type Activities = VoipbinActivities & LlmActivities;

@@ -26,11 +26,7 @@ function line(method: string, path: string, query: Record<string, string>, statu
   return `${method} ${path}${q ? `?${q}` : ''} -> ${status}`;
 }
 
-/** The activities as plain functions (they are arrow functions), so they can be passed around. */
-type Functions<T> = {
-  [K in keyof T]: T[K] extends (input: infer I) => Promise<infer O> ? (input: I) => Promise<O> : never;
-};
-const activitiesOf = (client: VoipbinClient): Functions<VoipbinActivities> => createVoipbinActivities(client);
+const activitiesOf = (client: VoipbinClient): VoipbinActivities => createVoipbinActivities(client);
 
 /** Runs one activity in `env`, typed. */
 function runner(env: MockActivityEnvironment) {
@@ -54,7 +50,7 @@ describe('VoIPBIN activities against the simulator', () => {
   let sim: Simulator;
   let client: VoipbinClient;
   let env: MockActivityEnvironment;
-  let acts: Functions<VoipbinActivities>;
+  let acts: VoipbinActivities;
   let run: ReturnType<typeof runner>;
   /** Requests before this index were setup. */
   let mark = 0;
