@@ -45,7 +45,7 @@ export class SentenceSplitter {
     BOUNDARY.lastIndex = 0;
     for (let m = BOUNDARY.exec(this.buffer); m; m = BOUNDARY.exec(this.buffer)) {
       const candidate = this.buffer.slice(start, m.index + m[0].trimEnd().length);
-      if (m[0].includes('\n') || !endsWithAbbreviation(candidate.trimEnd())) {
+      if (m[0].includes('\n') || !endsWithAbbreviation(candidate)) {
         const sentence = candidate.trim();
         if (sentence) sentences.push(sentence);
         start = m.index + m[0].length;

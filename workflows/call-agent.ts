@@ -117,10 +117,13 @@ export class CallAgent {
   private async createSessions(): Promise<void> {
     const { callId } = this.input;
     const { language, voice } = this.input.profile;
-    const [transcribe, speaking] = await Promise.allSettled([
-      voipbin.createTranscribe({ callId, language }),
-      voipbin.createSpeaking({ callId, language, provider: voice.provider, voiceId: voice.voiceId }),
-    ]);
+    // Not cancelled with the workflow: what they create must be known, to be stopped.
+    const [transcribe, speaking] = await CancellationScope.nonCancellable(() =>
+      Promise.allSettled([
+        voipbin.createTranscribe({ callId, language }),
+        voipbin.createSpeaking({ callId, language, provider: voice.provider, voiceId: voice.voiceId }),
+      ]),
+    );
     for (const outcome of [transcribe, speaking]) {
       if (outcome.status === 'rejected')
         log.error('could not start a call session', { error: message(outcome.reason) });
@@ -134,12 +137,14 @@ export class CallAgent {
     const { language, voice } = this.input.profile;
     let speakingId: string | undefined;
     try {
-      const created = await voipbin.createSpeaking({
-        callId: this.input.callId,
-        language,
-        provider: voice.provider,
-        voiceId: voice.voiceId,
-      });
+      const created = await CancellationScope.nonCancellable(() =>
+        voipbin.createSpeaking({
+          callId: this.input.callId,
+          language,
+          provider: voice.provider,
+          voiceId: voice.voiceId,
+        }),
+      );
       speakingId = created.speakingId;
       log.warn('the speaking session was gone: a new one took over', { adopted: created.adopted });
     } catch (err) {
@@ -225,7 +230,7 @@ export class CallAgent {
       // A cancelled turn's stream is closed before the call's workflow ends (a dead worker's: bounded).
       await condition(() => this.turns.size === 0, TURN_CLEANUP_CAP);
     });
-    this.result = call.summary(this.state, Date.now());
+    this.result = call.summary(this.state);
   }
 }
 

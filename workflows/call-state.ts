@@ -23,7 +23,8 @@ export const GOODBYE_PLAYBACK_CAP_MS = 15_000;
 /** While a call is up, it is compared with VoIPBIN at least this often (events can be lost). */
 export const RECONCILE_EVERY_MS = 60_000;
 
-const STATUS_RANK: Record<CallStatus, number> = {
+const STATUS_RANK: Record<CallStatus | 'unknown', number> = {
+  unknown: -1,
   dialing: 0,
   ringing: 1,
   progressing: 2,
@@ -105,8 +106,9 @@ export interface CallState {
     checkedSilenceAt?: number;
   };
   firstSentenceLatenciesMs: number[];
-  endReason?: EndReason;
-  endedAt?: number;
+  /** The workflow itself was cancelled. */
+  cancelled?: boolean;
+  ended?: { reason: EndReason; at: number };
 }
 
 export type Command =
@@ -161,7 +163,7 @@ export function newCall(
 }
 
 export function isCallGone(s: CallState): boolean {
-  return s.status !== 'unknown' && STATUS_RANK[s.status] >= STATUS_RANK.terminating;
+  return STATUS_RANK[s.status] >= STATUS_RANK.terminating;
 }
 
 // Things that happened. Each returns what to do next.
@@ -182,12 +184,12 @@ export function onTranscript(s: CallState, t: IncomingTranscript, now: number): 
 /** A sentence of the reply, from the LLM activity. */
 export function onSentence(s: CallState, sentence: SentenceReady, now: number): Command[] {
   const turn = s.turn;
-  if (s.phase === 'ended' || !turn) return [];
+  if (!turn) return [];
   const attempt = turn.attempt;
   if (!acceptSentence(turn, sentence)) return [];
   // A later attempt: the worker running the turn died. Compare notes with VoIPBIN too.
   if (turn.attempt > attempt) s.reconcile.wanted = true;
-  turn.reply ??= { kind: 'reply', interrupted: false };
+  turn.reply ??= speech.utterance('reply');
   speech.say(s.speech, sentence.text, turn.reply, sentence.seq === 0 ? turn.heardAt : undefined);
   return progress(s, now, []);
 }
@@ -204,7 +206,8 @@ export function acceptSentence(
   if (s.turnId !== turn.id || s.attempt < turn.attempt) return false;
   if (s.attempt > turn.attempt && s.attempt <= turn.refused) return false;
   if (s.seq !== turn.received) {
-    if (s.attempt > turn.attempt) turn.refused = s.attempt;
+    // A repeat; or a new attempt that continued another prefix, refused for good.
+    turn.refused = Math.max(turn.refused, s.attempt);
     return false;
   }
   turn.attempt = s.attempt;
@@ -214,16 +217,16 @@ export function acceptSentence(
 
 export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, now: number): Command[] {
   const turn = s.turn;
-  if (s.phase === 'ended' || !turn || turn.id !== turnId) return [];
+  if (!turn || turn.id !== turnId) return [];
   s.turn = undefined;
-  if (s.phase === 'thinking') s.phase = 'listening';
-  s.quietSince = Math.max(s.quietSince, now);
+  s.phase = 'listening';
+  s.quietSince = now;
   const out: Command[] = [];
-  if (outcome.kind === 'failed' && !s.ending) {
-    speech.say(s.speech, s.settings.apologyText, { kind: 'apology', interrupted: false });
+  if (outcome.kind === 'failed') {
+    speech.say(s.speech, s.settings.apologyText, speech.utterance('apology'));
   } else if (outcome.kind === 'completed' && outcome.endCall) {
     // The model's own farewell stands in for the goodbye when it said one.
-    beginEnding(s, 'agent-ended', now, out, { goodbye: turn.reply === undefined });
+    beginEnding(s, 'agent-ended', now, out, turn.reply === undefined);
   }
   return progress(s, now, out);
 }
@@ -238,16 +241,16 @@ export function onSessions(
   s.creating = undefined;
   s.sessions = { ...sessions };
   const out: Command[] = [];
-  if (s.phase === 'ended' || isCallGone(s)) return progress(s, now, out);
+  if (isCallGone(s)) return progress(s, now, out); // ending as the caller's hangup, not as a failure
   if (!sessions.transcribeId || !sessions.speakingId) {
     // Without both the agent can neither hear nor speak: hang up, stop the other one.
-    beginEnding(s, 'error', now, out, { goodbye: false, hangupNow: true });
+    beginEnding(s, 'error', now, out, false);
     return progress(s, now, out);
   }
   if (s.ending) return progress(s, now, out); // e.g. maxCallSeconds passed while they were created
   s.phase = 'listening';
   s.quietSince = now;
-  speech.say(s.speech, s.settings.greeting, { kind: 'greeting', interrupted: false });
+  speech.say(s.speech, s.settings.greeting, speech.utterance('greeting'));
   return progress(s, now, out);
 }
 
@@ -258,10 +261,10 @@ export function onSpeakingCreated(s: CallState, speakingId: string | undefined, 
   const out: Command[] = [];
   if (speakingId) {
     s.sessions.speakingId = speakingId;
-  } else if (s.phase !== 'ended' && !isCallGone(s)) {
+  } else {
     // The agent cannot speak on this call any more: end it rather than leave the caller in silence.
     speech.abandon(s.speech);
-    beginEnding(s, 'error', now, out, { goodbye: false, hangupNow: true });
+    beginEnding(s, 'error', now, out, false);
   }
   return progress(s, now, out);
 }
@@ -269,18 +272,10 @@ export function onSpeakingCreated(s: CallState, speakingId: string | undefined, 
 export function onSpeechDone(s: CallState, opId: number, outcome: SpeechOutcome, now: number): Command[] {
   const op = speech.done(s.speech, opId, outcome, now);
   if (!op) return [];
-  const message = op.kind === 'say' ? op.utterance.message : undefined;
-  if (op.kind === 'say' && message && outcome === 'done') {
-    // The conversation holds what was actually sent.
-    message.text = message.text ? `${message.text} ${op.text}` : op.text;
-    if (op.heardAt !== undefined) s.firstSentenceLatenciesMs.push(now - op.heardAt);
-  } else if (message?.text === '' && !s.speech.queued.includes(op)) {
-    s.messages.splice(s.messages.indexOf(message), 1); // nothing of it was said, and nothing will be
-    if (op.kind === 'say') op.utterance.message = undefined;
-  }
+  if (op.kind === 'say') recordSay(s, op, outcome, now);
   if (s.phase === 'ended') return [];
   const out: Command[] = [];
-  if (outcome === 'gone' && s.creating === undefined) {
+  if (outcome === 'gone') {
     // The speaking session disappeared: a new one, and the sentence said once on it. The call may
     // be gone too: ask VoIPBIN at the same time.
     s.sessions.speakingId = undefined;
@@ -299,7 +294,6 @@ export function onHangupDone(s: CallState, status: CallStatus | undefined, now: 
 }
 
 export function onReconcileRequested(s: CallState, now: number): Command[] {
-  if (s.phase === 'ended') return [];
   s.reconcile.wanted = true;
   return progress(s, now, []);
 }
@@ -309,7 +303,7 @@ export function onReconciled(s: CallState, result: ReconcileResult | undefined, 
   s.reconcile.inFlight = false;
   s.reconcile.nextAt = now + RECONCILE_EVERY_MS;
   const out: Command[] = [];
-  if (result && s.phase !== 'ended') {
+  if (result) {
     applyStatus(s, result.call === 'gone' ? 'hangup' : result.call, now, out);
     for (const t of result.transcripts) applyTranscript(s, missed(t), now, out);
   }
@@ -323,16 +317,15 @@ export function onTimer(s: CallState, now: number): Command[] {
     finish(s, 'not-answered', now, out);
     return out;
   }
-  if (isLive(s) && now >= s.deadline) beginEnding(s, 'max-duration', now, out, { goodbye: true });
-  if (s.phase !== 'ended' && !s.ending && now >= s.reconcile.nextAt) s.reconcile.wanted = true;
+  if (!s.ending && now >= s.deadline) beginEnding(s, 'max-duration', now, out, true);
+  if (now >= s.reconcile.nextAt) s.reconcile.wanted = true;
   return progress(s, now, out);
 }
 
-/** The workflow itself is cancelled: stop the sessions and end. */
+/** The workflow itself is cancelled: stop the sessions (once any create in flight returned) and end. */
 export function onCancelled(s: CallState, now: number): Command[] {
-  const out: Command[] = [];
-  if (s.phase !== 'ended') finish(s, 'error', now, out);
-  return out;
+  s.cancelled = true;
+  return progress(s, now, []);
 }
 
 /** When `onTimer` has something to do next, if nothing else happens first. */
@@ -340,11 +333,12 @@ export function nextWakeAt(s: CallState): number | undefined {
   if (s.phase === 'ended') return undefined;
   const times: number[] = [];
   if (!s.ending) times.push(s.deadline);
-  if (!s.ending && !s.reconcile.inFlight && !s.reconcile.wanted) times.push(s.reconcile.nextAt);
+  if (!s.reconcile.inFlight && !s.reconcile.wanted) times.push(s.reconcile.nextAt);
   const silence = silenceEndsAt(s);
-  if (silence !== undefined && s.reconcile.checkedSilenceAt !== silence) times.push(silence);
+  if (s.reconcile.checkedSilenceAt !== silence) times.push(silence);
   if (s.ending?.hangupAt !== undefined && !s.ending.hangupSent) times.push(s.ending.hangupAt);
-  return times.length ? Math.min(...times) : undefined;
+  const next = Math.min(...times);
+  return Number.isFinite(next) ? next : undefined;
 }
 
 export function view(s: CallState): ConversationView {
@@ -360,13 +354,15 @@ export function view(s: CallState): ConversationView {
   };
 }
 
-export function summary(s: CallState, now: number): CallSummary {
+/** What the workflow returns, once the call has ended. */
+export function summary(s: CallState): CallSummary {
+  if (!s.ended) throw new Error('the call has not ended');
   return {
     ...view(s),
-    endReason: s.endReason ?? 'error',
+    endReason: s.ended.reason,
     firstSentenceLatenciesMs: [...s.firstSentenceLatenciesMs],
     startedAt: s.startedAt,
-    endedAt: s.endedAt ?? now,
+    endedAt: s.ended.at,
   };
 }
 
@@ -379,16 +375,11 @@ export function llmMessages(s: CallState): LlmMessage[] {
 
 // The rules.
 
-/** Answered and not yet ending: the conversation is on. */
-function isLive(s: CallState): boolean {
-  return (s.phase === 'starting' || s.phase === 'listening' || s.phase === 'thinking') && !s.ending;
-}
-
 function applyStatus(s: CallState, status: CallStatus, now: number, out: Command[]): void {
-  const current = s.status === 'unknown' ? -1 : STATUS_RANK[s.status];
-  if (STATUS_RANK[status] <= current) return; // a repeat, or a late, older snapshot
+  // A repeat, or a late, older snapshot; or news of a call this workflow is done with.
+  if (STATUS_RANK[status] <= STATUS_RANK[s.status] || s.phase === 'ended') return;
   s.status = status;
-  if (status === 'progressing' && s.phase === 'waiting') {
+  if (status === 'progressing') {
     s.phase = 'starting';
     s.deadline = now + s.settings.maxCallMs;
     s.creating = 'sessions';
@@ -432,42 +423,53 @@ function bargeIn(s: CallState, now: number, out: Command[]): void {
   if (interrupted) s.bargeIns += 1;
 }
 
-function beginEnding(
-  s: CallState,
-  reason: EndReason,
-  now: number,
-  out: Command[],
-  how: { goodbye: boolean; hangupNow?: boolean },
-): void {
-  if (s.ending || s.phase === 'ended') return;
-  s.ending = { reason, hangupSent: false, hangupAt: how.hangupNow ? now : undefined };
+function beginEnding(s: CallState, reason: EndReason, now: number, out: Command[], goodbye: boolean): void {
+  if (s.ending) return;
+  s.ending = { reason, hangupSent: false };
   s.phase = 'ending';
-  s.callerWaiting = false;
   if (s.turn) {
     out.push({ kind: 'cancelTurn', turnId: s.turn.id });
     if (s.turn.reply) speech.markInterrupted(s.turn.reply);
     s.turn = undefined;
   }
   if (reason === 'max-duration' && speech.isSpeaking(s.speech, now)) speech.interrupt(s.speech, now);
-  if (how.goodbye) speech.say(s.speech, s.settings.goodbyeText, { kind: 'goodbye', interrupted: false });
+  if (goodbye) speech.say(s.speech, s.settings.goodbyeText, speech.utterance('goodbye'));
 }
 
 function finish(s: CallState, reason: EndReason, now: number, out: Command[]): void {
-  if (s.turn) out.push({ kind: 'cancelTurn', turnId: s.turn.id });
-  s.turn = undefined;
   speech.abandon(s.speech);
   s.phase = 'ended';
-  s.endReason = reason;
-  s.endedAt = now;
+  s.ended = { reason, at: now };
   out.push({ kind: 'finish', ...s.sessions });
 }
 
-/** When the silence runs out, if the agent is idle and waiting for the caller. */
-function silenceEndsAt(s: CallState): number | undefined {
-  if (s.phase !== 'listening' || s.ending || s.turn || s.callerWaiting || speech.isBusy(s.speech)) {
-    return undefined;
-  }
+/**
+ * When the silence runs out, if the agent is idle and waiting for the caller (listening: no turn,
+ * not ending, and a caller waiting for an answer always has a turn); else never.
+ */
+function silenceEndsAt(s: CallState): number {
+  if (s.phase !== 'listening' || speech.isBusy(s.speech)) return Infinity;
   return Math.max(s.quietSince, s.speech.playbackEndsAt) + s.settings.silenceMs;
+}
+
+/** A say came back: the conversation holds what VoIPBIN took. */
+function recordSay(
+  s: CallState,
+  op: Extract<SpeechOp, { kind: 'say' }>,
+  outcome: SpeechOutcome,
+  now: number,
+): void {
+  // Its message entered the conversation when the say was sent (progress).
+  const message = op.utterance.message!;
+  if (outcome === 'done') {
+    message.text = message.text ? `${message.text} ${op.text}` : op.text;
+    if (op.heardAt !== undefined) s.firstSentenceLatenciesMs.push(now - op.heardAt);
+  } else if (message.text === '' && !s.speech.queued.includes(op)) {
+    // Nothing of it was said, and this sentence will not be sent again: out of the conversation
+    // (a later sentence of it, if any, brings it back).
+    s.messages.splice(s.messages.indexOf(message), 1);
+    op.utterance.message = undefined;
+  }
 }
 
 function missed(t: MissedTranscript): IncomingTranscript {
@@ -477,12 +479,13 @@ function missed(t: MissedTranscript): IncomingTranscript {
 /** After every change: whatever now follows from the state. */
 function progress(s: CallState, now: number, out: Command[]): Command[] {
   if (s.phase === 'ended') return out;
-  if (isCallGone(s)) {
+  if (isCallGone(s) || s.cancelled) {
     // Say nothing more; stop the sessions once any create in flight has returned.
     if (s.turn) out.push({ kind: 'cancelTurn', turnId: s.turn.id });
     s.turn = undefined;
     speech.abandon(s.speech);
-    if (s.creating === undefined) finish(s, s.ending?.reason ?? 'caller-hangup', now, out);
+    const reason = s.cancelled ? 'error' : (s.ending?.reason ?? 'caller-hangup');
+    if (s.creating === undefined) finish(s, reason, now, out);
     return out;
   }
   if (s.callerWaiting && !s.turn && s.phase === 'listening') {
@@ -493,7 +496,7 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     out.push({ kind: 'startTurn', turnId: s.turn.id, messages: llmMessages(s) });
   }
   const silence = silenceEndsAt(s);
-  if (silence !== undefined && now >= silence) afterSilence(s, silence, now, out);
+  if (now >= silence) afterSilence(s, silence, now, out);
   const ending = s.ending;
   if (ending && !speech.isBusy(s.speech)) {
     // The goodbye is allowed to finish playing (estimated), within a cap, before the hangup.
@@ -503,21 +506,15 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
       out.push({ kind: 'hangup' });
     }
   }
+  // No speaking session while it is being created (again): the queue waits.
   const speakingId = s.sessions.speakingId;
-  const op = speakingId && s.creating === undefined ? speech.next(s.speech, now) : undefined;
+  const op = speakingId ? speech.next(s.speech, now) : undefined;
   if (op && speakingId) {
     if (op.kind === 'say' && !op.utterance.message) {
       // In the conversation from the moment its first sentence is sent, so the order is right
       // when the caller talks over it; its text grows as each sentence is accepted by VoIPBIN.
-      const u = op.utterance;
-      u.message = {
-        role: 'agent',
-        text: '',
-        at: now,
-        kind: u.kind,
-        ...(u.interrupted ? { interrupted: true } : {}),
-      };
-      s.messages.push(u.message);
+      op.utterance.message = { role: 'agent', text: '', at: now, kind: op.utterance.kind };
+      s.messages.push(op.utterance.message);
     }
     out.push({ kind: 'speak', op, speakingId });
   }
@@ -539,11 +536,11 @@ function afterSilence(s: CallState, silence: number, now: number, out: Command[]
   }
   if (s.reconcile.wanted || s.reconcile.inFlight) return;
   if (s.reprompts >= s.settings.maxReprompts) {
-    beginEnding(s, 'silence', now, out, { goodbye: true });
+    beginEnding(s, 'silence', now, out, true);
     return;
   }
   s.reprompts += 1;
   s.repromptsTotal += 1;
   s.quietSince = now;
-  speech.say(s.speech, s.settings.repromptText, { kind: 'reprompt', interrupted: false });
+  speech.say(s.speech, s.settings.repromptText, speech.utterance('reprompt'));
 }

@@ -45,6 +45,11 @@ export type SpeechOutcome =
   /** VoIPBIN refused it (4xx): not said. */
   | 'rejected';
 
+/** Something new to say, not yet cut off. */
+export function utterance(kind: Utterance['kind']): Utterance {
+  return { kind, interrupted: false };
+}
+
 export function newSpeechQueue(): SpeechQueue {
   return { queued: [], nextId: 1, playbackEndsAt: 0 };
 }
@@ -100,7 +105,9 @@ export function done(q: SpeechQueue, id: number, outcome: SpeechOutcome, now: nu
     return op;
   }
   if (outcome === 'gone') {
-    // Said again, first, once a new session exists; unless the caller has cut it off meanwhile.
+    // Nothing plays on a session that is gone. The say goes out again, first, once a new session
+    // exists; unless the caller has cut it off meanwhile.
+    q.playbackEndsAt = Math.min(q.playbackEndsAt, now);
     if (!op.utterance.interrupted) q.queued.unshift(op);
   } else if (outcome === 'done') {
     q.playbackEndsAt = Math.max(q.playbackEndsAt, op.sentAt ?? now) + estimatePlaybackMs(op.text);

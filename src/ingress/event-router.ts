@@ -52,7 +52,7 @@ export class EventRouter {
         const { call } = event;
         const signal = callSignal(event.type, call);
         if (call.direction === 'incoming' && STARTABLE.has(call.status)) {
-          const route = matchRoute(this.deps.agent, call.destination.target ?? '');
+          const route = matchRoute(this.deps.agent, call.destination.target);
           if (!route) {
             log.debug('no route for the number called', { callId: call.id, to: call.destination.target });
             return 'unrouted';

@@ -17,7 +17,7 @@ export const SETTINGS: CallSettings = {
 };
 
 /** A command as a short line, for asserting exact sequences. */
-export function describe(c: Command): string {
+export function describeCommand(c: Command): string {
   switch (c.kind) {
     case 'speak':
       return c.op.kind === 'say' ? `say ${c.op.text} @${c.speakingId}` : `flush @${c.speakingId}`;
@@ -29,8 +29,13 @@ export function describe(c: Command): string {
       return 'reconcile';
     case 'finish':
       return `finish ${c.transcribeId ?? '-'} ${c.speakingId ?? '-'}`;
-    default:
+    case 'createSessions':
+    case 'createSpeaking':
+    case 'hangup':
       return c.kind;
+    default:
+      // Not a command at all (toEqual would ignore an undefined line).
+      return `not a command: ${JSON.stringify(c)}`;
   }
 }
 
@@ -52,7 +57,7 @@ export class CallDriver {
 
   step(fn: (s: CallState, now: number) => Command[]): string[] {
     this.last = fn(this.s, this.now);
-    const lines = this.last.map(describe);
+    const lines = this.last.map(describeCommand);
     this.log.push(...lines);
     return lines;
   }
@@ -101,8 +106,9 @@ export class CallDriver {
     return sent;
   }
 
-  reconciled(result: ReconcileResult | undefined = { call: 'progressing', transcripts: [] }): string[] {
-    return this.step((s, now) => call.onReconciled(s, result, now));
+  /** VoIPBIN's answer to the reconcile in flight: nothing new by default; `'unreadable'` when it failed. */
+  reconciled(result: ReconcileResult | 'unreadable' = { call: 'progressing', transcripts: [] }): string[] {
+    return this.step((s, now) => call.onReconciled(s, result === 'unreadable' ? undefined : result, now));
   }
 
   /** Lets `ms` pass, firing every deadline that falls due on the way, at its time. */
@@ -118,6 +124,16 @@ export class CallDriver {
     }
     this.now = until;
     return lines;
+  }
+
+  /** Lets `ms` pass as `advance` does, VoIPBIN finding nothing new each time it is asked. */
+  advanceReconciling(ms: number): void {
+    const until = this.now + ms;
+    while (this.now < until) {
+      this.advance(Math.min(1000, until - this.now));
+      const status = this.s.status === 'unknown' ? 'ringing' : this.s.status;
+      if (this.s.reconcile.inFlight) this.reconciled({ call: status, transcripts: [] });
+    }
   }
 
   /** An answered call: sessions created, the greeting sent and played. */

@@ -33,14 +33,14 @@ describe('answering a call', () => {
     }
     expect(d.advance(call.ANSWER_TIMEOUT_MS - d.now - 1)).toEqual([]);
     expect(d.advance(1)).toEqual(['finish - -']);
-    expect(call.summary(d.s, d.now)).toMatchObject({ endReason: 'not-answered', phase: 'ended' });
+    expect(call.summary(d.s)).toMatchObject({ endReason: 'not-answered', phase: 'ended' });
   });
 
   it('a call that hangs up before it is answered ends with no session', () => {
     const d = new CallDriver();
     d.status('ringing');
     expect(d.status('hangup')).toEqual(['finish - -']);
-    expect(d.s.endReason).toBe('caller-hangup');
+    expect(d.s.ended?.reason).toBe('caller-hangup');
   });
 
   it('a session that fails to start: hang up, stop the other one, end with error', () => {
@@ -48,7 +48,7 @@ describe('answering a call', () => {
     d.status('progressing');
     expect(d.sessions({ transcribeId: 'tr-1' })).toEqual(['hangup']);
     expect(d.step((s, now) => call.onHangupDone(s, 'terminating', now))).toEqual(['finish tr-1 -']);
-    expect(call.summary(d.s, d.now)).toMatchObject({ endReason: 'error', messages: [] });
+    expect(call.summary(d.s)).toMatchObject({ endReason: 'error', messages: [] });
   });
 
   it('a hangup while the sessions are being created stops them once they exist', () => {
@@ -56,7 +56,7 @@ describe('answering a call', () => {
     d.status('progressing');
     expect(d.status('hangup')).toEqual([]);
     expect(d.sessions()).toEqual(['finish tr-1 sp-1']);
-    expect(d.s.endReason).toBe('caller-hangup');
+    expect(d.s.ended?.reason).toBe('caller-hangup');
   });
 });
 
@@ -73,7 +73,9 @@ describe('a turn', () => {
     d.now += 400;
     expect(d.sentence(1, 0, 'Sure.')).toEqual(['say Sure. @sp-1']);
     expect(d.sentence(1, 1, 'What is your account number?')).toEqual([]); // queued behind the say in flight
-    expect(d.drain()).toEqual(['Sure.', 'What is your account number?']);
+    d.spoken();
+    d.now += 100;
+    d.spoken();
     d.turnDone(1);
     expect(d.s.phase).toBe('listening');
     const v = call.view(d.s);
@@ -108,7 +110,13 @@ describe('a turn', () => {
     d.caller('Hello?');
     expect(d.turnDone(1, { kind: 'failed' })).toEqual([`say ${SETTINGS.apologyText} @sp-1`]);
     d.drain();
-    expect(d.s.messages.at(-1)).toMatchObject({ kind: 'apology', text: SETTINGS.apologyText });
+    expect(d.s.messages.at(-1)).toEqual({
+      role: 'agent',
+      kind: 'apology',
+      text: SETTINGS.apologyText,
+      at: d.now,
+    });
+    expect(d.s.phase).toBe('listening');
   });
 
   it('a turn outcome of a turn that is no longer current changes nothing (no apology for a cancelled turn)', () => {
@@ -258,8 +266,14 @@ describe('silence', () => {
     expect(d.advance(1)).toEqual(['hangup']);
     expect(d.now - goodbyeSentAt).toBe(plays);
     d.step((s, now) => call.onHangupDone(s, 'terminating', now));
-    expect(call.summary(d.s, d.now)).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 0 });
+    expect(call.summary(d.s)).toMatchObject({ endReason: 'silence', reprompts: 2, turns: 0 });
     expect(d.log.at(-1)).toBe('finish tr-1 sp-1');
+    expect(d.s.messages.map((m) => [m.kind, m.interrupted])).toEqual([
+      ['greeting', undefined],
+      ['reprompt', undefined],
+      ['reprompt', undefined],
+      ['goodbye', undefined],
+    ]);
   });
 
   it('caller speech resets the reprompt count and the silence', () => {
@@ -300,7 +314,7 @@ describe('silence', () => {
   it('reprompts anyway when VoIPBIN cannot be read', () => {
     const d = CallDriver.answered();
     d.advance(SETTINGS.silenceMs);
-    expect(d.reconciled(undefined)).toEqual([`say ${SETTINGS.repromptText} @sp-1`]);
+    expect(d.reconciled('unreadable')).toEqual([`say ${SETTINGS.repromptText} @sp-1`]);
   });
 });
 
@@ -314,7 +328,7 @@ describe('ending', () => {
     d.advance(estimatePlaybackMs('You are welcome, goodbye!'));
     expect(d.log.slice(-2)).toEqual(['say You are welcome, goodbye! @sp-1', 'hangup']);
     d.step((s, now) => call.onHangupDone(s, 'terminating', now));
-    expect(d.s.endReason).toBe('agent-ended');
+    expect(d.s.ended?.reason).toBe('agent-ended');
   });
 
   it('the model ends the call without a word: our goodbye', () => {
@@ -326,22 +340,29 @@ describe('ending', () => {
   });
 
   it('maxCallSeconds ends the call, even in the middle of a reply', () => {
-    const d = CallDriver.answered({ maxCallMs: 60_000 });
+    const d = CallDriver.answered({ maxCallMs: 50_000, silenceMs: 600_000 });
     d.caller('Tell me a long story.');
     d.sentence(1, 0, 'Once upon a time.');
     d.sentence(1, 1, 'There was a king.');
     const deadline = d.s.deadline;
-    expect(deadline).toBe(60_000);
+    expect(deadline).toBe(50_000);
     expect(d.advance(deadline - d.now)).toEqual(['cancelTurn 1']);
     // The say in flight completes; the rest of the reply is dropped, then flush and goodbye.
     expect(d.spoken()).toEqual(['flush @sp-1']);
     expect(d.spoken()).toEqual([`say ${SETTINGS.goodbyeText} @sp-1`]);
     d.spoken();
     d.advance(GOODBYE_PLAYBACK_CAP_MS);
-    expect(d.log.at(-1)).toBe('hangup');
+    expect(d.log.filter((l) => l === 'hangup')).toHaveLength(1);
     d.step((s, now) => call.onHangupDone(s, 'terminating', now));
-    expect(d.s.endReason).toBe('max-duration');
+    expect(d.s.ended?.reason).toBe('max-duration');
     expect(d.log).not.toContain('say There was a king. @sp-1');
+    expect(
+      d.s.messages.filter((m) => m.role === 'agent').map((m) => [m.kind, m.text, m.interrupted]),
+    ).toEqual([
+      ['greeting', SETTINGS.greeting, undefined],
+      ['reply', 'Once upon a time.', true],
+      ['goodbye', SETTINGS.goodbyeText, undefined],
+    ]);
   });
 
   it('the goodbye wait is capped', () => {
@@ -353,12 +374,15 @@ describe('ending', () => {
     expect(d.advance(1)).toEqual(['hangup']);
   });
 
-  it('caller speech during the goodbye is heard but not answered', () => {
+  it('caller speech during the goodbye is heard but not answered, and does not cut it', () => {
     const d = CallDriver.answered({ maxReprompts: 0 });
     d.advance(SETTINGS.silenceMs);
     d.reconciled();
+    d.drain(); // the goodbye is playing
     expect(d.caller('Wait!')).toEqual([]);
     expect(d.s.messages.at(-1)).toMatchObject({ role: 'caller', text: 'Wait!' });
+    expect(d.s.bargeIns).toBe(0);
+    expect(d.s.messages.find((m) => m.kind === 'goodbye')?.interrupted).toBeUndefined();
   });
 
   it('the caller hanging up cancels the turn, drops what is queued, stops both sessions', () => {
@@ -370,7 +394,7 @@ describe('ending', () => {
     expect(d.spoken()).toEqual([]);
     expect(d.sentence(1, 2, 'More.')).toEqual([]);
     expect(d.log.filter((l) => l.startsWith('say'))).not.toContain('say Here it goes. @sp-1');
-    expect(d.s.endReason).toBe('caller-hangup');
+    expect(d.s.ended?.reason).toBe('caller-hangup');
   });
 
   it('a failed hangup still stops the sessions', () => {
@@ -403,12 +427,14 @@ describe('speech failures', () => {
     expect(d.log.at(-1)).toBe('finish tr-1 sp-2');
   });
 
-  it('no new speaking session possible: the call ends rather than stay mute', () => {
+  it('no new speaking session possible: the call ends at once rather than stay mute', () => {
     const d = CallDriver.answered();
     d.caller('Hi.');
     d.sentence(1, 0, 'Hello again.');
     d.spoken('gone');
     expect(d.step((s, now) => call.onSpeakingCreated(s, undefined, now))).toEqual(['cancelTurn 1', 'hangup']);
+    d.step((s, now) => call.onHangupDone(s, 'terminating', now));
+    expect(call.summary(d.s).endReason).toBe('error');
   });
 
   it('a say that may have been accepted (timeout, 5xx) is never sent again', () => {
@@ -420,13 +446,21 @@ describe('speech failures', () => {
     expect(d.log.filter((l) => l === 'say Hello. @sp-1')).toHaveLength(1);
   });
 
-  it('a say refused by VoIPBIN (4xx) is not in the conversation', () => {
+  it('a say refused by VoIPBIN (4xx) is not in the conversation; the rest of its reply is', () => {
     const d = CallDriver.answered();
     d.caller('Hi.');
     d.sentence(1, 0, 'x'.repeat(6000));
     d.spoken('rejected');
-    d.turnDone(1);
     expect(d.s.messages.map((m) => m.role)).toEqual(['agent', 'caller']);
+    d.sentence(1, 1, 'Sorry, in short: yes.');
+    d.spoken();
+    expect(d.s.messages.map((m) => [m.role, m.text])).toEqual([
+      ['agent', SETTINGS.greeting],
+      ['caller', 'Hi.'],
+      ['agent', 'Sorry, in short: yes.'],
+    ]);
+    // A refused sentence plays nothing: the agent is not speaking.
+    expect(d.s.speech.playbackEndsAt).toBeLessThan(d.now + 2000);
   });
 });
 
@@ -466,7 +500,7 @@ describe('reconciliation', () => {
     const d = CallDriver.answered();
     d.step((s, now) => call.onReconcileRequested(s, now));
     expect(d.reconciled({ call: 'gone', transcripts: [] })).toEqual(['finish tr-1 sp-1']);
-    expect(d.s.endReason).toBe('caller-hangup');
+    expect(d.s.ended?.reason).toBe('caller-hangup');
   });
 
   it('each missed final is heard once, in order, and answered in one turn', () => {
@@ -500,5 +534,269 @@ describe('deadlines', () => {
     d.advance(200_000);
     expect(d.s.phase === 'ending' || d.s.phase === 'ended').toBe(true);
     expect(call.nextWakeAt(d.s) === undefined || call.nextWakeAt(d.s)! > d.now).toBe(true);
+  });
+});
+
+describe('the edges', () => {
+  it('settingsOf takes a profile in seconds to milliseconds', () => {
+    const profile = {
+      systemPrompt: 'p',
+      greeting: 'g',
+      model: 'm',
+      language: 'en-US',
+      voice: { provider: 'x' },
+      silenceTimeoutSeconds: 12.5,
+      maxReprompts: 3,
+      repromptText: 'r',
+      goodbyeText: 'b',
+      apologyText: 'a',
+      maxCallSeconds: 90,
+      firstTokenTimeoutSeconds: 5,
+      stallTimeoutSeconds: 5,
+      sentencePauseSeconds: 0.2,
+    };
+    expect(call.settingsOf(profile)).toEqual({
+      greeting: 'g',
+      repromptText: 'r',
+      goodbyeText: 'b',
+      apologyText: 'a',
+      silenceMs: 12_500,
+      maxReprompts: 3,
+      maxCallMs: 90_000,
+    });
+  });
+
+  it('the call status as VoIPBIN last told it', () => {
+    const d = new CallDriver();
+    d.status('ringing');
+    expect(call.view(d.s).callStatus).toBe('ringing');
+  });
+
+  it('a hangup while the sessions are created, one of them failing: the caller hung up, not a failure', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    d.status('hangup');
+    expect(d.sessions({ transcribeId: 'tr-1' })).toEqual(['finish tr-1 -']);
+    expect(call.summary(d.s).endReason).toBe('caller-hangup');
+  });
+
+  it('maxCallSeconds running out while thinking, nothing said yet: the goodbye', () => {
+    const d = CallDriver.answered({ maxCallMs: 50_000, silenceMs: 600_000 });
+    d.caller('Hmm.');
+    expect(d.advance(50_000 - d.now)).toEqual(['cancelTurn 1', `say ${SETTINGS.goodbyeText} @sp-1`]);
+  });
+
+  it('maxCallSeconds running out after a sentence played, the model still going: the reply was cut', () => {
+    const d = CallDriver.answered({ maxCallMs: 50_000, silenceMs: 600_000 });
+    d.caller('Tell me a story.');
+    d.sentence(1, 0, 'Once.');
+    d.drain();
+    d.advance(50_000 - d.now);
+    expect(d.s.messages.find((m) => m.kind === 'reply')).toMatchObject({ text: 'Once.', interrupted: true });
+  });
+
+  it('a refused later sentence leaves what was said of its reply', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello.');
+    d.sentence(1, 1, 'x'.repeat(6000));
+    d.spoken();
+    d.spoken('rejected');
+    expect(d.s.messages.at(-1)).toMatchObject({ kind: 'reply', text: 'Hello.' });
+  });
+
+  it('a new call is waiting, its status unknown', () => {
+    const d = new CallDriver();
+    expect(call.view(d.s)).toEqual({
+      callId: 'call-1',
+      profileName: 'default',
+      phase: 'waiting',
+      callStatus: 'unknown',
+      messages: [],
+      turns: 0,
+      bargeIns: 0,
+      reprompts: 0,
+    });
+    expect(() => call.summary(d.s)).toThrow('the call has not ended');
+  });
+
+  it('after the end, nothing happens, whatever arrives', () => {
+    const d = new CallDriver();
+    d.status('ringing');
+    d.advanceReconciling(call.ANSWER_TIMEOUT_MS);
+    expect(d.s.ended?.reason).toBe('not-answered');
+    const before = JSON.stringify(call.summary(d.s));
+    expect(d.status('progressing')).toEqual([]);
+    expect(d.caller('Hello?')).toEqual([]);
+    expect(d.sentence(1, 0, 'Hi.')).toEqual([]);
+    expect(d.turnDone(1)).toEqual([]);
+    expect(d.step((s, now) => call.onReconcileRequested(s, now))).toEqual([]);
+    expect(d.reconciled({ call: 'progressing', transcripts: [] })).toEqual([]);
+    expect(d.step((s, now) => call.onCancelled(s, now))).toEqual([]);
+    expect(d.step((s, now) => call.onSpeechDone(s, 1, 'done', now))).toEqual([]);
+    expect(JSON.stringify(call.summary(d.s))).toBe(before);
+    expect(call.nextWakeAt(d.s)).toBeUndefined();
+  });
+
+  it('answers from VoIPBIN that nothing waits for change nothing', () => {
+    const d = CallDriver.answered();
+    expect(d.sessions()).toEqual([]); // sessions again
+    expect(d.step((s, now) => call.onSpeakingCreated(s, 'sp-9', now))).toEqual([]);
+    expect(d.step((s, now) => call.onSpeechDone(s, 999, 'gone', now))).toEqual([]);
+    expect(d.s.sessions).toEqual({ transcribeId: 'tr-1', speakingId: 'sp-1' });
+    expect(d.turnDone(7)).toEqual([]);
+  });
+
+  it('a transcript remembers the newest creation time seen, not a missing one', () => {
+    const d = CallDriver.answered();
+    d.caller('One.', { createdAt: '2026-01-15T09:30:15Z' });
+    d.caller('Two.', { createdAt: 'not a time' });
+    d.caller('Three.');
+    expect(d.s.newestTranscriptMs).toBe(Date.parse('2026-01-15T09:30:15Z'));
+  });
+
+  it('remembers the last 2000 transcript ids: an older one would be taken as new', () => {
+    const d = CallDriver.answered();
+    d.caller('First.', { id: 'first' });
+    for (let i = 0; i < 1999; i++) d.caller('', { id: `filler-${i}`, direction: 'out' });
+    expect(d.caller('First.', { id: 'first' })).toEqual([]);
+    d.caller('', { id: 'one-more', direction: 'out' });
+    expect(d.s.seen).toHaveLength(2000);
+    expect(d.caller('First.', { id: 'first' })).toEqual(['cancelTurn 1', 'startTurn 2']);
+  });
+
+  it('a turn that ends without saying anything: silence counts from its end', () => {
+    const d = CallDriver.answered();
+    d.caller('Hmm.');
+    d.now += 20_000; // a slow model
+    d.turnDone(1);
+    expect(call.nextWakeAt(d.s)).toBe(d.now + SETTINGS.silenceMs);
+  });
+
+  it('no reprompt while the agent thinks, however long', () => {
+    const d = CallDriver.answered();
+    d.caller('Explain everything.');
+    d.advanceReconciling(SETTINGS.silenceMs * 5);
+    expect(d.log.filter((l) => l.startsWith('say'))).toEqual([`say ${SETTINGS.greeting} @sp-1`]);
+  });
+
+  it('no reprompt while a say is still in flight, however long it takes', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello.');
+    d.turnDone(1);
+    d.advanceReconciling(SETTINGS.silenceMs * 5);
+    expect(d.log.filter((l) => l.startsWith('say'))).toEqual([
+      `say ${SETTINGS.greeting} @sp-1`,
+      'say Hello. @sp-1',
+    ]);
+    expect(d.s.repromptsTotal).toBe(0);
+  });
+
+  it('the reprompt waits for the silence check, whatever else happens meanwhile', () => {
+    const d = CallDriver.answered();
+    expect(d.advance(SETTINGS.silenceMs)).toEqual(['reconcile']);
+    expect(d.caller('(our own voice)', { direction: 'out' })).toEqual([]);
+    expect(d.reconciled()).toEqual([`say ${SETTINGS.repromptText} @sp-1`]);
+  });
+
+  it('the caller interrupting a reply already said, while the model goes on, cuts it', () => {
+    const d = CallDriver.answered();
+    d.caller('Tell me a story.');
+    d.sentence(1, 0, 'Once.');
+    d.drain();
+    d.now += 10_000; // played; the model is still thinking of the next sentence
+    expect(d.caller('Stop.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+    expect(d.s.messages.find((m) => m.kind === 'reply')).toMatchObject({ text: 'Once.', interrupted: true });
+  });
+
+  it('a caller heard before the sessions exist is answered once they do, after the greeting is sent', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    d.step((s, now) => call.onReconcileRequested(s, now));
+    expect(
+      d.reconciled({
+        call: 'progressing',
+        transcripts: [{ id: 'early', transcribeId: 'tr-1', text: 'Hello?', createdAt: null }],
+      }),
+    ).toEqual([]);
+    expect(d.sessions()).toEqual(['startTurn 1', `say ${SETTINGS.greeting} @sp-1`]);
+  });
+
+  it('a say in flight when the caller speaks is not in what the model is told', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    d.sessions(); // the greeting is in flight
+    d.caller('Hi!');
+    const start = d.last.find((c) => c.kind === 'startTurn') as Extract<call.Command, { kind: 'startTurn' }>;
+    expect(start.messages).toEqual([{ role: 'user', content: 'Hi!' }]);
+  });
+
+  it('maxCallSeconds passing while the sessions are created: the goodbye, not the greeting', () => {
+    const d = new CallDriver({ maxCallMs: 1000 });
+    d.status('progressing');
+    d.advance(1000);
+    expect(d.sessions()).toEqual([`say ${SETTINGS.goodbyeText} @sp-1`]);
+    expect(d.drain()).toEqual([SETTINGS.goodbyeText]);
+    d.advance(GOODBYE_PLAYBACK_CAP_MS);
+    expect(d.log.slice(-1)).toEqual(['hangup']);
+  });
+
+  it('the goodbye session gone and none to be had: the call still ends as it was ending', () => {
+    const d = CallDriver.answered({ maxReprompts: 0 });
+    d.advance(SETTINGS.silenceMs);
+    d.reconciled();
+    d.spoken('gone');
+    d.reconciled();
+    expect(d.step((s, now) => call.onSpeakingCreated(s, undefined, now))).toEqual(['hangup']);
+    d.step((s, now) => call.onHangupDone(s, 'terminating', now));
+    expect(call.summary(d.s).endReason).toBe('silence');
+  });
+
+  it('a speaking session that cannot be replaced after the call ended changes nothing', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello.');
+    d.spoken('gone');
+    d.status('hangup');
+    expect(d.step((s, now) => call.onSpeakingCreated(s, undefined, now))).toEqual(['finish tr-1 -']);
+  });
+
+  it('a say whose session is gone after the call ended asks for no new session', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.sentence(1, 0, 'Hello.');
+    d.status('hangup');
+    expect(d.spoken('gone')).toEqual([]);
+  });
+
+  it('the workflow cancelled while the sessions are created: they are stopped once they exist', () => {
+    const d = new CallDriver();
+    d.status('progressing');
+    expect(d.step((s, now) => call.onCancelled(s, now))).toEqual([]);
+    expect(d.sessions()).toEqual(['finish tr-1 sp-1']);
+    expect(call.summary(d.s).endReason).toBe('error');
+  });
+
+  it('a late call_progressing after the call was left unanswered starts nothing', () => {
+    const d = new CallDriver();
+    d.status('ringing');
+    d.advance(call.ANSWER_TIMEOUT_MS);
+    d.reconciled({ call: 'ringing', transcripts: [] });
+    expect(d.status('progressing')).toEqual([]);
+  });
+
+  it('the summary carries the first-sentence latencies', () => {
+    const d = CallDriver.answered();
+    d.caller('Hi.');
+    d.now += 250;
+    d.sentence(1, 0, 'Hello.');
+    d.spoken();
+    d.status('hangup');
+    expect(call.summary(d.s)).toMatchObject({
+      firstSentenceLatenciesMs: [250],
+      endedAt: d.now,
+      startedAt: 0,
+    });
   });
 });

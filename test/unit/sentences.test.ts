@@ -217,3 +217,45 @@ describe('short answers and lists', () => {
     ]);
   });
 });
+
+describe('SentenceSplitter when the stream pauses (flushComplete)', () => {
+  const paused = (...deltas: string[]) => {
+    const splitter = new SentenceSplitter();
+    const pushed = deltas.flatMap((d) => splitter.push(d));
+    return { pushed, flushed: splitter.flushComplete(), rest: splitter.end() };
+  };
+
+  it('sends a finished sentence without waiting for the space the next token brings', () => {
+    expect(paused('It is noon.')).toEqual({ pushed: [], flushed: ['It is noon.'], rest: [] });
+    expect(paused('Really?!')).toEqual({ pushed: [], flushed: ['Really?!'], rest: [] });
+    expect(paused('She said "yes."')).toEqual({ pushed: [], flushed: ['She said "yes."'], rest: [] });
+    expect(paused('(Done.)')).toEqual({ pushed: [], flushed: ['(Done.)'], rest: [] });
+    expect(paused(' Hello there.')).toEqual({ pushed: [], flushed: ['Hello there.'], rest: [] });
+  });
+
+  it('sends only what is buffered after the sentences already pushed', () => {
+    expect(paused('One. Two.')).toEqual({ pushed: ['One.'], flushed: ['Two.'], rest: [] });
+  });
+
+  it('keeps an unfinished sentence, a number and an abbreviation until more arrives', () => {
+    expect(paused('And then')).toEqual({ pushed: [], flushed: [], rest: ['And then'] });
+    expect(paused('It costs 3.50')).toEqual({ pushed: [], flushed: [], rest: ['It costs 3.50'] });
+    expect(paused('Ask Dr.')).toEqual({ pushed: [], flushed: [], rest: ['Ask Dr.'] });
+    expect(paused('Call J.')).toEqual({ pushed: [], flushed: [], rest: ['Call J.'] });
+    expect(paused('Step 2.')).toEqual({ pushed: [], flushed: ['Step 2.'], rest: [] });
+    expect(paused('1.')).toEqual({ pushed: [], flushed: [], rest: ['1.'] });
+  });
+
+  it('has nothing to send when nothing is buffered', () => {
+    expect(paused('')).toEqual({ pushed: [], flushed: [], rest: [] });
+    expect(paused('Done. ')).toEqual({ pushed: ['Done.'], flushed: [], rest: [] });
+  });
+
+  it('goes on splitting after a flush', () => {
+    const splitter = new SentenceSplitter();
+    splitter.push('First.');
+    expect(splitter.flushComplete()).toEqual(['First.']);
+    expect(splitter.push(' Second. Thi')).toEqual(['Second.']);
+    expect(splitter.end()).toEqual(['Thi']);
+  });
+});

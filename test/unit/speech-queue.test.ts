@@ -118,6 +118,26 @@ describe('speech queue', () => {
     expect(q.queued.map(describeOp)).toEqual(['flush']);
   });
 
+  it('interrupt at the very moment playback ends cuts nothing', () => {
+    const q = speech.newSpeechQueue();
+    const u = utterance();
+    speech.say(q, 'a'.repeat(15), u); // 1 s
+    drain(q, 0);
+    speech.interrupt(q, 1000);
+    expect(u.interrupted).toBe(false);
+    expect(q.queued).toEqual([]);
+  });
+
+  it('a say to a session that is gone: nothing plays on it any more', () => {
+    const q = speech.newSpeechQueue();
+    speech.say(q, 'a'.repeat(150), utterance()); // 10 s
+    drain(q, 0);
+    speech.say(q, 'b', utterance());
+    const op = speech.next(q, 1000)!;
+    speech.done(q, op.id, 'gone', 1000);
+    expect(q.playbackEndsAt).toBe(1000);
+  });
+
   it('a refused say is not played', () => {
     const q = speech.newSpeechQueue();
     speech.say(q, 'x', utterance());
