@@ -8,6 +8,8 @@ export interface CallWorkerOptions {
   activities: Activities;
   /** A prebuilt bundle (tests bundle once per file); by default the worker bundles `workflows/`. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Only to measure the alternative (bench/scenarios/failover-cost.ts): STICKY_QUEUE_TIMEOUT. */
+  stickyQueueTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
 }
 
 /**
@@ -28,7 +30,7 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: require.resolve('../workflows') }),
-    stickyQueueScheduleToStartTimeout: STICKY_QUEUE_TIMEOUT,
+    stickyQueueScheduleToStartTimeout: opts.stickyQueueTimeout ?? STICKY_QUEUE_TIMEOUT,
     // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,
     // if less), so a barged-in turn learns of its cancellation that quickly.
     maxHeartbeatThrottleInterval: '500ms',

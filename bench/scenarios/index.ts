@@ -1,6 +1,8 @@
 import type { Scenario } from '../scenario';
 import { failover } from './failover';
+import { failoverCost } from './failover-cost';
 import { install } from './install';
+import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
 
 /** Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below. */
@@ -8,4 +10,6 @@ export const SCENARIOS: readonly Scenario[] = [
   install,
   simulatorLoad({ name: 'simulator-load', calls: 100 }),
   failover,
+  failoverCost,
+  outage,
 ];
