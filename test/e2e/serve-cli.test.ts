@@ -1,11 +1,15 @@
 // The product as a user runs it: `voipbin-agent serve` (embedded Temporal dev server, worker,
 // ingress) against a VoIPBIN and an OpenAI endpoint on other local ports, driven by signed webhooks.
+import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
 import { startSimulator, type Simulator } from '../../src/simulator';
+import type { callWorkflow } from '../../workflows/call';
+import { callWorkflowId } from '../../workflows/messages';
 import { AgentProcess, freePort, portOpen } from '../helpers/cli';
+import { readsOf, requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
 
 let simulator: Simulator;
@@ -14,13 +18,11 @@ let agent: AgentProcess;
 let dataDir: string;
 let port: number;
 let temporalPort: number;
+let uiPort: number;
 
-beforeAll(async () => {
-  simulator = await startSimulator({ accessKey: 'e2e-access-key', webhookRetryDelayMs: 200 });
-  llm = await startFakeLlm({ firstTokenDelayMs: 50, chunkDelayMs: 5 });
-  dataDir = mkdtempSync(join(tmpdir(), 'voipbin-agent-e2e-'));
-  [port, temporalPort] = [await freePort(), await freePort()];
-  agent = new AgentProcess(
+/** `voipbin-agent serve`, on the same ports and database folder each time. */
+async function startServe(): Promise<AgentProcess> {
+  const serve = new AgentProcess(
     ['serve'],
     {
       VOIPBIN_BASE_URL: simulator.baseUrl,
@@ -30,13 +32,22 @@ beforeAll(async () => {
       PORT: String(port),
       HOST: '127.0.0.1',
       TEMPORAL_DEV_PORT: String(temporalPort),
-      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+      TEMPORAL_DEV_UI_PORT: String(uiPort),
       DATA_DIR: join(dataDir, 'data'),
       LOG_LEVEL: 'info',
     },
     dataDir,
   );
-  await agent.waitReady(port);
+  await serve.waitReady(port);
+  return serve;
+}
+
+beforeAll(async () => {
+  simulator = await startSimulator({ accessKey: 'e2e-access-key', webhookRetryDelayMs: 200 });
+  llm = await startFakeLlm({ firstTokenDelayMs: 50, chunkDelayMs: 5 });
+  dataDir = mkdtempSync(join(tmpdir(), 'voipbin-agent-e2e-'));
+  [port, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+  agent = await startServe();
   simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
 }, 90_000);
 
@@ -110,6 +121,41 @@ it('handles a call from call_progressing to call_hangup delivered as signed webh
     'My account number is 12345.',
   ]);
 }, 60_000);
+
+it('a call of an earlier run that ended while serve was down ends as soon as serve is back', async () => {
+  const call = simulator.startInboundCall({ from: '+15550003131', to: '+15550002222' });
+  await waitFor(() => call.heard().includes(GREETING), 'the greeting', 30_000);
+  agent.kill('SIGTERM');
+  expect(await agent.exited()).toBe(0);
+  const mark = simulator.requests.length;
+  // The caller hangs up while nobody listens: VoIPBIN's three attempts find no one.
+  call.hangup();
+  await waitFor(
+    () => simulator.webhooks.find((w) => w.type === 'call_hangup' && w.body.includes(call.id)),
+    'VoIPBIN giving up on the hangup',
+    15_000,
+  );
+  const restartedAt = Date.now();
+  agent = await startServe();
+  // Starting, the ingress asks every running call to reconcile: this one finds its call gone, long
+  // before its silence timer (30 s after the greeting) would have asked.
+  const client = new Client({
+    connection: await Connection.connect({ address: `127.0.0.1:${temporalPort}` }),
+  });
+  try {
+    const summary = await client.workflow.getHandle<typeof callWorkflow>(callWorkflowId(call.id)).result();
+    expect(summary).toMatchObject({ endReason: 'caller-hangup', turns: 0 });
+    expect(summary.endedAt - restartedAt).toBeLessThan(15_000);
+  } finally {
+    await client.connection.close();
+  }
+  const since = { requests: simulator.requests.slice(mark) };
+  expect(requestSequence(since).sort()).toEqual([
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
+  ]);
+  expect(readsOf(since)).toContain('GET /calls/{id} -> 200');
+}, 90_000);
 
 it('shuts down cleanly on SIGTERM, the Temporal dev server included', async () => {
   agent.kill('SIGTERM');

@@ -10,6 +10,7 @@ import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
 import { AgentProcess, freePort } from '../helpers/cli';
 import { localEnv } from '../helpers/temporal-env';
+import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
 
 let env: TestWorkflowEnvironment;
 let simulator: Simulator;
@@ -73,6 +74,14 @@ it('ingress and worker in separate processes handle a call together', async () =
     'Hello, thanks for calling. How can I help?',
     'You said: Is anyone there.',
     'How else can I help you today?',
+  ]);
+  expect(requestSequence(simulator)).toEqual([
+    ...SESSIONS_CREATED,
+    'POST /speakings/{id}/say Hello, thanks for calling. How can I help? -> 200',
+    'POST /speakings/{id}/say You said: Is anyone there. -> 200',
+    'POST /speakings/{id}/say How else can I help you today? -> 200',
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
   ]);
 
   ingress.kill('SIGTERM');
