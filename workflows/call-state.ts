@@ -4,14 +4,15 @@
 // out and reports back. Unit tests drive this module directly (test/unit/call-state.test.ts).
 import type { AgentProfile } from '../src/agent-config';
 import type { LlmMessage, MissedTranscript, ReconcileResult } from '../activities/types';
-import type {
-  CallPhase,
-  CallStatus,
-  CallSummary,
-  ConversationMessage,
-  ConversationView,
-  EndReason,
-  SentenceReady,
+import {
+  CALL_STATUS_RANK,
+  type CallPhase,
+  type CallStatus,
+  type CallSummary,
+  type ConversationMessage,
+  type ConversationView,
+  type EndReason,
+  type SentenceReady,
 } from './messages';
 import * as speech from './speech-queue';
 import type { SpeechOp, SpeechOutcome, SpeechQueue, Utterance } from './speech-queue';
@@ -22,16 +23,6 @@ export const ANSWER_TIMEOUT_MS = 5 * 60_000;
 export const GOODBYE_PLAYBACK_CAP_MS = 15_000;
 /** While a call is up, it is compared with VoIPBIN at least this often (events can be lost). */
 export const RECONCILE_EVERY_MS = 60_000;
-
-const STATUS_RANK: Record<CallStatus | 'unknown', number> = {
-  unknown: -1,
-  dialing: 0,
-  ringing: 1,
-  progressing: 2,
-  terminating: 3,
-  canceling: 3,
-  hangup: 4,
-};
 
 export interface CallSettings {
   greeting: string;
@@ -163,7 +154,7 @@ export function newCall(
 }
 
 export function isCallGone(s: CallState): boolean {
-  return STATUS_RANK[s.status] >= STATUS_RANK.terminating;
+  return CALL_STATUS_RANK[s.status] >= CALL_STATUS_RANK.terminating;
 }
 
 // Things that happened. Each returns what to do next.
@@ -377,7 +368,7 @@ export function llmMessages(s: CallState): LlmMessage[] {
 
 function applyStatus(s: CallState, status: CallStatus, now: number, out: Command[]): void {
   // A repeat, or a late, older snapshot; or news of a call this workflow is done with.
-  if (STATUS_RANK[status] <= STATUS_RANK[s.status] || s.phase === 'ended') return;
+  if (CALL_STATUS_RANK[status] <= CALL_STATUS_RANK[s.status] || s.phase === 'ended') return;
   s.status = status;
   if (status === 'progressing') {
     s.phase = 'starting';

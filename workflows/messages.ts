@@ -23,6 +23,20 @@ export interface CallWorkflowInput {
 
 export type CallStatus = 'dialing' | 'ringing' | 'progressing' | 'terminating' | 'canceling' | 'hangup';
 
+/**
+ * How far a call has got. Snapshots arrive out of order (webhook and WebSocket, retries,
+ * reconciliation): the furthest one is the newest; terminating and canceling are as far as each other.
+ */
+export const CALL_STATUS_RANK: Record<CallStatus | 'unknown', number> = {
+  unknown: -1,
+  dialing: 0,
+  ringing: 1,
+  progressing: 2,
+  terminating: 3,
+  canceling: 3,
+  hangup: 4,
+};
+
 /** A VoIPBIN event, reduced to what the workflow needs (history stays small). */
 export type CallEvent =
   | { kind: 'call'; eventType: string; callId: string; status: CallStatus }

@@ -2,17 +2,13 @@ import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType, type Duration } from '@temporalio/common';
 import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
-import OpenAI from 'openai';
-import { createActivities, temporalTurnChannel } from '../../activities';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
 import { startFakeLlm } from '../../src/fake-llm/server';
-import { silentLogger } from '../../src/logger';
-import { startIngress } from '../../src/runtime/ingress-runtime';
 import { CLIENT_CHANNEL_ARGS } from '../../src/runtime/temporal';
 import { startSimulator, type SimCall } from '../../src/simulator';
-import { VoipbinClient } from '../../src/voipbin/client';
-import { STICKY_QUEUE_TIMEOUT, createCallWorker } from '../../src/worker';
+import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 import { callWorkflowId } from '../../workflows/messages';
+import { startInProcessAgent } from '../../test/helpers/in-process-agent';
 import { TemporalServer } from '../../test/helpers/temporal-server';
 import { type Figure, type Scenario, ms } from '../scenario';
 
@@ -47,29 +43,14 @@ async function runLoad(opts: { stickyQueueTimeout: Duration; busy: boolean }): P
   });
   const client = new Client({ connection });
   const native = await NativeConnection.connect({ address: temporal.address });
-  const voipbin = new VoipbinClient({ baseUrl: simulator.baseUrl, apiKey: simulator.accessKey });
-  const worker = await createCallWorker({
-    connection: native,
-    namespace: 'default',
-    taskQueue: 'failover-cost',
-    stickyQueueTimeout: opts.stickyQueueTimeout,
-    activities: createActivities({
-      voipbin,
-      openai: new OpenAI({ baseURL: llm.baseUrl, apiKey: 'bench', maxRetries: 0 }),
-      channel: temporalTurnChannel(client),
-    }),
-  });
-  const running = worker.run();
-  const ingress = await startIngress({
+  const agent = await startInProcessAgent({
     client,
+    connection: native,
     taskQueue: 'failover-cost',
-    agent: DEFAULT_AGENT_CONFIG,
-    voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
-    host: '127.0.0.1',
-    port: 0,
-    log: silentLogger,
+    simulator,
+    llm,
+    stickyQueueTimeout: opts.stickyQueueTimeout,
   });
-  simulator.setWebhookUri(`http://127.0.0.1:${ingress.port}/webhooks/voipbin`);
   try {
     const started = performance.now();
     const calls: SimCall[] = [];
@@ -120,9 +101,7 @@ async function runLoad(opts: { stickyQueueTimeout: Duration; busy: boolean }): P
     return run;
   } finally {
     hog?.kill();
-    await ingress.close();
-    worker.shutdown();
-    await running;
+    await agent.close();
     await native.close();
     await connection.close();
     await simulator.close();

@@ -1,4 +1,4 @@
-import type { CallStatus, CallWorkflowInput } from '../../workflows/messages';
+import { CALL_STATUS_RANK, type CallWorkflowInput } from '../../workflows/messages';
 import type { Logger } from '../logger';
 import type { CallSnapshot } from './call-signals';
 import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
@@ -42,16 +42,6 @@ interface Pending {
   failures: number;
 }
 
-/** How far a call has got: snapshots arrive out of order, and the furthest one is the newest. */
-const PROGRESS: Record<CallStatus, number> = {
-  dialing: 0,
-  ringing: 1,
-  progressing: 2,
-  terminating: 3,
-  canceling: 3,
-  hangup: 4,
-};
-
 /**
  * What the ingress may have dropped, and the background loop that makes up for it. VoIPBIN gives up
  * on a webhook after three attempts a second apart, so an event answered 503 while Temporal was down
@@ -83,7 +73,7 @@ export class RefusedEvents {
   /** An event of this call was refused (Temporal unreachable); `call` is its snapshot if it was a call event. */
   remember(callId: string, call?: CallSnapshot): void {
     const entry = this.entry(callId);
-    if (call && entry.start && PROGRESS[call.status] >= PROGRESS[entry.start.call.status]) {
+    if (call && entry.start && CALL_STATUS_RANK[call.status] >= CALL_STATUS_RANK[entry.start.call.status]) {
       entry.start = { input: entry.start.input, call };
     }
     this.wake(this.retryEveryMs);
@@ -92,7 +82,7 @@ export class RefusedEvents {
   /** A refused event would have started the call's workflow. */
   rememberStart(input: CallWorkflowInput, call: CallSnapshot): void {
     const entry = this.entry(input.callId);
-    if (!entry.start || PROGRESS[call.status] >= PROGRESS[entry.start.call.status]) {
+    if (!entry.start || CALL_STATUS_RANK[call.status] >= CALL_STATUS_RANK[entry.start.call.status]) {
       entry.start = { input, call };
     }
     this.wake(this.retryEveryMs);

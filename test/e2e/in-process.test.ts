@@ -2,18 +2,13 @@
 // Temporal dev server, the worker with the real activities, a streaming model. Each test asserts
 // the exact sequence of requests VoIPBIN received.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
-import OpenAI from 'openai';
-import { createActivities, temporalTurnChannel } from '../../activities';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
 import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
-import { silentLogger } from '../../src/logger';
-import { startIngress, type RunningIngress } from '../../src/runtime/ingress-runtime';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
-import { createCallWorker } from '../../src/worker';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
+import { startInProcessAgent, type InProcessAgent } from '../helpers/in-process-agent';
 import { bundleWorkflows, localEnv } from '../helpers/temporal-env';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
@@ -29,9 +24,7 @@ const LONG_REPLY = [
 let env: TestWorkflowEnvironment;
 let simulator: Simulator;
 let llm: FakeLlm;
-let worker: Worker;
-let running: Promise<void>;
-let ingress: RunningIngress;
+let agent: InProcessAgent;
 let voipbin: VoipbinClient;
 
 beforeAll(async () => {
@@ -46,34 +39,18 @@ beforeAll(async () => {
         : defaultReply(req),
   });
   voipbin = new VoipbinClient({ baseUrl: simulator.baseUrl, apiKey: simulator.accessKey });
-  worker = await createCallWorker({
-    connection: env.nativeConnection,
-    namespace: 'default',
-    taskQueue: TASK_QUEUE,
-    workflowBundle: bundle,
-    activities: createActivities({
-      voipbin,
-      openai: new OpenAI({ baseURL: llm.baseUrl, apiKey: 'test', maxRetries: 0 }),
-      channel: temporalTurnChannel(env.client),
-    }),
-  });
-  running = worker.run();
-  ingress = await startIngress({
+  agent = await startInProcessAgent({
     client: env.client,
+    connection: env.nativeConnection,
     taskQueue: TASK_QUEUE,
-    agent: DEFAULT_AGENT_CONFIG,
-    voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
-    host: '127.0.0.1',
-    port: 0,
-    log: silentLogger,
+    simulator,
+    llm,
+    workflowBundle: bundle,
   });
-  simulator.setWebhookUri(`http://127.0.0.1:${ingress.port}/webhooks/voipbin`);
 }, 60_000);
 
 afterAll(async () => {
-  await ingress?.close();
-  worker?.shutdown();
-  await running;
+  await agent?.close();
   await simulator?.close();
   await llm?.close();
   await env?.teardown();
