@@ -1,6 +1,6 @@
 import { Connection } from '@temporalio/client';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from '../logger';
 import { temporalCliPath } from './binaries';
@@ -71,13 +71,49 @@ async function waitUntilServing(address: string, child: ChildProcess, deadline: 
   }
 }
 
+/** The pid of the running dev server, beside its database. */
+const PID_FILE = 'temporal.pid';
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A `serve` that was SIGKILLed leaves its dev server running (a child outlives its parent), holding
+ * the port and the database: the next `serve` stops it first. Only a process whose command line is
+ * a dev server on this very database is touched.
+ */
+async function stopLeftover(dataDir: string, log: Logger): Promise<void> {
+  const file = join(dataDir, PID_FILE);
+  if (!existsSync(file)) return;
+  const pid = Number(readFileSync(file, 'utf8').trim());
+  rmSync(file, { force: true });
+  if (!Number.isInteger(pid) || pid <= 0 || !alive(pid)) return;
+  const command = spawnSync('ps', ['-o', 'command=', '-p', String(pid)], { encoding: 'utf8' }).stdout ?? '';
+  if (!command.includes('start-dev') || !command.includes(join(dataDir, 'temporal.db'))) return;
+  log.warn('stopping the Temporal dev server an earlier run left behind', { pid });
+  process.kill(pid, 'SIGTERM');
+  for (let waited = 0; alive(pid); waited += 100) {
+    if (waited >= 10_000) process.kill(pid, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** Starts `temporal server start-dev` as a child process and waits until it answers. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
   mkdirSync(opts.dataDir, { recursive: true });
+  await stopLeftover(opts.dataDir, opts.log);
   const address = `127.0.0.1:${opts.port}`;
   const child = spawn(temporalCliPath(opts.cliPath), devServerArgs(opts), {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  const pidFile = join(opts.dataDir, PID_FILE);
+  if (child.pid) writeFileSync(pidFile, String(child.pid));
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -86,11 +122,13 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async () => {
-    if (child.exitCode !== null || child.signalCode !== null) return;
-    child.kill('SIGTERM');
-    const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-    await exited;
-    clearTimeout(killer);
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await exited;
+      clearTimeout(killer);
+    }
+    rmSync(pidFile, { force: true });
   };
   try {
     await waitUntilServing(address, child, Date.now() + (opts.startTimeoutMs ?? 30_000));

@@ -1,7 +1,7 @@
 // The product as a user runs it: `voipbin-agent serve` (embedded Temporal dev server, worker,
 // ingress) against a VoIPBIN and an OpenAI endpoint on other local ports, driven by signed webhooks.
 import { Client, Connection } from '@temporalio/client';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
@@ -59,6 +59,15 @@ afterAll(async () => {
 });
 
 const GREETING = 'Hello, thanks for calling. How can I help?';
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 it('handles a call from call_progressing to call_hangup delivered as signed webhooks', async () => {
   const call = simulator.startInboundCall({
@@ -122,11 +131,14 @@ it('handles a call from call_progressing to call_hangup delivered as signed webh
   ]);
 }, 60_000);
 
-it('a call of an earlier run that ended while serve was down ends as soon as serve is back', async () => {
+it('serve SIGKILLed mid-call: started again, the call that ended meanwhile ends at once', async () => {
   const call = simulator.startInboundCall({ from: '+15550003131', to: '+15550002222' });
   await waitFor(() => call.heard().includes(GREETING), 'the greeting', 30_000);
-  agent.kill('SIGTERM');
-  expect(await agent.exited()).toBe(0);
+  // As a crash: the embedded Temporal server, a child process, is left running. The next serve
+  // stops it and starts its own on the same database.
+  const leftover = Number(readFileSync(join(dataDir, 'data', 'temporal.pid'), 'utf8'));
+  agent.kill('SIGKILL');
+  await agent.exited();
   const mark = simulator.requests.length;
   // The caller hangs up while nobody listens: VoIPBIN's three attempts find no one.
   call.hangup();
@@ -137,6 +149,7 @@ it('a call of an earlier run that ended while serve was down ends as soon as ser
   );
   const restartedAt = Date.now();
   agent = await startServe();
+  expect(isAlive(leftover)).toBe(false);
   // Starting, the ingress asks every running call to reconcile: this one finds its call gone, long
   // before its silence timer (30 s after the greeting) would have asked.
   const client = new Client({
