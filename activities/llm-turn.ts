@@ -56,7 +56,8 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
     async llmTurn(input: LlmTurnInput): Promise<LlmTurnResult> {
       const ctx = Context.current();
       const { attempt } = ctx.info;
-      const execution: CallExecution = ctx.info.workflowExecution ?? { workflowId: input.workflowId };
+      const execution: CallExecution | undefined = ctx.info.workflowExecution;
+      if (!execution) throw ApplicationFailure.nonRetryable('llmTurn runs for a call workflow only');
       const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
       ctx.heartbeat();
       const abort = new AbortController();
@@ -99,7 +100,6 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
         const systemPrompt = said.length
           ? continuationPrompt(input.systemPrompt, said.join(' '))
           : input.systemPrompt;
-        let text = '';
         const toolCalls = new Map<number, { name: string; args: string }>();
         arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
         const stream = await deps.openai.chat.completions.create(
@@ -122,7 +122,6 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
             toolCalls.set(call.index, entry);
           }
           if (!delta.content) continue;
-          text += delta.content;
           clearTimeout(pause);
           await emit(splitter.push(delta.content));
           pause = setTimeout(
@@ -136,7 +135,7 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
         ctx.cancellationSignal.throwIfAborted();
         await emit(splitter.end());
         const endCall = [...toolCalls.values()].find((c) => c.name === END_CALL_TOOL.function.name);
-        return { text, sentences: seq, ...(endCall ? { endCall: parseEndCall(endCall.args) } : {}) };
+        return endCall ? { endCall: parseEndCall(endCall.args) } : {};
       } catch (err) {
         // A cancelled turn (barge-in) rethrows the cancellation as it is.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;

@@ -80,9 +80,8 @@ export interface LlmMessage {
   content: string;
 }
 
+/** A turn's sentences go to the workflow that runs the activity, as `sentence` signals. */
 export interface LlmTurnInput {
-  /** The workflow to send each finished sentence to, as a `sentence` signal. */
-  workflowId: string;
   turnId: number;
   model: string;
   systemPrompt: string;
@@ -95,11 +94,8 @@ export interface LlmTurnInput {
   sentencePauseMs: number;
 }
 
+/** The reply itself reached the workflow as sentence signals: it is not recorded twice. */
 export interface LlmTurnResult {
-  /** What this attempt streamed (after the sentences an earlier attempt had already sent). */
-  text: string;
-  /** Sentences of the whole reply: the next `seq`. */
-  sentences: number;
   /** The model called the `end_call` tool. */
   endCall?: { reason?: string };
 }

@@ -7,7 +7,6 @@ import {
   condition,
   isCancellation,
   log,
-  workflowInfo,
 } from '@temporalio/workflow';
 import type { LlmTurnInput, ReconcileResult } from '../activities/types';
 import { llm, reads, speech, voipbin } from './activities';
@@ -114,14 +113,19 @@ export class CallAgent {
     }
   }
 
+  /** The speaking session this call's profile asks for (direction both: the agent is heard). */
+  private speakingRequest() {
+    const { language, voice } = this.input.profile;
+    return { callId: this.input.callId, language, provider: voice.provider, voiceId: voice.voiceId };
+  }
+
   private async createSessions(): Promise<void> {
     const { callId } = this.input;
-    const { language, voice } = this.input.profile;
     // Not cancelled with the workflow: what they create must be known, to be stopped.
     const [transcribe, speaking] = await CancellationScope.nonCancellable(() =>
       Promise.allSettled([
-        voipbin.createTranscribe({ callId, language }),
-        voipbin.createSpeaking({ callId, language, provider: voice.provider, voiceId: voice.voiceId }),
+        voipbin.createTranscribe({ callId, language: this.input.profile.language }),
+        voipbin.createSpeaking(this.speakingRequest()),
       ]),
     );
     for (const outcome of [transcribe, speaking]) {
@@ -134,16 +138,10 @@ export class CallAgent {
   }
 
   private async createSpeaking(): Promise<void> {
-    const { language, voice } = this.input.profile;
     let speakingId: string | undefined;
     try {
       const created = await CancellationScope.nonCancellable(() =>
-        voipbin.createSpeaking({
-          callId: this.input.callId,
-          language,
-          provider: voice.provider,
-          voiceId: voice.voiceId,
-        }),
+        voipbin.createSpeaking(this.speakingRequest()),
       );
       speakingId = created.speakingId;
       log.warn('the speaking session was gone: a new one took over', { adopted: created.adopted });
@@ -173,7 +171,6 @@ export class CallAgent {
     try {
       const result = await scope.run(() =>
         llm.llmTurn({
-          workflowId: workflowInfo().workflowId,
           turnId,
           model: profile.model,
           systemPrompt: profile.systemPrompt,

@@ -33,6 +33,11 @@ export interface RefusedEventsOptions {
   schedule?: Schedule;
 }
 
+/** Snapshots arrive out of order: the one as far as the kept one, or further, is the newest. */
+function isFurther(call: CallSnapshot, kept: CallSnapshot): boolean {
+  return CALL_STATUS_RANK[call.status] >= CALL_STATUS_RANK[kept.status];
+}
+
 interface Pending {
   callId: string;
   /** The refused event would have started the call's workflow: start it late rather than never. */
@@ -73,18 +78,15 @@ export class RefusedEvents {
   /** An event of this call was refused (Temporal unreachable); `call` is its snapshot if it was a call event. */
   remember(callId: string, call?: CallSnapshot): void {
     const entry = this.entry(callId);
-    if (call && entry.start && CALL_STATUS_RANK[call.status] >= CALL_STATUS_RANK[entry.start.call.status]) {
+    if (call && entry.start && isFurther(call, entry.start.call))
       entry.start = { input: entry.start.input, call };
-    }
     this.wake(this.retryEveryMs);
   }
 
   /** A refused event would have started the call's workflow. */
   rememberStart(input: CallWorkflowInput, call: CallSnapshot): void {
     const entry = this.entry(input.callId);
-    if (!entry.start || CALL_STATUS_RANK[call.status] >= CALL_STATUS_RANK[entry.start.call.status]) {
-      entry.start = { input, call };
-    }
+    if (!entry.start || isFurther(call, entry.start.call)) entry.start = { input, call };
     this.wake(this.retryEveryMs);
   }
 

@@ -41,6 +41,16 @@ it('a worker killed mid-reply: another continues the same reply, every sentence 
   expect(run.summary).toMatchObject({ endReason: 'caller-hangup', turns: 2, bargeIns: 0 });
   expect(run.summary.messages.find((m) => m.kind === 'reply')?.text).toBe(FIRST.join(' '));
 
+  // Failover, reconciliation and all: no transcript, phone number or key in a log line above debug.
+  const logs = stack.output();
+  for (const secret of [
+    'Tell me everything',
+    'What is my balance',
+    '+15550007777',
+    stack.simulator.accessKey,
+  ])
+    expect(logs).not.toContain(secret);
+
   // The processes still running shut down cleanly.
   expect(await stack.stopProcesses()).toEqual([0, 0]);
 }, 120_000);

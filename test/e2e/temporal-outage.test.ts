@@ -40,6 +40,11 @@ it('events sent while Temporal is down are refused, then reconciled: the transcr
   expect(reads).toContain('GET /calls/{id} -> 200');
   expect(reads).toContain('GET /transcripts -> 200 ?page_size&transcribe_id');
 
+  // Refused events, reconciliation and all: no transcript, phone number or key in the logs above debug.
+  const logs = stack.ingress.output + stack.worker.output;
+  for (const secret of ['opening hours', 'my bill', '+15550009999', stack.simulator.accessKey])
+    expect(logs).not.toContain(secret);
+
   stack.ingress.kill('SIGTERM');
   stack.worker.kill('SIGTERM');
   expect(await Promise.all([stack.ingress.exited(), stack.worker.exited()])).toEqual([0, 0]);

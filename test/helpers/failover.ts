@@ -187,6 +187,11 @@ export class FailoverStack {
     };
   }
 
+  /** Everything the agent's processes printed (their logs). */
+  output(): string {
+    return [this.ingress, ...this.processes.values()].map((p) => p?.output ?? '').join('\n');
+  }
+
   /** SIGTERM to what still runs; their exit codes (0: a clean shutdown). */
   async stopProcesses(): Promise<(number | null)[]> {
     const running = [this.ingress!, ...this.processes.values()].filter(

@@ -100,7 +100,7 @@ export class FakeCallActivities {
     const reply = this.replies.shift() ?? { sentences: ['Okay.'] };
     const ctx = Context.current();
     if (reply.fail) throw ApplicationFailure.nonRetryable('model endpoint answered 500', 'LlmApiError');
-    const handle = this.client().workflow.getHandle(input.workflowId);
+    const handle = this.client().workflow.getHandle(ctx.info.workflowExecution!.workflowId);
     const count = reply.holdAfter ?? reply.sentences.length;
     for (let seq = 0; seq < count; seq++) {
       await handle.signal(sentenceSignal, {
@@ -121,6 +121,6 @@ export class FakeCallActivities {
         }
       }
     }
-    return { text: reply.sentences.join(' '), sentences: count, ...(reply.endCall ? { endCall: {} } : {}) };
+    return reply.endCall ? { endCall: {} } : {};
   }
 }

@@ -80,6 +80,10 @@ describe('VoIPBIN activities against the simulator', () => {
     await sim.close();
   });
 
+  /** The speaking create as the workflow sends it for the default profile. */
+  const createSpeaking = (callId: string) =>
+    run(acts.createSpeaking, { callId, language: 'en-US', provider: 'elevenlabs' });
+
   describe('session creates', () => {
     it('creates both sessions fresh', async () => {
       const call = await progressingCall();
@@ -128,28 +132,16 @@ describe('VoIPBIN activities against the simulator', () => {
 
     it('adopts the live speaking of the call when the create is repeated (500)', async () => {
       const call = await progressingCall();
-      const stopped = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const stopped = await createSpeaking(call.id);
       await run(acts.stopSpeaking, { speakingId: stopped.speakingId });
-      const live = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const live = await createSpeaking(call.id);
       // A newer live session of another call: not the one to adopt.
       const otherCall = await progressingCall();
-      await run(acts.createSpeaking, { callId: otherCall.id, language: 'en-US', provider: 'elevenlabs' });
+      await createSpeaking(otherCall.id);
       startRecording();
 
       // The workflow may hold the id in another case than VoIPBIN writes it.
-      const again = await run(acts.createSpeaking, {
-        callId: call.id.toUpperCase(),
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const again = await createSpeaking(call.id.toUpperCase());
 
       expect(again).toEqual({ speakingId: live.speakingId, adopted: true });
       expect(received()).toEqual(['POST /speakings -> 500', 'GET /speakings?page_size=100 -> 200']);
@@ -157,11 +149,7 @@ describe('VoIPBIN activities against the simulator', () => {
 
     it('reads further pages of speakings to find the one to adopt', async () => {
       const call = await progressingCall();
-      const live = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const live = await createSpeaking(call.id);
       // 100 newer sessions of another call push it onto the second page.
       const other = await progressingCall();
       for (let i = 0; i < 100; i++) {
@@ -170,11 +158,7 @@ describe('VoIPBIN activities against the simulator', () => {
       }
       startRecording();
 
-      const again = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const again = await createSpeaking(call.id);
 
       expect(again).toEqual({ speakingId: live.speakingId, adopted: true });
       const token = sim.requests[mark + 2]?.query['page_token'];
@@ -189,19 +173,13 @@ describe('VoIPBIN activities against the simulator', () => {
     it('rethrows the 500, retryable, when there is no session to adopt (the call is not live)', async () => {
       const call = await progressingCall();
       // The call's session, stopped: never adopted.
-      const stopped = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const stopped = await createSpeaking(call.id);
       await run(acts.stopSpeaking, { speakingId: stopped.speakingId });
       call.hangup();
       await call.ended;
       startRecording();
 
-      const failure = await failureOf(
-        run(acts.createSpeaking, { callId: call.id, language: 'en-US', provider: 'elevenlabs' }),
-      );
+      const failure = await failureOf(createSpeaking(call.id));
 
       expect(failure.type).toBe('VoipbinApiError');
       expect(failure.nonRetryable).toBe(false);
@@ -214,9 +192,7 @@ describe('VoIPBIN activities against the simulator', () => {
       startRecording();
 
       const t = await failureOf(run(acts.createTranscribe, { callId: unknownCall, language: 'en-US' }));
-      const s = await failureOf(
-        run(acts.createSpeaking, { callId: unknownCall, language: 'en-US', provider: 'elevenlabs' }),
-      );
+      const s = await failureOf(createSpeaking(unknownCall));
 
       for (const failure of [t, s]) {
         expect(failure.type).toBe('VoipbinApiError');
@@ -230,11 +206,7 @@ describe('VoIPBIN activities against the simulator', () => {
   describe('say and flush', () => {
     async function liveSpeaking(): Promise<{ call: SimCall; speakingId: string }> {
       const call = await progressingCall();
-      const { speakingId } = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const { speakingId } = await createSpeaking(call.id);
       return { call, speakingId };
     }
 
@@ -336,11 +308,7 @@ describe('VoIPBIN activities against the simulator', () => {
     it('stops sessions idempotently: again, and when VoIPBIN does not know them (404)', async () => {
       const call = await progressingCall();
       const { transcribeId } = await run(acts.createTranscribe, { callId: call.id, language: 'en-US' });
-      const { speakingId } = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const { speakingId } = await createSpeaking(call.id);
       const unknown = randomUUID();
       startRecording();
 
@@ -393,11 +361,7 @@ describe('VoIPBIN activities against the simulator', () => {
     async function transcribedCall(): Promise<{ call: SimCall; transcribeId: string; speakingId: string }> {
       const call = await progressingCall();
       const { transcribeId } = await run(acts.createTranscribe, { callId: call.id, language: 'en-US' });
-      const { speakingId } = await run(acts.createSpeaking, {
-        callId: call.id,
-        language: 'en-US',
-        provider: 'elevenlabs',
-      });
+      const { speakingId } = await createSpeaking(call.id);
       return { call, transcribeId, speakingId };
     }
 
