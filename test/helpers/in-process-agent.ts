@@ -4,7 +4,7 @@ import type { Client } from '@temporalio/client';
 import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
-import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
+import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../src/agent-config';
 import type { FakeLlm } from '../../src/fake-llm/server';
 import { silentLogger } from '../../src/logger';
 import { startIngress } from '../../src/runtime/ingress-runtime';
@@ -24,6 +24,7 @@ export async function startInProcessAgent(opts: {
   llm: FakeLlm;
   workflowBundle?: WorkerOptions['workflowBundle'];
   stickyQueueTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
+  agent?: AgentConfig;
 }): Promise<InProcessAgent> {
   const { client, simulator, taskQueue } = opts;
   const worker = await createCallWorker({
@@ -42,7 +43,7 @@ export async function startInProcessAgent(opts: {
   const ingress = await startIngress({
     client,
     taskQueue,
-    agent: DEFAULT_AGENT_CONFIG,
+    agent: opts.agent ?? DEFAULT_AGENT_CONFIG,
     voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
     host: '127.0.0.1',
     port: 0,

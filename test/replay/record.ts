@@ -1,0 +1,148 @@
+// Records the histories test/replay/replay.test.ts replays: real calls through the whole stack,
+// each exercising a path of the call workflow. Run it after a change that is meant to change the
+// workflow's commands (and version the workflow for the calls in flight), never to make the replay
+// test pass: `npx tsx test/replay/record.ts`.
+import { Client, Connection } from '@temporalio/client';
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseAgentConfig } from '../../src/agent-config';
+import { defaultReply, startFakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
+import { startSimulator } from '../../src/simulator';
+import { temporalCliPath } from '../../src/temporal/binaries';
+import { VoipbinClient } from '../../src/voipbin/client';
+import { callWorkflowId } from '../../workflows/messages';
+import { FailoverStack } from '../helpers/failover';
+import { startInProcessAgent } from '../helpers/in-process-agent';
+import { OutageStack } from '../helpers/outage';
+import { localEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait-for';
+
+const DIR = join(__dirname, 'histories');
+
+/** Once the call has ended, its history as `temporal workflow show --output json` exports it. */
+async function save(client: Client, address: string, name: string, callId: string): Promise<void> {
+  await client.workflow.getHandle(callWorkflowId(callId)).result();
+  const json = execFileSync(
+    temporalCliPath(process.env.TEMPORAL_CLI_PATH),
+    ['workflow', 'show', '--address', address, '--workflow-id', callWorkflowId(callId), '--output', 'json'],
+    { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
+  );
+  writeFileSync(join(DIR, `${name}.json`), json);
+  console.log(`recorded ${name}`);
+}
+
+/** Barge-in, a speaking session that disappears, silence (reprompt, goodbye, hangup), end_call. */
+async function inProcess(): Promise<void> {
+  const env = await localEnv();
+  const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
+  const llm = await startFakeLlm({
+    reply: (req: FakeLlmRequest) =>
+      String(req.messages.at(-1)?.content).includes('everything')
+        ? {
+            text: 'Sure, here is everything. It was opened in March. It has two cards.',
+            sentencePauseMs: 30_000,
+          }
+        : defaultReply(req),
+  });
+  const agent = await startInProcessAgent({
+    client: env.client,
+    connection: env.nativeConnection,
+    taskQueue: 'record',
+    simulator,
+    llm,
+    agent: parseAgentConfig(
+      JSON.stringify({
+        profiles: { default: {}, quiet: { silenceTimeoutSeconds: 1, maxReprompts: 1 } },
+        routes: [
+          { to: '+15550000002', profile: 'quiet' },
+          { to: '*', profile: 'default' },
+        ],
+      }),
+      'record.json',
+    ),
+  });
+  try {
+    const bargeIn = simulator.startInboundCall({
+      from: '+15550000001',
+      to: '+15550000001',
+      script: {
+        steps: [
+          { say: 'Tell me everything about my account.', quietMs: 300 },
+          { say: 'Stop, just the balance please.', duringAgentSpeech: true, afterMs: 200 },
+          { waitForAgent: true, quietMs: 300 },
+          { say: 'Thanks, goodbye.', quietMs: 300 },
+        ],
+      },
+    });
+    await bargeIn.ended; // the model's end_call
+    await save(env.client, env.address, 'barge-in-and-end-call', bargeIn.id);
+
+    const silent = simulator.startInboundCall({ from: '+15550000003', to: '+15550000002' });
+    await silent.ended;
+    await save(env.client, env.address, 'silence-reprompt-goodbye', silent.id);
+
+    const gone = simulator.startInboundCall({
+      from: '+15550000004',
+      to: '+15550000001',
+      script: {
+        steps: [
+          { say: 'What is my balance?', quietMs: 1500 },
+          { waitForAgent: true, quietMs: 300 },
+          { hangup: true },
+        ],
+      },
+    });
+    await waitFor(() => gone.heard().length > 0, 'the greeting', 20_000);
+    const voipbin = new VoipbinClient({ baseUrl: simulator.baseUrl, apiKey: simulator.accessKey });
+    const speaking = (await voipbin.listSpeakings()).result.find((s) => s.reference_id === gone.id)!;
+    await voipbin.stopSpeaking(speaking.id);
+    await gone.ended;
+    await save(env.client, env.address, 'speaking-session-gone', gone.id);
+  } finally {
+    await agent.close();
+    await simulator.close();
+    await llm.close();
+    await env.teardown();
+  }
+}
+
+/** A worker SIGKILLed mid-reply: the LLM turn's second attempt continues it. */
+async function failover(): Promise<void> {
+  const stack = await FailoverStack.start();
+  try {
+    const run = await stack.run();
+    await save(stack.client, stack.temporal.address, 'failover-continued-reply', run.callId);
+  } finally {
+    await stack.close();
+  }
+}
+
+/** The Temporal server down while the caller speaks, then while the caller hangs up: reconciled. */
+async function outage(): Promise<void> {
+  const stack = await OutageStack.start();
+  try {
+    const call = await stack.answeredCall();
+    await stack.questionLost(call, 'What are your opening hours?', 2);
+    await stack.hangupLost(call);
+    const client = new Client({ connection: await Connection.connect({ address: stack.temporal.address }) });
+    await save(client, stack.temporal.address, 'outage-reconciled', call.id);
+    await client.connection.close();
+  } finally {
+    await stack.close();
+  }
+}
+
+async function main(): Promise<void> {
+  await inProcess();
+  await failover();
+  await outage();
+}
+
+void main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
