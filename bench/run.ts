@@ -1,4 +1,5 @@
 // `npm run bench` runs every scenario; `npm run bench -- <name> [<name>...]` only those.
+import { DefaultLogger, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
 import { type Figure, type Scenario, machine } from './scenario';
 import { SCENARIOS } from './scenarios';
 
@@ -13,6 +14,11 @@ function print(scenario: Scenario, date: Date, figures: readonly Figure[]): void
 }
 
 async function main(names: readonly string[]): Promise<number> {
+  // The workers the scenarios run log their state changes at INFO: keep the figures readable.
+  Runtime.install({
+    logger: new DefaultLogger('ERROR'),
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
+  });
   const unknown = names.filter((n) => !SCENARIOS.some((s) => s.name === n));
   if (unknown.length > 0) {
     const known = SCENARIOS.map((s) => s.name).join(', ');

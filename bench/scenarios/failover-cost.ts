@@ -1,6 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType, type Duration } from '@temporalio/common';
-import { DefaultLogger, NativeConnection, Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { NativeConnection } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
 import { startFakeLlm } from '../../src/fake-llm/server';
@@ -122,10 +122,6 @@ export const failoverCost: Scenario = {
   name: 'failover-cost',
   title: `${CALLS} calls, ${START_EVERY_MS} ms apart: the failover settings' timeouts and retries when nothing fails`,
   async run(): Promise<Figure[]> {
-    Runtime.install({
-      logger: new DefaultLogger('ERROR'),
-      telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'ERROR' }) } },
-    });
     const variants: { name: string; stickyQueueTimeout: Duration; busy: boolean }[] = [
       { name: `sticky ${STICKY_QUEUE_TIMEOUT}, idle`, stickyQueueTimeout: STICKY_QUEUE_TIMEOUT, busy: false },
       {

@@ -4,10 +4,12 @@ import { failoverCost } from './failover-cost';
 import { install } from './install';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
+import { turnLatency } from './turn-latency';
 
 /** Every scenario `npm run bench` runs, in this order. A new scenario is a file here and a line below. */
 export const SCENARIOS: readonly Scenario[] = [
   install,
+  turnLatency,
   simulatorLoad({ name: 'simulator-load', calls: 100 }),
   failover,
   failoverCost,
