@@ -3,6 +3,7 @@ import type { Logger } from '../logger';
 import type { VoipbinEvent } from '../voipbin/events';
 import { callSignal, transcriptSignal } from './call-signals';
 import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
+import { DeliveredEvents } from './delivered-events';
 import type { Counters } from './metrics';
 import type { RefusedEvents } from './refused-events';
 import type { TranscribeLookup } from './transcribe-lookup';
@@ -23,7 +24,15 @@ export interface EventRouterDeps {
 
 /** What became of an accepted event; every outcome is acknowledged with 200. */
 export type RouteOutcome =
-  SignalOutcome | 'started' | 'unrouted' | 'mapped' | 'unused' | 'unknown-type' | 'not-a-call';
+  | SignalOutcome
+  | 'started'
+  | 'unrouted'
+  | 'mapped'
+  | 'unused'
+  | 'unknown-type'
+  | 'not-a-call'
+  /** Already delivered (or something newer was): the workflow would ignore it. */
+  | 'duplicate';
 
 /** A call that can still be taken: one of these statuses may start its workflow. */
 const STARTABLE = new Set(['dialing', 'ringing', 'progressing']);
@@ -36,6 +45,7 @@ export class EventRouter {
   private readonly transcribes = new TranscribeMap();
   /** Lookups in flight, shared by transcripts of the same session arriving together. */
   private readonly lookups = new Map<string, Promise<string | null>>();
+  private readonly delivered = new DeliveredEvents();
 
   constructor(private readonly deps: EventRouterDeps) {}
 
@@ -50,6 +60,7 @@ export class EventRouter {
     switch (event.kind) {
       case 'call': {
         const { call } = event;
+        if (!this.delivered.isNewStatus(call.id, call.status)) return 'duplicate';
         const signal = callSignal(event.type, call);
         if (call.direction === 'incoming' && STARTABLE.has(call.status)) {
           const route = matchRoute(this.deps.agent, call.destination.target);
@@ -63,12 +74,15 @@ export class EventRouter {
             () => refused.rememberStart(input, signal),
           );
           refused.started(call.id);
+          if (outcome === 'delivered') this.delivered.statusDelivered(call.id, call.status);
           return outcome;
         }
-        return this.handOver(
+        const outcome = await this.handOver(
           () => workflows.signal(call.id, signal),
           () => refused.remember(call.id, signal),
         );
+        if (outcome === 'delivered') this.delivered.statusDelivered(call.id, call.status);
+        return outcome;
       }
       case 'transcribe': {
         const { transcribe } = event;
@@ -83,14 +97,17 @@ export class EventRouter {
         // Our own speech transcribed back (`out`): the workflow never acts on it, so it costs no
         // signal, no history, and is never refused while Temporal is down.
         if (transcript.direction !== 'in') return 'unused';
+        if (!this.delivered.isNewTranscript(transcript.id)) return 'duplicate';
         // When the lookup itself fails (VoIPBIN unreachable) the call is unknown, so nothing can be
         // remembered for it: only VoIPBIN's own retries (the 503) can bring this transcript back.
         const callId = await this.callOf(transcript.transcribe_id);
         if (!callId) return 'not-a-call';
-        return this.handOver(
+        const outcome = await this.handOver(
           () => workflows.signal(callId, transcriptSignal(event.type, transcript)),
           () => refused.remember(callId),
         );
+        if (outcome === 'delivered') this.delivered.transcriptDelivered(transcript.id);
+        return outcome;
       }
       case 'speech':
         return 'unused';

@@ -306,6 +306,46 @@ describe('POST /webhooks/voipbin: calls', () => {
     ]);
   });
 
+  it('signals a call snapshot once: a repeat, or one no further than what was delivered, is acknowledged without a signal', async () => {
+    expect(await postEvent('call_progressing', callPayload())).toEqual({
+      status: 200,
+      body: { result: 'delivered' },
+    });
+    // VoIPBIN sends call_updated for every change of the call, most with the status unchanged.
+    expect(await postEvent('call_updated', callPayload())).toEqual({
+      status: 200,
+      body: { result: 'duplicate' },
+    });
+    expect(await postEvent('call_ringing', callPayload({ status: 'ringing' }))).toEqual({
+      status: 200,
+      body: { result: 'duplicate' },
+    });
+    await postEvent('call_hangup', hungUpCallPayload());
+    await postEvent('call_hangup', hungUpCallPayload());
+    expect(h.workflows.calls.map((c) => `${c.method} ${'event' in c ? c.event.eventType : ''}`)).toEqual([
+      'signalWithStart call_progressing',
+      'signal call_hangup',
+    ]);
+    expect(h.counters.get('events_duplicate')).toBe(3);
+  });
+
+  it('signals a snapshot again when the first was not delivered (Temporal down, no workflow yet)', async () => {
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    expect((await postEvent('call_hangup', hungUpCallPayload())).status).toBe(503);
+    h.workflows.error = undefined;
+    h.workflows.outcome = 'no-workflow';
+    expect(await postEvent('call_hangup', hungUpCallPayload())).toEqual({
+      status: 200,
+      body: { result: 'no-workflow' },
+    });
+    h.workflows.outcome = 'delivered';
+    expect(await postEvent('call_hangup', hungUpCallPayload())).toEqual({
+      status: 200,
+      body: { result: 'delivered' },
+    });
+    expect(h.workflows.calls.filter((c) => c.method === 'signal')).toHaveLength(3);
+  });
+
   it('answers 500 on any other error, and remembers nothing', async () => {
     h.workflows.error = new Error('boom');
     const reply = await postEvent('call_progressing', callPayload());
@@ -364,14 +404,33 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     expect(refused).toEqual({ status: 200, body: { result: 'unused' } });
   });
 
+  it('signals a transcript once: VoIPBIN repeating it (a retry after a timeout) costs no signal', async () => {
+    await postEvent('transcribe_progressing', transcribePayload());
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    expect((await postEvent('transcript_created', transcriptPayload())).status).toBe(503);
+    h.workflows.error = undefined;
+    expect(await postEvent('transcript_created', transcriptPayload())).toEqual({
+      status: 200,
+      body: { result: 'delivered' },
+    });
+    expect(await postEvent('transcript_created', transcriptPayload())).toEqual({
+      status: 200,
+      body: { result: 'duplicate' },
+    });
+    expect(h.workflows.calls.filter((c) => c.method === 'signal')).toEqual([
+      expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT),
+      expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT),
+    ]);
+  });
+
   it('learns the call from transcribe_created and transcribe_done too', async () => {
     await postEvent('transcribe_created', transcribePayload({ id: 'tr-created', reference_id: 'call-a' }));
     await postEvent(
       'transcribe_done',
       transcribePayload({ id: 'tr-done', reference_id: 'call-b', status: 'done' }),
     );
-    await postEvent('transcript_created', transcriptPayload({ transcribe_id: 'tr-created' }));
-    await postEvent('transcript_created', transcriptPayload({ transcribe_id: 'tr-done' }));
+    await postEvent('transcript_created', transcriptPayload({ id: 't-a', transcribe_id: 'tr-created' }));
+    await postEvent('transcript_created', transcriptPayload({ id: 't-b', transcribe_id: 'tr-done' }));
     expect(h.workflows.calls.map((c) => (c.method === 'signal' ? c.callId : ''))).toEqual([
       'call-a',
       'call-b',

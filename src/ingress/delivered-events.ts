@@ -1,0 +1,45 @@
+import { CALL_STATUS_RANK, type CallStatus } from '../../workflows/messages';
+
+/**
+ * What this ingress has already handed to call workflows, so that it does not signal what a
+ * workflow would ignore: VoIPBIN sends `call_updated` for every change of a call, most of them
+ * with the status unchanged, and repeats an event after a timeout or a 5xx. Each signal is an
+ * event in the call's history and a workflow task. Only what Temporal accepted is remembered (an
+ * event that failed is sent again when VoIPBIN retries it); the workflow still de-duplicates
+ * whatever reaches it (other ingress replicas, reconciliation).
+ */
+export class DeliveredEvents {
+  /** Per call: the furthest status a workflow was told of. */
+  private readonly statuses = new Map<string, number>();
+  private readonly transcripts = new Map<string, true>();
+
+  constructor(private readonly capacity = 10_000) {}
+
+  /** A call snapshot no further than one already delivered tells the workflow nothing. */
+  isNewStatus(callId: string, status: CallStatus): boolean {
+    return CALL_STATUS_RANK[status] > (this.statuses.get(callId) ?? CALL_STATUS_RANK.unknown);
+  }
+
+  statusDelivered(callId: string, status: CallStatus): void {
+    const rank = Math.max(CALL_STATUS_RANK[status], this.statuses.get(callId) ?? CALL_STATUS_RANK.unknown);
+    remember(this.statuses, callId, rank, this.capacity);
+  }
+
+  isNewTranscript(id: string): boolean {
+    return !this.transcripts.has(id);
+  }
+
+  transcriptDelivered(id: string): void {
+    remember(this.transcripts, id, true, this.capacity);
+  }
+}
+
+/** Most recently used last; the oldest goes when the map is full. */
+function remember<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
+  map.delete(key);
+  map.set(key, value);
+  if (map.size > capacity) {
+    const oldest = map.keys().next();
+    if (!oldest.done) map.delete(oldest.value);
+  }
+}
