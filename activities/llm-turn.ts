@@ -36,6 +36,19 @@ function parseEndCall(args: string): { reason?: string } {
   }
 }
 
+/**
+ * A long call's turn is given only its most recent messages: the model is told that the call
+ * began earlier, so that it does not greet the caller again or act as if it had just started.
+ */
+export function windowedPrompt(systemPrompt: string, earlierMessages: number): string {
+  if (earlierMessages <= 0) return systemPrompt;
+  return (
+    `${systemPrompt}\n\n` +
+    `This call has been going on for a while: its first ${earlierMessages} messages are not shown ` +
+    'below. Carry on the conversation from where it is.'
+  );
+}
+
 /** The model stopped sending: not retried, the caller hears the apology within seconds. */
 function stalled(why: string): ApplicationFailure {
   return ApplicationFailure.create({
@@ -97,9 +110,8 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
           }
           return sending;
         };
-        const systemPrompt = said.length
-          ? continuationPrompt(input.systemPrompt, said.join(' '))
-          : input.systemPrompt;
+        const prompt = windowedPrompt(input.systemPrompt, input.earlierMessages);
+        const systemPrompt = said.length ? continuationPrompt(prompt, said.join(' ')) : prompt;
         const toolCalls = new Map<number, { name: string; args: string }>();
         arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
         const stream = await deps.openai.chat.completions.create(

@@ -85,7 +85,10 @@ export interface LlmTurnInput {
   turnId: number;
   model: string;
   systemPrompt: string;
+  /** The most recent messages of the conversation (a window: the input is recorded every turn). */
   messages: LlmMessage[];
+  /** How many earlier messages of the call the window leaves out. */
+  earlierMessages: number;
   /** No first token within this: the model is stalled (`LlmStalled`, not retried). */
   firstTokenTimeoutMs: number;
   /** No token for this long mid-reply: stalled. */

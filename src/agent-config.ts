@@ -28,6 +28,11 @@ export const profileSchema = z.strictObject({
   stallTimeoutSeconds: z.number().positive().max(120).default(5),
   /** A sentence end followed by this much quiet in the stream goes to `/say` without waiting for more. */
   sentencePauseSeconds: z.number().min(0).max(5).default(0.2),
+  /**
+   * The most recent messages (caller and agent) each LLM turn is given; a long call's older ones
+   * are left out (the model is told how many). Every turn's input is recorded in the call's history.
+   */
+  contextMessages: z.number().int().min(2).max(500).default(40),
 });
 
 export type AgentProfile = z.output<typeof profileSchema>;

@@ -2,13 +2,16 @@
 // cancellation) and reports each outcome back to it. No decision about the call is made here.
 import {
   ActivityFailure,
+  allHandlersFinished,
   ApplicationFailure,
   CancellationScope,
   condition,
   isCancellation,
   log,
+  makeContinueAsNewFunc,
+  workflowInfo,
 } from '@temporalio/workflow';
-import type { LlmTurnInput, ReconcileResult } from '../activities/types';
+import type { ReconcileResult } from '../activities/types';
 import { llm, reads, speech, voipbin } from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
@@ -17,6 +20,7 @@ import {
   type CallEvent,
   type CallStatus,
   type CallSummary,
+  CALL_WORKFLOW_TASK_TIMEOUT,
   type CallWorkflowInput,
   type ConversationView,
   type SentenceReady,
@@ -26,16 +30,24 @@ import type { SpeechOp, SpeechOutcome } from './speech-queue';
 /** Longest wait at the end of a call for cancelled LLM turns to confirm they stopped. */
 const TURN_CLEANUP_CAP = '5s';
 
+/**
+ * A run's history budget: past it, the call continues as new at its next quiet moment. Well below
+ * Temporal's own suggestion (4,096 events or 4 MB), because a worker that takes over a call (after
+ * a crash, or when the sticky queue times out) replays the run's whole history inside the 2 s
+ * workflow task timeout, with the caller waiting: docs/benchmarks.md (history-budget).
+ */
+export const HISTORY_BUDGET = { events: 1_500, bytes: 1_500_000 };
+
 export class CallAgent {
   private readonly state: CallState;
   private readonly turns = new Map<number, CancellationScope>();
   private result?: CallSummary;
 
   constructor(private readonly input: CallWorkflowInput) {
-    this.state = call.newCall(
-      { callId: input.callId, profileName: input.profileName, settings: call.settingsOf(input.profile) },
-      Date.now(),
-    );
+    const settings = call.settingsOf(input.profile);
+    this.state = input.carried
+      ? call.resume(input.carried, settings)
+      : call.newCall({ callId: input.callId, profileName: input.profileName, settings }, Date.now());
   }
 
   onEvent(event: CallEvent): void {
@@ -63,6 +75,7 @@ export class CallAgent {
       let due: number | undefined;
       for (;;) {
         if (this.result) return this.result;
+        if (this.readyToRollOver()) await this.rollOver();
         const wake = call.nextWakeAt(this.state);
         let wait = wake === undefined ? undefined : wake - Date.now();
         if (wait !== undefined && wait <= 0 && wake === due) {
@@ -71,7 +84,8 @@ export class CallAgent {
           wait = 1000;
         }
         // Wakes when the call finished or its next deadline moved; a timeout means it is due.
-        const changed = () => this.result !== undefined || call.nextWakeAt(this.state) !== wake;
+        const changed = () =>
+          this.result !== undefined || call.nextWakeAt(this.state) !== wake || this.readyToRollOver();
         let moved = true;
         if (wait === undefined) await condition(changed);
         else moved = wait > 0 && (await condition(changed, wait));
@@ -89,6 +103,28 @@ export class CallAgent {
 
   private apply(transition: (s: CallState, now: number) => Command[]): void {
     for (const command of transition(this.state, Date.now())) this.execute(command);
+    if (!this.state.rollover && historyFull(this.input.historyBudget ?? HISTORY_BUDGET))
+      this.apply((s, now) => call.onHistoryFull(s, now));
+  }
+
+  /** Quiet, by call-state's rules, and no cancelled turn still winding down. */
+  private readyToRollOver(): boolean {
+    return this.turns.size === 0 && call.readyToRollOver(this.state, Date.now());
+  }
+
+  /**
+   * A fresh history: the next run starts from this one's state. Signals that arrive meanwhile are
+   * not lost: the server refuses to close a run that has unhandled signals, and the workflow task
+   * runs again with them (then the call is no longer quiet, or it rolls over with them applied).
+   */
+  private async rollOver(): Promise<void> {
+    await condition(allHandlersFinished);
+    if (!this.readyToRollOver()) return;
+    log.info('continuing as new', { run: this.state.run, events: workflowInfo().historyLength });
+    // The next run keeps the call's short task timeout (messages.ts), whatever a server would inherit.
+    await makeContinueAsNewFunc<(input: CallWorkflowInput) => Promise<CallSummary>>({
+      workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
+    })({ ...this.input, carried: call.carry(this.state) });
   }
 
   private execute(command: Command): void {
@@ -100,7 +136,7 @@ export class CallAgent {
       case 'speak':
         return void this.speak(command.op, command.speakingId);
       case 'startTurn':
-        return void this.runTurn(command.turnId, command.messages);
+        return void this.runTurn(command.turnId, command.context);
       case 'cancelTurn':
         this.turns.get(command.turnId)?.cancel();
         return;
@@ -163,7 +199,7 @@ export class CallAgent {
     this.apply((s, now) => call.onSpeechDone(s, op.id, outcome, now));
   }
 
-  private async runTurn(turnId: number, messages: LlmTurnInput['messages']): Promise<void> {
+  private async runTurn(turnId: number, context: call.TurnContext): Promise<void> {
     const scope = new CancellationScope();
     this.turns.set(turnId, scope);
     const profile = this.input.profile;
@@ -174,7 +210,8 @@ export class CallAgent {
           turnId,
           model: profile.model,
           systemPrompt: profile.systemPrompt,
-          messages,
+          messages: context.messages,
+          earlierMessages: context.earlier,
           firstTokenTimeoutMs: profile.firstTokenTimeoutSeconds * 1000,
           stallTimeoutMs: profile.stallTimeoutSeconds * 1000,
           sentencePauseMs: profile.sentencePauseSeconds * 1000,
@@ -229,6 +266,13 @@ export class CallAgent {
     });
     this.result = call.summary(this.state);
   }
+}
+
+function historyFull(budget: { events: number; bytes: number }): boolean {
+  const info = workflowInfo();
+  return (
+    info.continueAsNewSuggested || info.historyLength >= budget.events || info.historySize >= budget.bytes
+  );
 }
 
 /** At most once: only a refusal (4xx) is known not to have been said, and a 404 means the session is gone. */

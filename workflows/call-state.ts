@@ -23,6 +23,18 @@ export const ANSWER_TIMEOUT_MS = 5 * 60_000;
 export const GOODBYE_PLAYBACK_CAP_MS = 15_000;
 /** While a call is up, it is compared with VoIPBIN at least this often (events can be lost). */
 export const RECONCILE_EVERY_MS = 60_000;
+/**
+ * The most of the conversation one LLM turn is given, in characters (besides `contextMessages`):
+ * every turn's input is recorded in the call's history, so it must not grow with the call.
+ */
+export const CONTEXT_MAX_CHARS = 16_000;
+/**
+ * The most of the conversation carried into the next run when the call continues as new, in
+ * characters of text: the oldest messages beyond it are dropped (counted in `droppedMessages`),
+ * so that a run's first event stays far below Temporal's 2 MB payload limit. About ten hours of
+ * dense talk.
+ */
+export const CARRIED_MAX_CHARS = 400_000;
 
 export interface CallSettings {
   greeting: string;
@@ -32,6 +44,8 @@ export interface CallSettings {
   silenceMs: number;
   maxReprompts: number;
   maxCallMs: number;
+  /** The most recent messages one LLM turn is given. */
+  contextMessages: number;
 }
 
 export function settingsOf(profile: AgentProfile): CallSettings {
@@ -43,6 +57,7 @@ export function settingsOf(profile: AgentProfile): CallSettings {
     silenceMs: profile.silenceTimeoutSeconds * 1000,
     maxReprompts: profile.maxReprompts,
     maxCallMs: profile.maxCallSeconds * 1000,
+    contextMessages: profile.contextMessages,
   };
 }
 
@@ -100,13 +115,25 @@ export interface CallState {
   /** The workflow itself was cancelled. */
   cancelled?: boolean;
   ended?: { reason: EndReason; at: number };
+  /** This run's number: 1, then one more each time the call continues as new. */
+  run: number;
+  /** The oldest messages of a very long call, no longer carried from run to run (CARRIED_MAX_CHARS). */
+  droppedMessages: number;
+  /**
+   * The history asks for a fresh run: the call continues as new as soon as it is quiet
+   * (`readyToRollOver`). `wakeAt`: the end of the agent's playback, the one wait that only time ends.
+   */
+  rollover?: { wakeAt?: number };
 }
+
+/** What a call carries into its next run: all of its state but what the profile gives again. */
+export type CarriedCall = Omit<CallState, 'settings'>;
 
 export type Command =
   | { kind: 'createSessions' }
   | { kind: 'createSpeaking' }
   | { kind: 'speak'; op: SpeechOp; speakingId: string }
-  | { kind: 'startTurn'; turnId: number; messages: LlmMessage[] }
+  | { kind: 'startTurn'; turnId: number; context: TurnContext }
   | { kind: 'cancelTurn'; turnId: number }
   | { kind: 'reconcile'; transcribeId?: string; sinceMs?: number }
   | { kind: 'hangup' }
@@ -115,6 +142,13 @@ export type Command =
 
 export type TurnOutcome =
   { kind: 'completed'; endCall: boolean } | { kind: 'failed' } | { kind: 'cancelled' };
+
+/** What one LLM turn is given of the conversation: its most recent messages. */
+export interface TurnContext {
+  messages: LlmMessage[];
+  /** How many earlier messages of the call are left out. */
+  earlier: number;
+}
 
 export interface IncomingTranscript {
   id: string;
@@ -150,7 +184,14 @@ export function newCall(
     speech: speech.newSpeechQueue(),
     reconcile: { wanted: false, inFlight: false, nextAt: now + RECONCILE_EVERY_MS },
     firstSentenceLatenciesMs: [],
+    run: 1,
+    droppedMessages: 0,
   };
+}
+
+/** The call as its next run starts it, from what the last run carried. */
+export function resume(carried: CarriedCall, settings: CallSettings): CallState {
+  return { ...carried, settings };
 }
 
 export function isCallGone(s: CallState): boolean {
@@ -310,6 +351,7 @@ export function onTimer(s: CallState, now: number): Command[] {
   }
   if (!s.ending && now >= s.deadline) beginEnding(s, 'max-duration', now, out, true);
   if (now >= s.reconcile.nextAt) s.reconcile.wanted = true;
+  if (s.rollover?.wakeAt !== undefined && now >= s.rollover.wakeAt) s.rollover.wakeAt = undefined;
   return progress(s, now, out);
 }
 
@@ -317,6 +359,55 @@ export function onTimer(s: CallState, now: number): Command[] {
 export function onCancelled(s: CallState, now: number): Command[] {
   s.cancelled = true;
   return progress(s, now, []);
+}
+
+/** Temporal suggests a fresh history (or the call's own budget is spent): continue as new when quiet. */
+export function onHistoryFull(s: CallState, now: number): Command[] {
+  if (s.rollover || s.phase === 'ended') return [];
+  s.rollover = {};
+  return progress(s, now, []);
+}
+
+/**
+ * Between turns, with nothing in flight: no turn, nobody waiting for an answer, no request to
+ * VoIPBIN out, nothing playing (an interruption must still find what it cuts off), not ending.
+ * What the next run needs is then all in the state.
+ */
+export function readyToRollOver(s: CallState, now: number): boolean {
+  return (
+    s.rollover !== undefined &&
+    s.phase === 'listening' &&
+    !s.callerWaiting &&
+    !s.turn &&
+    !s.ending &&
+    !s.cancelled &&
+    s.creating === undefined &&
+    !s.reconcile.wanted &&
+    !s.reconcile.inFlight &&
+    !speech.isSpeaking(s.speech, now)
+  );
+}
+
+/** The state the next run starts from (call `readyToRollOver` first: nothing may be in flight). */
+export function carry(s: CallState): CarriedCall {
+  const { settings: _settings, speech: queue, rollover: _rollover, ...rest } = s;
+  const messages = s.messages.map((m) => ({ ...m }));
+  let chars = messages.reduce((n, m) => n + m.text.length, 0);
+  let dropped = 0;
+  while (chars > CARRIED_MAX_CHARS && dropped < messages.length - 1)
+    chars -= messages[dropped++]!.text.length;
+  return {
+    ...rest,
+    messages: messages.slice(dropped),
+    droppedMessages: s.droppedMessages + dropped,
+    seen: [...s.seen],
+    sessions: { ...s.sessions },
+    reconcile: { ...s.reconcile },
+    firstSentenceLatenciesMs: [...s.firstSentenceLatenciesMs],
+    // Nothing queued or in flight; what was said last no longer plays.
+    speech: { queued: [], nextId: queue.nextId, playbackEndsAt: queue.playbackEndsAt },
+    run: s.run + 1,
+  };
 }
 
 /** When `onTimer` has something to do next, if nothing else happens first. */
@@ -328,6 +419,7 @@ export function nextWakeAt(s: CallState): number | undefined {
   const silence = silenceEndsAt(s);
   if (s.reconcile.checkedSilenceAt !== silence) times.push(silence);
   if (s.ending?.hangupAt !== undefined && !s.ending.hangupSent) times.push(s.ending.hangupAt);
+  if (s.rollover?.wakeAt !== undefined) times.push(s.rollover.wakeAt);
   const next = Math.min(...times);
   return Number.isFinite(next) ? next : undefined;
 }
@@ -342,6 +434,8 @@ export function view(s: CallState): ConversationView {
     turns: s.turns,
     bargeIns: s.bargeIns,
     reprompts: s.repromptsTotal,
+    run: s.run,
+    droppedMessages: s.droppedMessages,
   };
 }
 
@@ -362,6 +456,24 @@ export function llmMessages(s: CallState): LlmMessage[] {
   return s.messages
     .filter((m) => m.text !== '')
     .map((m) => ({ role: m.role === 'caller' ? 'user' : 'assistant', content: m.text }));
+}
+
+/**
+ * What one turn is given: the most recent `contextMessages` messages, fewer if they pass
+ * CONTEXT_MAX_CHARS (the newest one always goes). Recorded in the history every turn, so bounded.
+ */
+export function turnContext(s: CallState): TurnContext {
+  const all = llmMessages(s);
+  let start = Math.max(0, all.length - s.settings.contextMessages);
+  let chars = 0;
+  for (let i = all.length - 1; i >= start; i--) {
+    chars += all[i]!.content.length;
+    if (chars > CONTEXT_MAX_CHARS && i < all.length - 1) {
+      start = i + 1;
+      break;
+    }
+  }
+  return { messages: all.slice(start), earlier: s.droppedMessages + start };
 }
 
 // The rules.
@@ -484,7 +596,7 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     s.turn = { id: s.turns, heardAt: s.heardAt, attempt: 1, received: 0, refused: 0 };
     s.callerWaiting = false;
     s.phase = 'thinking';
-    out.push({ kind: 'startTurn', turnId: s.turn.id, messages: llmMessages(s) });
+    out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
   }
   const silence = silenceEndsAt(s);
   if (now >= silence) afterSilence(s, silence, now, out);
@@ -513,6 +625,12 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     s.reconcile.wanted = false;
     s.reconcile.inFlight = true;
     out.push({ kind: 'reconcile', transcribeId: s.sessions.transcribeId, sinceMs: s.newestTranscriptMs });
+  }
+  if (s.rollover) {
+    // Only the agent's playback is left to wait for: wake when it ends, to roll over then.
+    const playing = now < s.speech.playbackEndsAt;
+    s.rollover.wakeAt =
+      playing && readyToRollOver(s, s.speech.playbackEndsAt) ? s.speech.playbackEndsAt : undefined;
   }
   return out;
 }

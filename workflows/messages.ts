@@ -1,6 +1,7 @@
 // The call workflow's messages, shared by the workflow, the ingress and the activities.
 import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { AgentProfile } from '../src/agent-config';
+import type { CarriedCall } from './call-state';
 
 /** Workflow id of the call: one workflow per VoIPBIN call. */
 export function callWorkflowId(callId: string): string {
@@ -19,6 +20,13 @@ export interface CallWorkflowInput {
   callId: string;
   profileName: string;
   profile: AgentProfile;
+  /** Set when the call continues as new: everything the last run knew of it. */
+  carried?: CarriedCall;
+  /**
+   * A run's history budget instead of HISTORY_BUDGET (call-agent.ts): recordings and tests set a
+   * small one to continue as new within a few turns. Passed on to every run.
+   */
+  historyBudget?: { events: number; bytes: number };
 }
 
 export type CallStatus = 'dialing' | 'ringing' | 'progressing' | 'terminating' | 'canceling' | 'hangup';
@@ -94,6 +102,10 @@ export interface ConversationView {
   turns: number;
   bargeIns: number;
   reprompts: number;
+  /** The workflow run this view is from: 1, then one more each time the call continued as new. */
+  run: number;
+  /** The oldest messages of a very long call, no longer carried from run to run (still in the earlier runs' histories). */
+  droppedMessages: number;
 }
 
 export interface CallSummary extends ConversationView {

@@ -1,6 +1,7 @@
 import type { Scenario } from '../scenario';
 import { failover } from './failover';
 import { failoverCost } from './failover-cost';
+import { historyBudget } from './history-budget';
 import { install } from './install';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
@@ -14,4 +15,5 @@ export const SCENARIOS: readonly Scenario[] = [
   failover,
   failoverCost,
   outage,
+  historyBudget,
 ];

@@ -14,6 +14,7 @@ export const SETTINGS: CallSettings = {
   silenceMs: 30_000,
   maxReprompts: 2,
   maxCallMs: 1_800_000,
+  contextMessages: 40,
 };
 
 /** A command as a short line, for asserting exact sequences. */
@@ -48,11 +49,22 @@ export class CallDriver {
   last: Command[] = [];
   private transcripts = 0;
 
-  constructor(settings: Partial<CallSettings> = {}) {
-    this.s = call.newCall(
-      { callId: 'call-1', profileName: 'default', settings: { ...SETTINGS, ...settings } },
-      0,
-    );
+  constructor(settings: Partial<CallSettings> = {}, state?: CallState) {
+    this.s =
+      state ??
+      call.newCall({ callId: 'call-1', profileName: 'default', settings: { ...SETTINGS, ...settings } }, 0);
+  }
+
+  /**
+   * The call's next run, as continue-as-new starts it: from what this run carries, through JSON
+   * (the payload converter), with the same settings and clock.
+   */
+  rollOver(): CallDriver {
+    const carried = JSON.parse(JSON.stringify(call.carry(this.s))) as call.CarriedCall;
+    const next = new CallDriver({}, call.resume(carried, this.s.settings));
+    next.now = this.now;
+    next.transcripts = this.transcripts;
+    return next;
   }
 
   step(fn: (s: CallState, now: number) => Command[]): string[] {

@@ -100,7 +100,9 @@ export class FakeCallActivities {
     const reply = this.replies.shift() ?? { sentences: ['Okay.'] };
     const ctx = Context.current();
     if (reply.fail) throw ApplicationFailure.nonRetryable('model endpoint answered 500', 'LlmApiError');
-    const handle = this.client().workflow.getHandle(ctx.info.workflowExecution!.workflowId);
+    // To the run that started the turn, as the real activity does (activities/turn-channel.ts).
+    const { workflowId, runId } = ctx.info.workflowExecution!;
+    const handle = this.client().workflow.getHandle(workflowId, runId);
     const count = reply.holdAfter ?? reply.sentences.length;
     for (let seq = 0; seq < count; seq++) {
       await handle.signal(sentenceSignal, {

@@ -6,12 +6,15 @@ import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAgentConfig } from '../../src/agent-config';
+import { DEFAULT_AGENT_CONFIG, parseAgentConfig } from '../../src/agent-config';
 import { defaultReply, startFakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
 import { startSimulator } from '../../src/simulator';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import { VoipbinClient } from '../../src/voipbin/client';
-import { callWorkflowId } from '../../workflows/messages';
+import { createCallWorker } from '../../src/worker';
+import { callWorkflow } from '../../workflows/call';
+import { CALL_WORKFLOW_TASK_TIMEOUT, callWorkflowId, voipbinEventSignal } from '../../workflows/messages';
+import { FakeCallActivities } from '../helpers/fake-activities';
 import { FailoverStack } from '../helpers/failover';
 import { startInProcessAgent } from '../helpers/in-process-agent';
 import { OutageStack } from '../helpers/outage';
@@ -20,16 +23,100 @@ import { waitFor } from '../helpers/wait-for';
 
 const DIR = join(__dirname, 'histories');
 
-/** Once the call has ended, its history as `temporal workflow show --output json` exports it. */
-async function save(client: Client, address: string, name: string, callId: string): Promise<void> {
-  await client.workflow.getHandle(callWorkflowId(callId)).result();
-  const json = execFileSync(
+/** A run's history as `temporal workflow show --output json` exports it (the last run without `runId`). */
+function show(address: string, workflowId: string, runId?: string): string {
+  return execFileSync(
     temporalCliPath(process.env.TEMPORAL_CLI_PATH),
-    ['workflow', 'show', '--address', address, '--workflow-id', callWorkflowId(callId), '--output', 'json'],
+    [
+      'workflow',
+      'show',
+      '--address',
+      address,
+      '--workflow-id',
+      workflowId,
+      ...(runId ? ['--run-id', runId] : []),
+      '--output',
+      'json',
+    ],
     { encoding: 'utf8', maxBuffer: 64 * 2 ** 20 },
   );
-  writeFileSync(join(DIR, `${name}.json`), json);
+}
+
+/** Once the call has ended, its history. */
+async function save(client: Client, address: string, name: string, callId: string): Promise<void> {
+  await client.workflow.getHandle(callWorkflowId(callId)).result();
+  writeFileSync(join(DIR, `${name}.json`), show(address, callWorkflowId(callId)));
   console.log(`recorded ${name}`);
+}
+
+/**
+ * A call that continues as new twice: its history budget set small, so that a run holds a turn or
+ * two. Every run is saved (`continue-as-new-<n>.json`): the first ends with the switch, the later
+ * ones start from carried state. Fake activities (the workflow is what is recorded).
+ */
+async function continueAsNew(): Promise<void> {
+  const env = await localEnv();
+  const fake = new FakeCallActivities(() => env.client);
+  const callId = 'continue-as-new';
+  const worker = await createCallWorker({
+    connection: env.nativeConnection,
+    namespace: 'default',
+    taskQueue: 'record-can',
+    activities: fake.activities(),
+  });
+  const profile = DEFAULT_AGENT_CONFIG.profiles.default!;
+  try {
+    await worker.runUntil(async () => {
+      const handle = await env.client.workflow.signalWithStart(callWorkflow, {
+        workflowId: callWorkflowId(callId),
+        taskQueue: 'record-can',
+        args: [{ callId, profileName: 'default', profile, historyBudget: { events: 60, bytes: 1_000_000 } }],
+        signal: voipbinEventSignal,
+        signalArgs: [{ kind: 'call', eventType: 'call_progressing', callId, status: 'progressing' }],
+        workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
+      });
+      for (let i = 1; i <= 4; i++) {
+        fake.replies.push({ sentences: [`Answer ${i}.`, 'Anything else?'] });
+        await waitFor(
+          () => fake.log.at(-1) === 'say:' + (i === 1 ? profile.greeting : 'Anything else?'),
+          'speech',
+        );
+        await new Promise((r) => setTimeout(r, 2000)); // it plays
+        await handle.signal(voipbinEventSignal, {
+          kind: 'transcript',
+          eventType: 'transcript_created',
+          id: `t-${i}`,
+          transcribeId: 'transcribe-1',
+          direction: 'in',
+          text: `Question ${i}?`,
+        });
+      }
+      await waitFor(() => fake.log.at(-1) === 'say:Anything else?', 'the last answer');
+      await new Promise((r) => setTimeout(r, 2000));
+      await handle.signal(voipbinEventSignal, {
+        kind: 'call',
+        eventType: 'call_hangup',
+        callId,
+        status: 'hangup',
+      });
+      const summary = await handle.result();
+      if (summary.run < 3) throw new Error(`only ${summary.run} runs`);
+      let runId: string | undefined = handle.signaledRunId;
+      for (let n = 1; runId; n++) {
+        const json = show(env.address, handle.workflowId, runId);
+        writeFileSync(join(DIR, `continue-as-new-${n}.json`), json);
+        const events = (
+          JSON.parse(json) as {
+            events: { workflowExecutionContinuedAsNewEventAttributes?: { newExecutionRunId: string } }[];
+          }
+        ).events;
+        runId = events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes?.newExecutionRunId;
+      }
+      console.log(`recorded continue-as-new (${summary.run} runs)`);
+    });
+  } finally {
+    await env.teardown();
+  }
 }
 
 /** Barge-in, a speaking session that disappears, silence (reprompt, goodbye, hangup), end_call. */
@@ -134,6 +221,9 @@ async function outage(): Promise<void> {
 }
 
 async function main(): Promise<void> {
+  const only = process.argv[2];
+  if (only === 'continue-as-new') return continueAsNew();
+  await continueAsNew();
   await inProcess();
   await failover();
   await outage();

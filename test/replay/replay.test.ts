@@ -21,6 +21,9 @@ beforeAll(async () => {
 it('has the histories of the paths a call can take', () => {
   expect(HISTORIES).toEqual([
     'barge-in-and-end-call.json',
+    'continue-as-new-1.json',
+    'continue-as-new-2.json',
+    'continue-as-new-3.json',
     'failover-continued-reply.json',
     'outage-reconciled.json',
     'silence-reprompt-goodbye.json',

@@ -76,6 +76,7 @@ describe('DEFAULT_AGENT_CONFIG', () => {
       firstTokenTimeoutSeconds: 5,
       stallTimeoutSeconds: 5,
       sentencePauseSeconds: 0.2,
+      contextMessages: 40,
     });
   });
 });
@@ -90,6 +91,7 @@ describe('parseAgentConfig', () => {
       firstTokenTimeoutSeconds: 5,
       stallTimeoutSeconds: 5,
       sentencePauseSeconds: 0.2,
+      contextMessages: 40,
     });
   });
 

@@ -1,5 +1,10 @@
 import * as call from '../../workflows/call-state';
-import { GOODBYE_PLAYBACK_CAP_MS, RECONCILE_EVERY_MS } from '../../workflows/call-state';
+import {
+  CARRIED_MAX_CHARS,
+  CONTEXT_MAX_CHARS,
+  GOODBYE_PLAYBACK_CAP_MS,
+  RECONCILE_EVERY_MS,
+} from '../../workflows/call-state';
 import { estimatePlaybackMs } from '../../workflows/playback';
 import { CallDriver, SETTINGS } from '../helpers/call-driver';
 
@@ -65,7 +70,8 @@ describe('a turn', () => {
     const d = CallDriver.answered();
     expect(d.caller('I need help with my bill.')).toEqual(['startTurn 1']);
     const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.messages).toEqual([
+    expect(start.context.earlier).toBe(0);
+    expect(start.context.messages).toEqual([
       { role: 'assistant', content: SETTINGS.greeting },
       { role: 'user', content: 'I need help with my bill.' },
     ]);
@@ -210,7 +216,7 @@ describe('barge-in', () => {
     d.caller('I would like to know');
     expect(d.caller('your opening hours.')).toEqual(['cancelTurn 1', 'startTurn 2']);
     const start = d.last[1] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.messages.slice(-2)).toEqual([
+    expect(start.context.messages.slice(-2)).toEqual([
       { role: 'user', content: 'I would like to know' },
       { role: 'user', content: 'your opening hours.' },
     ]);
@@ -537,6 +543,175 @@ describe('deadlines', () => {
   });
 });
 
+/** One whole exchange: the caller asks, the reply is said and has played. */
+function exchange(d: CallDriver, question: string, answer: string): void {
+  d.caller(question);
+  d.sentence(d.s.turns, 0, answer);
+  d.drain();
+  d.turnDone(d.s.turns);
+  d.now += estimatePlaybackMs(answer) + 500;
+}
+
+const startOf = (d: CallDriver) =>
+  d.last.find((c) => c.kind === 'startTurn') as Extract<call.Command, { kind: 'startTurn' }>;
+
+describe('a long call: what each turn is given', () => {
+  it('only the most recent contextMessages messages, and how many came before', () => {
+    const d = CallDriver.answered({ contextMessages: 4 });
+    for (let i = 1; i <= 3; i++) exchange(d, `Question ${i}?`, `Answer ${i}.`);
+    d.caller('Question 4?');
+    // greeting + 3 exchanges + the question: 8 messages, the last 4 given.
+    expect(startOf(d).context).toEqual({
+      messages: [
+        { role: 'assistant', content: 'Answer 2.' },
+        { role: 'user', content: 'Question 3?' },
+        { role: 'assistant', content: 'Answer 3.' },
+        { role: 'user', content: 'Question 4?' },
+      ],
+      earlier: 4,
+    });
+  });
+
+  it('fewer when they are long: within CONTEXT_MAX_CHARS, the newest always given', () => {
+    const d = CallDriver.answered();
+    const long = 'x'.repeat(CONTEXT_MAX_CHARS / 2);
+    exchange(d, 'Tell me a long story.', long);
+    exchange(d, 'Another one.', long);
+    d.caller('And the last?');
+    // The greeting, the first question and the first story no longer fit.
+    expect(startOf(d).context).toEqual({
+      messages: [
+        { role: 'user', content: 'Another one.' },
+        { role: 'assistant', content: long },
+        { role: 'user', content: 'And the last?' },
+      ],
+      earlier: 3,
+    });
+    const huge = CallDriver.answered();
+    huge.caller('y'.repeat(CONTEXT_MAX_CHARS + 1));
+    expect(startOf(huge).context.messages).toEqual([
+      { role: 'user', content: 'y'.repeat(CONTEXT_MAX_CHARS + 1) },
+    ]);
+  });
+});
+
+describe('a long call: continuing as new', () => {
+  it('waits for a quiet moment: no turn, nothing in flight, nothing playing', () => {
+    const d = CallDriver.answered();
+    d.caller('What are your opening hours?');
+    expect(d.step((s, now) => call.onHistoryFull(s, now))).toEqual([]);
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false); // thinking
+    d.sentence(1, 0, 'We open at nine.');
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false); // a say in flight
+    d.drain();
+    d.turnDone(1);
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false); // still playing
+    const played = d.s.speech.playbackEndsAt;
+    // Only time ends that wait: the call wakes when the playback ends, then is ready.
+    expect(call.nextWakeAt(d.s)).toBe(played);
+    d.advance(played - d.now);
+    expect(call.readyToRollOver(d.s, d.now)).toBe(true);
+    expect(call.nextWakeAt(d.s)).toBe(played + SETTINGS.silenceMs);
+  });
+
+  it('not while the caller waits for an answer, VoIPBIN is asked, or the call is ending', () => {
+    const d = CallDriver.answered();
+    d.step((s, now) => call.onHistoryFull(s, now));
+    expect(call.readyToRollOver(d.s, d.now)).toBe(true);
+    d.step((s, now) => call.onReconcileRequested(s, now));
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false);
+    d.reconciled();
+    expect(call.readyToRollOver(d.s, d.now)).toBe(true);
+    d.caller('Bye now.');
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false);
+    d.turnDone(1, { kind: 'completed', endCall: true });
+    d.drain();
+    d.now += 60_000;
+    expect(d.s.phase).toBe('ending');
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false);
+  });
+
+  it('not before Temporal asks, and only once asked', () => {
+    const d = CallDriver.answered();
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false);
+    d.step((s, now) => call.onHistoryFull(s, now));
+    const asked = d.s.rollover;
+    d.step((s, now) => call.onHistoryFull(s, now));
+    expect(d.s.rollover).toBe(asked);
+  });
+
+  it('the next run goes on with the same call: conversation, dedupe keys, deadlines, counters', () => {
+    const d = CallDriver.answered({ maxReprompts: 1 });
+    d.caller('My order number is 42.', { id: 'final-1', createdAt: '2026-11-24T10:00:00Z' });
+    d.sentence(1, 0, 'Thanks.');
+    d.drain();
+    d.turnDone(1);
+    d.advance(SETTINGS.silenceMs + 20_000);
+    d.reconciled();
+    d.drain(); // the reprompt
+    d.now += 5_000;
+    d.step((s, now) => call.onHistoryFull(s, now));
+    expect(call.readyToRollOver(d.s, d.now)).toBe(true);
+    const next = d.rollOver();
+    expect(call.view(next.s)).toEqual({ ...call.view(d.s), run: 2 });
+    expect(next.s.rollover).toBeUndefined();
+    expect(next.s.deadline).toBe(d.s.deadline);
+    expect(next.s.startedAt).toBe(d.s.startedAt);
+    expect(next.s.newestTranscriptMs).toBe(Date.parse('2026-11-24T10:00:00Z'));
+    // VoIPBIN repeats the transcript: still heard once.
+    expect(next.caller('My order number is 42.', { id: 'final-1' })).toEqual([]);
+    // The reprompt already spent: the next silence ends the call, as it would have.
+    next.advance(SETTINGS.silenceMs + 1000);
+    next.reconciled();
+    expect(next.s.phase).toBe('ending');
+    expect(next.log).toEqual(['reconcile', `say ${SETTINGS.goodbyeText} @sp-1`]);
+    // The speech ids go on: no op of the new run is mistaken for one of the last.
+    expect(next.s.speech.inFlight?.id).toBeGreaterThan(d.s.speech.nextId - 1);
+    next.drain();
+    next.advance(GOODBYE_PLAYBACK_CAP_MS);
+    next.step((s, now) => call.onHangupDone(s, 'hangup', now));
+    expect(call.summary(next.s)).toMatchObject({
+      endReason: 'silence',
+      startedAt: d.s.startedAt,
+      turns: 1,
+      reprompts: 1,
+      run: 2,
+      firstSentenceLatenciesMs: d.s.firstSentenceLatenciesMs,
+    });
+  });
+
+  it('a turn of the next run is given the conversation of the last one', () => {
+    const d = CallDriver.answered();
+    exchange(d, 'Is it raining?', 'It is not.');
+    d.step((s, now) => call.onHistoryFull(s, now));
+    const next = d.rollOver();
+    next.caller('And tomorrow?');
+    expect(next.last.map((c) => c.kind)).toEqual(['startTurn']);
+    expect(startOf(next).turnId).toBe(2);
+    expect(startOf(next).context.messages.map((m) => m.content)).toEqual([
+      SETTINGS.greeting,
+      'Is it raining?',
+      'It is not.',
+      'And tomorrow?',
+    ]);
+  });
+
+  it('a very long conversation: the oldest messages are dropped from what is carried, and counted', () => {
+    const d = CallDriver.answered({ contextMessages: 2 });
+    const words = 'z'.repeat(CARRIED_MAX_CHARS * 0.4);
+    for (let i = 0; i < 3; i++) exchange(d, `Part ${i}.`, words);
+    d.step((s, now) => call.onHistoryFull(s, now));
+    const next = d.rollOver();
+    // 1.2 times the cap: the greeting, part 0 and its answer go.
+    expect(next.s.droppedMessages).toBe(3);
+    expect(next.s.messages.map((m) => m.text.slice(0, 6))).toEqual(['Part 1', 'zzzzzz', 'Part 2', 'zzzzzz']);
+    next.caller('Done?');
+    // The dropped ones, and all but the question (the answer before it is over CONTEXT_MAX_CHARS).
+    expect(startOf(next).context).toEqual({ messages: [{ role: 'user', content: 'Done?' }], earlier: 3 + 4 });
+    expect(call.view(next.s).droppedMessages).toBe(3);
+  });
+});
+
 describe('the edges', () => {
   it('settingsOf takes a profile in seconds to milliseconds', () => {
     const profile = {
@@ -554,6 +729,7 @@ describe('the edges', () => {
       firstTokenTimeoutSeconds: 5,
       stallTimeoutSeconds: 5,
       sentencePauseSeconds: 0.2,
+      contextMessages: 12,
     };
     expect(call.settingsOf(profile)).toEqual({
       greeting: 'g',
@@ -563,6 +739,7 @@ describe('the edges', () => {
       silenceMs: 12_500,
       maxReprompts: 3,
       maxCallMs: 90_000,
+      contextMessages: 12,
     });
   });
 
@@ -616,6 +793,8 @@ describe('the edges', () => {
       turns: 0,
       bargeIns: 0,
       reprompts: 0,
+      run: 1,
+      droppedMessages: 0,
     });
     expect(() => call.summary(d.s)).toThrow('the call has not ended');
   });
@@ -729,7 +908,7 @@ describe('the edges', () => {
     d.sessions(); // the greeting is in flight
     d.caller('Hi!');
     const start = d.last.find((c) => c.kind === 'startTurn') as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.messages).toEqual([{ role: 'user', content: 'Hi!' }]);
+    expect(start.context.messages).toEqual([{ role: 'user', content: 'Hi!' }]);
   });
 
   it('maxCallSeconds passing while the sessions are created: the goodbye, not the greeting', () => {

@@ -4,7 +4,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { continuedFrom } from '../../activities/continuation';
-import { createLlmActivities } from '../../activities/llm-turn';
+import { createLlmActivities, windowedPrompt } from '../../activities/llm-turn';
 import type { CallExecution, TurnChannel } from '../../activities/turn-channel';
 import type { LlmTurnInput, LlmTurnResult } from '../../activities/types';
 import { startFakeLlm, type FakeLlm, type FakeLlmReply } from '../../src/fake-llm/server';
@@ -27,6 +27,7 @@ const input: LlmTurnInput = {
     { role: 'assistant', content: 'Hello.' },
     { role: 'user', content: 'What time is it?' },
   ],
+  earlierMessages: 0,
   firstTokenTimeoutMs: 5000,
   stallTimeoutMs: 5000,
   sentencePauseMs: 200,
@@ -90,6 +91,15 @@ describe('llmTurn activity', () => {
       ['user', 'What time is it?'],
     ]);
     expect(JSON.stringify(request.tools)).toContain('end_call');
+  });
+
+  it('a long call: the model is told the window leaves out its first messages', async () => {
+    nextReply = { text: 'Sure.' };
+    const { llmTurn } = setup();
+    await llmTurn({ ...input, earlierMessages: 120 });
+    const system = llm.requests.at(-1)!.messages[0]!;
+    expect(system.content).toBe(windowedPrompt('You are terse.', 120));
+    expect(system.content).toMatch(/^You are terse\.\n\n.*its first 120 messages are not shown/s);
   });
 
   it('reports an end_call tool call', async () => {
