@@ -1,21 +1,71 @@
 import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { exportHistory } from './commands/export';
 import { ingress } from './commands/ingress';
+import { replay } from './commands/replay';
 import { serve } from './commands/serve';
+import { UsageError } from './commands/usage';
 import { worker } from './commands/worker';
 import { ConfigError, loadConfig } from './config';
-import { createLogger } from './logger';
+import { HistoryError } from './histories';
+import { createLogger, type Logger } from './logger';
 
-const USAGE = `usage: voipbin-agent <command>
+const USAGE = `usage: voipbin-agent <command> [arguments]
 
 commands:
   serve     ingress + worker in one process; starts an embedded Temporal dev server
             unless TEMPORAL_ADDRESS is set, and the VoIPBIN simulator unless VOIPBIN_API_KEY is
   worker    run call workflows and activities (scale out: run several)
   ingress   receive VoIPBIN webhooks and signal the call workflows
+  replay [--workflows <path>] <call-id | history.json> ...
+            replay each call's history (every run, from Temporal) or history file against the
+            workflow code this build runs, or the workflows module at <path> (a build about to be
+            deployed); exits 1 if one does not replay
+  export <call-id> [--out <directory> | <file> | -]
+            save the call's history as JSON, loadable by replay: <workflow id>-<run id>.json, one
+            per run (a call that continued as new has several), in the current directory
 
 configuration: environment variables (see README.md) and AGENT_CONFIG`;
 
-const COMMANDS = { serve, worker, ingress };
+/** Services run until stopped and take no arguments. */
+const SERVICES = { serve, worker, ingress };
+/** Tools take arguments, print their results and return an exit code. */
+const TOOLS = { replay, export: exportHistory };
+
+/** Routes the SDK's own log lines (warnings and errors only) to our logger; Core's go to stderr. */
+function installRuntime(log: Logger, core: 'WARN' | 'ERROR'): void {
+  Runtime.install({
+    logger: {
+      log: () => undefined,
+      trace: () => undefined,
+      debug: () => undefined,
+      info: () => undefined,
+      warn: (m, f) => log.warn(m, f),
+      error: (m, f) => log.error(m, f),
+    },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core }) } },
+  });
+}
+
+function usageError(message: string): number {
+  process.stderr.write(`voipbin-agent: ${message}\n\n${USAGE}\n`);
+  return 2;
+}
+
+async function runTool(tool: (typeof TOOLS)[keyof typeof TOOLS], args: string[]): Promise<number> {
+  // A replay that fails is the answer, not a problem: Core's warning that it failed the task would
+  // only repeat the result line.
+  installRuntime(createLogger({ level: 'warn' }), 'ERROR');
+  try {
+    return await tool(args, (line) => process.stdout.write(line + '\n'));
+  } catch (err) {
+    if (err instanceof UsageError) return usageError(err.message);
+    if (err instanceof ConfigError || err instanceof HistoryError) {
+      process.stderr.write(`voipbin-agent: ${err.message}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
@@ -23,11 +73,11 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(USAGE + '\n');
     return name ? 0 : 2;
   }
-  const command = COMMANDS[name as keyof typeof COMMANDS];
-  if (!command || rest.length > 0) {
-    process.stderr.write(`voipbin-agent: unknown command or argument: ${argv.join(' ')}\n\n${USAGE}\n`);
-    return 2;
+  if (Object.hasOwn(TOOLS, name)) return runTool(TOOLS[name as keyof typeof TOOLS], rest);
+  if (!Object.hasOwn(SERVICES, name) || rest.length > 0) {
+    return usageError(`unknown command or argument: ${argv.join(' ')}`);
   }
+  const command = SERVICES[name as keyof typeof SERVICES];
   let config;
   try {
     config = loadConfig();
@@ -39,17 +89,7 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log);
-  Runtime.install({
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (m, f) => log.warn(m, f),
-      error: (m, f) => log.error(m, f),
-    },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core: 'WARN' }) } },
-  });
+  installRuntime(log, 'WARN');
   try {
     await command(config, log);
     return 0;

@@ -57,20 +57,40 @@ function definedOnly(env: NodeJS.ProcessEnv): Record<string, string> {
   );
 }
 
-export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
-  const vars = definedOnly(env);
-  const parsed = envSchema.safeParse(vars);
+/** The settings of the Temporal connection and the log: all that `replay` and `export` read. */
+export type TemporalConfig = Pick<AppConfig, 'temporal' | 'log'>;
+
+const temporalEnvSchema = envSchema.pick({
+  TEMPORAL_ADDRESS: true,
+  TEMPORAL_NAMESPACE: true,
+  TEMPORAL_TASK_QUEUE: true,
+  TEMPORAL_CLI_PATH: true,
+  TEMPORAL_DEV_PORT: true,
+  TEMPORAL_DEV_UI_PORT: true,
+  DATA_DIR: true,
+  LOG_LEVEL: true,
+  LOG_FORMAT: true,
+});
+
+function parseEnv<T>(schema: z.ZodType<T>, vars: Record<string, string>): T {
+  const parsed = schema.safeParse(vars);
   if (!parsed.success) {
     throw new ConfigError(`invalid environment:\n${formatIssues(parsed.error.issues)}`);
   }
-  const e = parsed.data;
+  return parsed.data;
+}
+
+function temporalConfig(
+  e: z.output<typeof temporalEnvSchema>,
+  vars: Record<string, string>,
+  cwd: string,
+): TemporalConfig {
   const devUiPort = e.TEMPORAL_DEV_UI_PORT ?? e.TEMPORAL_DEV_PORT + 1000;
   if (devUiPort > 65_535) {
     throw new ConfigError(
       `invalid environment:\n  - TEMPORAL_DEV_UI_PORT: TEMPORAL_DEV_PORT + 1000 = ${devUiPort} is not a port; set TEMPORAL_DEV_UI_PORT`,
     );
   }
-  const agent = loadAgentConfig(e.AGENT_CONFIG && resolve(cwd, e.AGENT_CONFIG), cwd);
   let external: ClientConnectConfig | undefined;
   if (e.TEMPORAL_ADDRESS) {
     try {
@@ -80,15 +100,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     }
   }
   return {
-    voipbin: {
-      baseUrl: e.VOIPBIN_BASE_URL,
-      apiKey: e.VOIPBIN_API_KEY,
-      webhookSecret: e.VOIPBIN_WEBHOOK_SECRET,
-    },
-    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
-    agent: agent.config,
-    agentConfigSource: agent.source,
-    ingress: { host: e.HOST, port: e.PORT },
     temporal: {
       external,
       namespace: external?.namespace ?? e.TEMPORAL_NAMESPACE,
@@ -99,5 +110,36 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       dataDir: resolve(cwd, e.DATA_DIR),
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
+  };
+}
+
+/**
+ * For the commands that only read Temporal: a replay or an export has no use for VoIPBIN, the
+ * model or the agent config, and must not fail on them.
+ */
+export function loadTemporalConfig(
+  env: NodeJS.ProcessEnv = process.env,
+  cwd: string = process.cwd(),
+): TemporalConfig {
+  const vars = definedOnly(env);
+  return temporalConfig(parseEnv(temporalEnvSchema, vars), vars, cwd);
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = process.cwd()): AppConfig {
+  const vars = definedOnly(env);
+  const e = parseEnv(envSchema, vars);
+  const temporal = temporalConfig(e, vars, cwd);
+  const agent = loadAgentConfig(e.AGENT_CONFIG && resolve(cwd, e.AGENT_CONFIG), cwd);
+  return {
+    voipbin: {
+      baseUrl: e.VOIPBIN_BASE_URL,
+      apiKey: e.VOIPBIN_API_KEY,
+      webhookSecret: e.VOIPBIN_WEBHOOK_SECRET,
+    },
+    openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
+    agent: agent.config,
+    agentConfigSource: agent.source,
+    ingress: { host: e.HOST, port: e.PORT },
+    ...temporal,
   };
 }

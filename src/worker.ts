@@ -20,6 +20,9 @@ export interface CallWorkerOptions {
  */
 export const STICKY_QUEUE_TIMEOUT = '1s';
 
+/** The call workflows a worker runs: `replay` replays histories against the same module. */
+export const CALL_WORKFLOWS_PATH = require.resolve('../workflows');
+
 /** The worker that runs call workflows and their activities. */
 export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
   return Worker.create({
@@ -29,7 +32,7 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     activities: opts.activities,
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
-      : { workflowsPath: require.resolve('../workflows') }),
+      : { workflowsPath: CALL_WORKFLOWS_PATH }),
     stickyQueueScheduleToStartTimeout: opts.stickyQueueTimeout ?? STICKY_QUEUE_TIMEOUT,
     // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,
     // if less), so a barged-in turn learns of its cancellation that quickly.

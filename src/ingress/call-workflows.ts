@@ -43,7 +43,7 @@ function isUnavailable(err: unknown): boolean {
 }
 
 /** A visibility query string literal (single quotes doubled, as in SQL). */
-function quoted(value: string): string {
+export function quoted(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 

@@ -14,7 +14,7 @@ export interface TemporalTarget {
 
 /** The cluster from TEMPORAL_*, or, when `embedded` and no TEMPORAL_ADDRESS, a dev server of our own. */
 export async function resolveTemporal(
-  config: AppConfig,
+  config: Pick<AppConfig, 'temporal'>,
   log: Logger,
   embedded: boolean,
 ): Promise<TemporalTarget> {

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import { ConfigError, loadConfig } from '../../src/config';
+import { ConfigError, loadConfig, loadTemporalConfig } from '../../src/config';
 
 let dir: string;
 
@@ -234,6 +234,28 @@ describe('loadConfig and Temporal', () => {
 
   it('uses TEMPORAL_NAMESPACE for the embedded server too', () => {
     expect(loadConfig(env({ TEMPORAL_NAMESPACE: 'calls' }), dir).temporal.namespace).toBe('calls');
+  });
+});
+
+describe('loadTemporalConfig (replay, export)', () => {
+  it('reads the Temporal connection as loadConfig does', () => {
+    const vars = {
+      TEMPORAL_ADDRESS: 'temporal.internal:7233',
+      TEMPORAL_NAMESPACE: 'calls',
+      LOG_LEVEL: 'warn',
+    };
+    const config = loadConfig(env(vars), dir);
+    expect(loadTemporalConfig(env(vars), dir)).toEqual({ temporal: config.temporal, log: config.log });
+  });
+
+  it('ignores what a replay has no use for: the ingress, VoIPBIN and the agent config', () => {
+    const vars = { PORT: 'http', VOIPBIN_BASE_URL: 'nope', AGENT_CONFIG: join(dir, 'missing.json') };
+    expect(configError(vars).message).toContain('PORT');
+    expect(loadTemporalConfig(env(vars), dir).temporal.devPort).toBe(7233);
+  });
+
+  it('still refuses a bad Temporal setting, naming it', () => {
+    expect(() => loadTemporalConfig(env({ TEMPORAL_DEV_PORT: 'x' }), dir)).toThrow(/TEMPORAL_DEV_PORT/);
   });
 });
 
