@@ -2,7 +2,7 @@
 import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
 import { createCallWorker } from '../../src/worker';
@@ -16,6 +16,7 @@ import {
 } from '../../workflows/messages';
 import { FakeCallActivities } from '../helpers/fake-activities';
 import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal-env';
+import { waitFor } from '../helpers/wait-for';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -165,4 +166,89 @@ describe('a long call', () => {
       expect(size(TURNS - 1)).toBeLessThan(size(PROFILE.contextMessages) + 200);
     });
   }, 600_000);
+});
+
+describe('continuing as new', () => {
+  it('a transcript that arrives with the moment to continue as new is answered, not lost in the switch', async () => {
+    const taskQueue = `test-${randomUUID()}`;
+    const callId = randomUUID();
+    const fake = new FakeCallActivities(() => env.client);
+    fake.replies.push({ sentences: ['Answer one.'] }, { sentences: ['Answer two.'] });
+    // No cache, so no sticky queue: the second worker gets the task the first one leaves.
+    const worker = () =>
+      Worker.create({
+        connection: env.nativeConnection,
+        namespace: env.namespace ?? 'default',
+        taskQueue,
+        activities: fake.activities(),
+        workflowBundle: bundle,
+        maxCachedWorkflows: 0,
+      });
+    const transcript = (i: number): CallEvent => ({
+      kind: 'transcript',
+      eventType: 'transcript_created',
+      id: `t-${i}`,
+      transcribeId: 'transcribe-1',
+      direction: 'in',
+      text: question(i),
+    });
+    // A budget the first turn passes: the call wants a fresh run as soon as the answer has played.
+    const input = {
+      callId,
+      profileName: 'default',
+      profile: PROFILE,
+      historyBudget: { events: 20, bytes: 1e6 },
+    };
+    const handle = await (
+      await worker()
+    ).runUntil(async () => {
+      const started = await env.client.workflow.signalWithStart(callWorkflow, {
+        workflowId: callWorkflowId(callId),
+        taskQueue,
+        args: [input],
+        signal: voipbinEventSignal,
+        signalArgs: [{ kind: 'call', eventType: 'call_progressing', callId, status: 'progressing' }],
+        workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
+      });
+      await waitFor(() => fake.log.includes(`say:${PROFILE.greeting}`), 'the greeting');
+      await env.sleep(TURN_MS);
+      await started.signal(voipbinEventSignal, transcript(1));
+      await waitFor(() => fake.log.includes('say:Answer one.'), 'the first answer');
+      await waitFor(
+        async () => (await started.query(conversationQuery)).phase === 'listening',
+        'the turn done',
+      );
+      return started;
+    });
+    // No worker: the end of the answer's playback (the moment to switch) and the caller's next
+    // words reach the server together, and the next worker gets them in one workflow task.
+    await env.sleep(TURN_MS);
+    await handle.signal(voipbinEventSignal, transcript(2));
+    await (
+      await worker()
+    ).runUntil(async () => {
+      await waitFor(() => fake.log.includes('say:Answer two.'), 'the second answer');
+      await env.sleep(TURN_MS);
+      await handle.signal(voipbinEventSignal, {
+        kind: 'call',
+        eventType: 'call_hangup',
+        callId,
+        status: 'hangup',
+      });
+      const summary = await handle.result();
+      expect(summary.messages.map((m) => m.text)).toEqual([
+        PROFILE.greeting,
+        question(1),
+        'Answer one.',
+        question(2),
+        'Answer two.',
+      ]);
+      expect(summary.run).toBeGreaterThan(1);
+      expect(fake.log.filter((l) => l.startsWith('say:'))).toEqual([
+        `say:${PROFILE.greeting}`,
+        'say:Answer one.',
+        'say:Answer two.',
+      ]);
+    });
+  });
 });
