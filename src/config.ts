@@ -24,6 +24,7 @@ export const envSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.optional(),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
@@ -46,6 +47,10 @@ export interface AppConfig {
     devPort: number;
     devUiPort: number;
     dataDir: string;
+  };
+  worker: {
+    /** After SIGTERM or SIGINT, how long running activities may finish before they are cancelled. */
+    shutdownGraceMs: number;
   };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
 }
@@ -98,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       devUiPort,
       dataDir: resolve(cwd, e.DATA_DIR),
     },
+    worker: { shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000 },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
 }

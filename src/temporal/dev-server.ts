@@ -111,6 +111,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `127.0.0.1:${opts.port}`;
   const child = spawn(temporalCliPath(opts.cliPath), devServerArgs(opts), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches `serve` alone, whose worker drains
+    // against a server still up, and which stops the server last.
+    detached: true,
   });
   const pidFile = join(opts.dataDir, PID_FILE);
   if (child.pid) writeFileSync(pidFile, String(child.pid));

@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
       dataDir: join(dir, '.data'),
     });
     expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.worker).toEqual({ shutdownGraceMs: 30_000 });
     expect(config.agent).toEqual(DEFAULT_AGENT_CONFIG);
     expect(config.agentConfigSource).toBe('built-in default');
   });
@@ -97,6 +98,7 @@ describe('loadConfig defaults', () => {
         DATA_DIR: 'state',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
+        WORKER_SHUTDOWN_GRACE_SECONDS: '12.5',
       }),
       dir,
     );
@@ -115,6 +117,11 @@ describe('loadConfig defaults', () => {
       dataDir: join(dir, 'state'),
     });
     expect(config.log).toEqual({ level: 'debug', format: 'json' });
+    expect(config.worker).toEqual({ shutdownGraceMs: 12_500 });
+  });
+
+  it('takes a grace of 0: cancel at once, as the SDK does by default', () => {
+    expect(loadConfig(env({ WORKER_SHUTDOWN_GRACE_SECONDS: '0' }), dir).worker.shutdownGraceMs).toBe(0);
   });
 
   it('derives the dev UI port from the dev port when unset', () => {
@@ -141,6 +148,8 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['OPENAI_BASE_URL', 'localhost:11434'],
     ['LOG_LEVEL', 'loud'],
     ['LOG_FORMAT', 'xml'],
+    ['WORKER_SHUTDOWN_GRACE_SECONDS', '-1'],
+    ['WORKER_SHUTDOWN_GRACE_SECONDS', 'soon'],
   ])('%s=%s', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.name).toBe('ConfigError');
