@@ -24,6 +24,9 @@ export const envSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.optional(),
+  TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
+  TEMPORAL_WORKER_BUILD_ID: z.string().min(1).optional(),
+  TEMPORAL_WORKER_SET_CURRENT: z.stringbool().default(false),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -51,8 +54,17 @@ export interface AppConfig {
   worker: {
     /** After SIGTERM or SIGINT, how long running activities may finish before they are cancelled. */
     shutdownGraceMs: number;
+    /** Worker Versioning, when TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID are set. */
+    versioning?: WorkerVersioning;
   };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
+}
+
+export interface WorkerVersioning {
+  deploymentName: string;
+  buildId: string;
+  /** Make this build the deployment's current version once the worker polls. */
+  setCurrent: boolean;
 }
 
 /** Empty variables count as unset, as docker-compose and shells often pass them. */
@@ -76,6 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     );
   }
   const agent = loadAgentConfig(e.AGENT_CONFIG && resolve(cwd, e.AGENT_CONFIG), cwd);
+  const versioning = workerVersioning(e);
   let external: ClientConnectConfig | undefined;
   if (e.TEMPORAL_ADDRESS) {
     try {
@@ -103,7 +116,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       devUiPort,
       dataDir: resolve(cwd, e.DATA_DIR),
     },
-    worker: { shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000 },
+    worker: { shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000, versioning },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
+}
+
+/** A version needs both its names; promoting one needs a version. */
+function workerVersioning(e: Env): WorkerVersioning | undefined {
+  const { TEMPORAL_DEPLOYMENT_NAME: deploymentName, TEMPORAL_WORKER_BUILD_ID: buildId } = e;
+  if (deploymentName && buildId) {
+    return { deploymentName, buildId, setCurrent: e.TEMPORAL_WORKER_SET_CURRENT };
+  }
+  if (deploymentName || buildId || e.TEMPORAL_WORKER_SET_CURRENT) {
+    throw new ConfigError(
+      'invalid environment:\n  - TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID: Worker Versioning needs both (and TEMPORAL_WORKER_SET_CURRENT needs them)',
+    );
+  }
+  return undefined;
 }

@@ -16,6 +16,8 @@ export interface CallWorkerOptions {
    * passes WORKER_SHUTDOWN_GRACE_SECONDS.
    */
   shutdownGraceMs?: number;
+  /** Worker Versioning: the deployment version this build is. Unset: an unversioned worker. */
+  version?: { deploymentName: string; buildId: string };
 }
 
 /**
@@ -68,5 +70,16 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     maxHeartbeatThrottleInterval: '500ms',
     defaultHeartbeatThrottleInterval: '500ms',
     ...(opts.shutdownGraceMs !== undefined && drainOptions(opts.shutdownGraceMs)),
+    // Pinned: a call stays on the build it started on to its end, whatever becomes current meanwhile,
+    // and so does a run it continues as new (unless it asks for `initialVersioningBehavior:
+    // 'AUTO_UPGRADE'`). While a worker of that build drains, only another of the same build takes
+    // the call's tasks.
+    ...(opts.version && {
+      workerDeploymentOptions: {
+        version: opts.version,
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED' as const,
+      },
+    }),
   });
 }

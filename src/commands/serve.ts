@@ -22,6 +22,7 @@ export async function serve(config: AppConfig, log: Logger): Promise<void> {
       voipbin: offline.voipbin,
       openai: offline.openai,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      versioning: config.worker.versioning,
       log,
     });
     stack.add('worker', worker.shutdown);

@@ -23,6 +23,7 @@ export async function worker(config: AppConfig, log: Logger): Promise<void> {
       voipbin: { baseUrl: config.voipbin.baseUrl, apiKey },
       openai: config.openai,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      versioning: config.worker.versioning,
       log,
     });
     stack.add('worker', running.shutdown);

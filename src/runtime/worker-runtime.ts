@@ -1,11 +1,13 @@
 import type { Client } from '@temporalio/client';
 import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
+import type { WorkerVersioning } from '../config';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
 import { VoipbinClient } from '../voipbin/client';
 import { createCallWorker } from '../worker';
 import { connectWorker, type TemporalTarget } from './temporal';
+import { settleVersion } from './worker-version';
 
 export interface WorkerRuntimeOptions {
   target: TemporalTarget;
@@ -15,6 +17,7 @@ export interface WorkerRuntimeOptions {
   openai: { baseUrl?: string; apiKey?: string };
   /** WORKER_SHUTDOWN_GRACE_SECONDS: how long a drain lets running activities finish. */
   shutdownGraceMs: number;
+  versioning?: WorkerVersioning;
   log: Logger;
 }
 
@@ -48,19 +51,38 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     openai,
     channel: temporalTurnChannel(opts.client),
   });
+  const versioning = opts.versioning;
   const worker = await createCallWorker({
     connection,
     namespace: opts.target.namespace,
     taskQueue: opts.taskQueue,
     activities,
     shutdownGraceMs: opts.shutdownGraceMs,
+    ...(versioning && {
+      version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
+    }),
   });
   const done = worker.run().finally(() => connection.close());
-  opts.log.info('worker running', { taskQueue: opts.taskQueue, namespace: opts.target.namespace });
+  opts.log.info('worker running', {
+    taskQueue: opts.taskQueue,
+    namespace: opts.target.namespace,
+    ...(versioning && { deploymentName: versioning.deploymentName, buildId: versioning.buildId }),
+  });
+  const stopSettling = new AbortController();
+  if (versioning) {
+    void settleVersion({
+      client: opts.client,
+      namespace: opts.target.namespace,
+      versioning,
+      log: opts.log,
+      signal: stopSettling.signal,
+    });
+  }
 
   // The SDK's own SIGINT/SIGTERM handler (Runtime `shutdownSignals`) may have begun the drain a
   // moment before this runs, right after the signal: it is timed from here all the same.
   const drain = async (): Promise<void> => {
+    stopSettling.abort();
     const state = worker.getState();
     if (state === 'STOPPED' || state === 'FAILED') return done;
     const started = performance.now();
