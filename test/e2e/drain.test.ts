@@ -3,6 +3,7 @@
 // grace period, while the other worker says the sentences. A reply longer than the grace is cut
 // there and continued by the other worker, as after a crash. (The scenario: test/helpers/failover.ts;
 // its timing over many runs: `npm run bench -- drain`.)
+import { decodeTimeoutType } from '@temporalio/common';
 import { callWorkflowId } from '../../workflows/messages';
 import {
   FIRST,
@@ -26,6 +27,23 @@ afterAll(() => stack?.close());
 async function historyOf(callId: string) {
   const history = await stack.client.workflow.getHandle(callWorkflowId(callId)).fetchHistory();
   return history.events ?? [];
+}
+
+/** The workflow tasks that timed out: which timeout, and who had started them. */
+function timeouts(events: Awaited<ReturnType<typeof historyOf>>, stoppedPid: number) {
+  const startedBy = new Map(
+    events
+      .filter((e) => e.workflowTaskStartedEventAttributes)
+      .map((e) => [String(e.eventId), e.workflowTaskStartedEventAttributes!.identity]),
+  );
+  return events
+    .map((e) => e.workflowTaskTimedOutEventAttributes)
+    .filter((t) => !!t)
+    .map((t) => ({
+      timeout: decodeTimeoutType(t.timeoutType),
+      startedBy: startedBy.get(String(t.startedEventId)),
+      byTheStoppedWorker: startedBy.get(String(t.startedEventId))?.startsWith(`${stoppedPid}@`),
+    }));
 }
 
 /** For every LLM turn, in order, the attempt that ended it. */
@@ -54,8 +72,9 @@ it('a worker stopped mid-reply drains: its turn finishes the reply, said once by
   ]);
   const events = await historyOf(run.callId);
   expect(llmAttempts(events)).toEqual([1, 1]);
-  // The stopped worker gave its sticky queue back at once: no workflow task waited it out.
-  expect(events.filter((e) => e.workflowTaskTimedOutEventAttributes)).toEqual([]);
+  // No workflow task timed out: the stopped worker gave its sticky queue back at once (no task
+  // waited it out), and finished the tasks it held.
+  expect(timeouts(events, run.killedPid)).toEqual([]);
   // The caller heard no more silence than the model's own pause between sentences, plus a little.
   expect(longestSilence(run)).toBeLessThan(SENTENCE_PAUSE_MS + 1000);
 

@@ -48,6 +48,8 @@ export interface FailoverRun {
   survivor: string;
   /** performance.now() of the SIGKILL (or the SIGTERM). */
   killedAt: number;
+  /** That worker's pid: its Temporal identity is `<pid>@<host>`. */
+  killedPid: number;
   /** performance.now() when that worker's process exited, and its exit code (null: killed). */
   exitedAt: number;
   exitCode: number | null;
@@ -231,6 +233,7 @@ export class FailoverStack {
       killed: stream.pathPrefix!,
       survivor: WORKERS.find((p) => p !== stream.pathPrefix)!,
       killedAt,
+      killedPid: streaming.child.pid!,
       exitedAt: exit.at,
       exitCode: exit.code,
       nextSay,
