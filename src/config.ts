@@ -24,6 +24,10 @@ export const envSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.optional(),
+  TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
+  TEMPORAL_WORKER_BUILD_ID: z.string().min(1).optional(),
+  TEMPORAL_WORKER_SET_CURRENT: z.stringbool().default(false),
+  WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
@@ -47,7 +51,20 @@ export interface AppConfig {
     devUiPort: number;
     dataDir: string;
   };
+  worker: {
+    /** After SIGTERM or SIGINT, how long running activities may finish before they are cancelled. */
+    shutdownGraceMs: number;
+    /** Worker Versioning, when TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID are set. */
+    versioning?: WorkerVersioning;
+  };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
+}
+
+export interface WorkerVersioning {
+  deploymentName: string;
+  buildId: string;
+  /** Make this build the deployment's current version once the worker polls. */
+  setCurrent: boolean;
 }
 
 /** Empty variables count as unset, as docker-compose and shells often pass them. */
@@ -130,6 +147,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
   const e = parseEnv(envSchema, vars);
   const temporal = temporalConfig(e, vars, cwd);
   const agent = loadAgentConfig(e.AGENT_CONFIG && resolve(cwd, e.AGENT_CONFIG), cwd);
+  const versioning = workerVersioning(e);
   return {
     voipbin: {
       baseUrl: e.VOIPBIN_BASE_URL,
@@ -140,6 +158,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     agent: agent.config,
     agentConfigSource: agent.source,
     ingress: { host: e.HOST, port: e.PORT },
+    worker: { shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000, versioning },
     ...temporal,
   };
+}
+
+/** A version needs both its names; promoting one needs a version. */
+function workerVersioning(e: Env): WorkerVersioning | undefined {
+  const { TEMPORAL_DEPLOYMENT_NAME: deploymentName, TEMPORAL_WORKER_BUILD_ID: buildId } = e;
+  if (deploymentName && buildId) {
+    return { deploymentName, buildId, setCurrent: e.TEMPORAL_WORKER_SET_CURRENT };
+  }
+  if (deploymentName || buildId || e.TEMPORAL_WORKER_SET_CURRENT) {
+    throw new ConfigError(
+      'invalid environment:\n  - TEMPORAL_DEPLOYMENT_NAME, TEMPORAL_WORKER_BUILD_ID: Worker Versioning needs both (and TEMPORAL_WORKER_SET_CURRENT needs them)',
+    );
+  }
+  return undefined;
 }

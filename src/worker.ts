@@ -10,6 +10,14 @@ export interface CallWorkerOptions {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Only to measure the alternative (bench/scenarios/failover-cost.ts): STICKY_QUEUE_TIMEOUT. */
   stickyQueueTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
+  /**
+   * After shutdown begins, how long running activities may go on before they are cancelled (see
+   * drainOptions). Unset, the SDK's default: cancel at once, and no force time (tests); the CLI
+   * passes WORKER_SHUTDOWN_GRACE_SECONDS.
+   */
+  shutdownGraceMs?: number;
+  /** Worker Versioning: the deployment version this build is. Unset: an unversioned worker. */
+  version?: { deploymentName: string; buildId: string };
 }
 
 /**
@@ -22,6 +30,32 @@ export const STICKY_QUEUE_TIMEOUT = '1s';
 
 /** The call workflows a worker runs: `replay` replays histories against the same module. */
 export const CALL_WORKFLOWS_PATH = require.resolve('../workflows');
+
+/** Past the grace period, how long the worker may take to wind up before it gives up. */
+export const SHUTDOWN_FORCE_MARGIN_MS = 5000;
+
+/**
+ * What `Worker.shutdown()` does in SDK 1.24 (read in @temporalio/core-bridge/sdk-core,
+ * crates/sdk-core/src/worker/mod.rs `initiate_shutdown` and worker/activities.rs):
+ * - It stops polling at once, workflow tasks and activity tasks alike, and calls the server's
+ *   ShutdownWorker with this worker's sticky queue name: the calls it had cached get their next
+ *   workflow tasks on the normal queue straight away (no `stickyQueueScheduleToStartTimeout` to
+ *   wait out), so another worker carries them on while this one drains.
+ * - Workflow tasks already in hand are completed, their local activities waited for.
+ * - Running activities go on for `shutdownGraceTime` (heartbeats keep flowing, so a barge-in still
+ *   cancels a turn); past it each gets a cancellation ('WORKER_SHUTDOWN') and is reported failed,
+ *   so the server retries it elsewhere at once. The SDK's default grace is 0: an LLM turn is cut
+ *   mid-reply and finishes as a second attempt on another worker, two seconds of dead air later.
+ * - `run()` resolves once no activity is left; past `shutdownForceTime` it throws instead
+ *   (GracefulShutdownPeriodExpiredError), for an activity that ignores its cancellation.
+ * So a draining worker does no new workflow task: with no other worker on the queue, the
+ * sentences its LLM turn finishes wait in the call's history for the next worker to say them.
+ */
+export function drainOptions(
+  graceMs: number,
+): Pick<WorkerOptions, 'shutdownGraceTime' | 'shutdownForceTime'> {
+  return { shutdownGraceTime: graceMs, shutdownForceTime: graceMs + SHUTDOWN_FORCE_MARGIN_MS };
+}
 
 /** The worker that runs call workflows and their activities. */
 export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
@@ -38,5 +72,17 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     // if less), so a barged-in turn learns of its cancellation that quickly.
     maxHeartbeatThrottleInterval: '500ms',
     defaultHeartbeatThrottleInterval: '500ms',
+    ...(opts.shutdownGraceMs !== undefined && drainOptions(opts.shutdownGraceMs)),
+    // Pinned: a call stays on the build it started on to its end, whatever becomes current meanwhile,
+    // and so does a run it continues as new (unless it asks for `initialVersioningBehavior:
+    // 'AUTO_UPGRADE'`). While a worker of that build drains, only another of the same build takes
+    // the call's tasks.
+    ...(opts.version && {
+      workerDeploymentOptions: {
+        version: opts.version,
+        useWorkerVersioning: true,
+        defaultVersioningBehavior: 'PINNED' as const,
+      },
+    }),
   });
 }

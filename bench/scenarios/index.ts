@@ -1,4 +1,5 @@
 import type { Scenario } from '../scenario';
+import { drain } from './drain';
 import { failover } from './failover';
 import { failoverCost } from './failover-cost';
 import { historyBudget } from './history-budget';
@@ -13,6 +14,7 @@ export const SCENARIOS: readonly Scenario[] = [
   turnLatency,
   simulatorLoad({ name: 'simulator-load', calls: 100 }),
   failover,
+  drain,
   failoverCost,
   outage,
   historyBudget,

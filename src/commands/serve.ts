@@ -21,6 +21,8 @@ export async function serve(config: AppConfig, log: Logger): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       voipbin: offline.voipbin,
       openai: offline.openai,
+      shutdownGraceMs: config.worker.shutdownGraceMs,
+      versioning: config.worker.versioning,
       log,
     });
     stack.add('worker', worker.shutdown);
@@ -36,6 +38,9 @@ export async function serve(config: AppConfig, log: Logger): Promise<void> {
     stack.add('ingress', ingress.close);
     offline.ready(ingress.port);
     await Promise.race([untilSignal(log), worker.done]);
+    // The worker drains first, while the ingress still takes VoIPBIN's events into the calls and
+    // the Temporal server is still up; then the rest stops, last started first.
+    await worker.shutdown();
   } finally {
     await stack.closeAll(log);
   }

@@ -22,10 +22,14 @@ export async function worker(config: AppConfig, log: Logger): Promise<void> {
       taskQueue: config.temporal.taskQueue,
       voipbin: { baseUrl: config.voipbin.baseUrl, apiKey },
       openai: config.openai,
+      shutdownGraceMs: config.worker.shutdownGraceMs,
+      versioning: config.worker.versioning,
       log,
     });
     stack.add('worker', running.shutdown);
     await Promise.race([untilSignal(log), running.done]);
+    // Drains (README "Deploying new code"); a drain cut short by the force time exits non-zero.
+    await running.shutdown();
   } finally {
     await stack.closeAll(log);
   }

@@ -1,11 +1,13 @@
 import type { Client } from '@temporalio/client';
 import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
+import type { WorkerVersioning } from '../config';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
 import { VoipbinClient } from '../voipbin/client';
 import { createCallWorker } from '../worker';
 import { connectWorker, type TemporalTarget } from './temporal';
+import { settleVersion } from './worker-version';
 
 export interface WorkerRuntimeOptions {
   target: TemporalTarget;
@@ -13,12 +15,19 @@ export interface WorkerRuntimeOptions {
   taskQueue: string;
   voipbin: { baseUrl: string; apiKey: string };
   openai: { baseUrl?: string; apiKey?: string };
+  /** WORKER_SHUTDOWN_GRACE_SECONDS: how long a drain lets running activities finish. */
+  shutdownGraceMs: number;
+  versioning?: WorkerVersioning;
   log: Logger;
 }
 
 export interface RunningWorker {
   /** Resolves when the worker has stopped. */
   done: Promise<void>;
+  /**
+   * Drains: polls no more, lets running activities (an LLM turn mid-reply, a `/say`) finish within
+   * the grace period, then stops. The same promise however often it is called.
+   */
   shutdown: () => Promise<void>;
 }
 
@@ -42,19 +51,55 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     openai,
     channel: temporalTurnChannel(opts.client),
   });
+  const versioning = opts.versioning;
   const worker = await createCallWorker({
     connection,
     namespace: opts.target.namespace,
     taskQueue: opts.taskQueue,
     activities,
+    shutdownGraceMs: opts.shutdownGraceMs,
+    ...(versioning && {
+      version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
+    }),
   });
   const done = worker.run().finally(() => connection.close());
-  opts.log.info('worker running', { taskQueue: opts.taskQueue, namespace: opts.target.namespace });
-  return {
-    done,
-    shutdown: async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+  opts.log.info('worker running', {
+    taskQueue: opts.taskQueue,
+    namespace: opts.target.namespace,
+    ...(versioning && { deploymentName: versioning.deploymentName, buildId: versioning.buildId }),
+  });
+  const stopSettling = new AbortController();
+  if (versioning) {
+    void settleVersion({
+      client: opts.client,
+      namespace: opts.target.namespace,
+      versioning,
+      log: opts.log,
+      signal: stopSettling.signal,
+    });
+  }
+
+  // The SDK's own SIGINT/SIGTERM handler (Runtime `shutdownSignals`) may have begun the drain a
+  // moment before this runs, right after the signal: it is timed from here all the same.
+  const drain = async (): Promise<void> => {
+    stopSettling.abort();
+    const state = worker.getState();
+    if (state === 'STOPPED' || state === 'FAILED') return done;
+    const started = performance.now();
+    const elapsed = () => Math.round(performance.now() - started);
+    opts.log.info('worker draining: polls no more, lets running activities finish', {
+      activities: worker.getStatus().numInFlightNonLocalActivities,
+      graceMs: opts.shutdownGraceMs,
+    });
+    if (worker.getState() === 'RUNNING') worker.shutdown();
+    try {
       await done;
-    },
+    } catch (err) {
+      opts.log.error('worker drain failed', { ms: elapsed(), error: err as Error });
+      throw err;
+    }
+    opts.log.info('worker drained', { ms: elapsed() });
   };
+  let draining: Promise<void> | undefined;
+  return { done, shutdown: () => (draining ??= drain()) };
 }

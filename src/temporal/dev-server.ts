@@ -47,6 +47,14 @@ export function devServerArgs(
     'busy_timeout=5000',
     '--dynamic-config-value',
     'system.enableActivityEagerExecution=true',
+    // A stopping worker's open polls are ended by the server (on ShutdownWorker), not cut by the
+    // worker. Without it the namespace does not advertise workerPollCompleteOnShutdown and the SDK
+    // drops its open polls at once (sdk-core pollers/poll_buffer.rs): a workflow task the server
+    // hands to such a poll in that instant is lost, and the call waits out its workflow task
+    // timeout. Seen twice under load in test/e2e/drain.test.ts (a task the stopped worker had
+    // started, timed out). Off by default up to server 1.31 at least.
+    '--dynamic-config-value',
+    'frontend.enableCancelWorkerPollsOnShutdown=true',
     '--log-level',
     'warn',
   ];
@@ -111,6 +119,9 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   const address = `127.0.0.1:${opts.port}`;
   const child = spawn(temporalCliPath(opts.cliPath), devServerArgs(opts), {
     stdio: ['ignore', 'pipe', 'pipe'],
+    // Its own process group: a Ctrl-C in the terminal reaches `serve` alone, whose worker drains
+    // against a server still up, and which stops the server last.
+    detached: true,
   });
   const pidFile = join(opts.dataDir, PID_FILE);
   if (child.pid) writeFileSync(pidFile, String(child.pid));

@@ -1,13 +1,14 @@
-// The failover scenario, shared by test/e2e/failover.test.ts (which checks it) and
-// `npm run bench -- failover` (which times it over many runs): real processes (a Temporal server
-// on a database file, `voipbin-agent ingress`, two `voipbin-agent worker`s), the simulator's
-// signed webhooks, and a model that streams slowly and words a regenerated answer differently.
+// The failover scenario, shared by test/e2e/failover.test.ts and test/e2e/drain.test.ts (which
+// check it) and `npm run bench -- failover` / `drain` (which time it over many runs): real processes
+// (a Temporal server on a database file, `voipbin-agent ingress`, two `voipbin-agent worker`s), the
+// simulator's signed webhooks, and a model that streams slowly and words a regenerated answer
+// differently. The worker streaming the reply is SIGKILLed (a crash) or sent SIGTERM (a deploy).
 import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
-import { startSimulator, type RecordedRequest, type Simulator } from '../../src/simulator';
+import { startSimulator, type RecordedRequest, type SimCall, type Simulator } from '../../src/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId, type CallSummary } from '../../workflows/messages';
 import { AgentProcess, freePort } from './cli';
@@ -42,11 +43,16 @@ const isLongQuestion = (r: FakeLlmRequest) =>
 
 export interface FailoverRun {
   callId: string;
-  /** Which worker streamed the reply (and was killed), and which took over. */
+  /** Which worker streamed the reply (and was killed or stopped), and which took over. */
   killed: string;
   survivor: string;
-  /** performance.now() of the SIGKILL. */
+  /** performance.now() of the SIGKILL (or the SIGTERM). */
   killedAt: number;
+  /** That worker's pid: its Temporal identity is `<pid>@<host>`. */
+  killedPid: number;
+  /** performance.now() when that worker's process exited, and its exit code (null: killed). */
+  exitedAt: number;
+  exitCode: number | null;
   /** The first `/say` VoIPBIN received after the kill. */
   nextSay: RecordedRequest;
   /** The model requests of the long reply, in order. */
@@ -56,11 +62,22 @@ export interface FailoverRun {
   requests: RecordedRequest[];
 }
 
+/** The longest wait at VoIPBIN between two sentences of the long reply (the model pauses SENTENCE_PAUSE_MS). */
+export function longestSilence(run: Pick<FailoverRun, 'requests'>): number {
+  const at = FIRST.map((s) =>
+    run.requests.find((r) => (r.body as { text?: string } | undefined)?.text === s),
+  );
+  if (at.some((r) => !r)) throw new Error('the reply was not said in full');
+  return Math.max(...at.slice(1).map((r, i) => r!.at - at[i]!.at));
+}
+
 export class FailoverStack {
   private readonly processes = new Map<string, AgentProcess>();
   private ingress?: AgentProcess;
   private port = 0;
   private calls = 0;
+  /** Given to the workers the stack starts from now on (e.g. WORKER_SHUTDOWN_GRACE_SECONDS). */
+  private workerEnv: Record<string, string> = {};
 
   private constructor(
     readonly temporal: TemporalServer,
@@ -70,7 +87,7 @@ export class FailoverStack {
     private readonly cwd: string,
   ) {}
 
-  static async start(): Promise<FailoverStack> {
+  static async start(opts: { workerEnv?: Record<string, string> } = {}): Promise<FailoverStack> {
     const [temporal, simulator, llm] = await Promise.all([
       TemporalServer.start(),
       startSimulator({ accessKey: 'failover-key' }),
@@ -94,8 +111,20 @@ export class FailoverStack {
       client,
       mkdtempSync(join(tmpdir(), 'voipbin-agent-failover-')),
     );
+    stack.workerEnv = opts.workerEnv ?? {};
     await stack.startIngress();
     return stack;
+  }
+
+  /** Stops the workers (SIGTERM, idle: nothing to drain); the next run starts two with this environment. */
+  async restartWorkers(workerEnv: Record<string, string>): Promise<void> {
+    this.workerEnv = workerEnv;
+    const running = [...this.processes.values()].filter(
+      (p) => p.child.exitCode === null && p.child.signalCode === null,
+    );
+    for (const p of running) p.kill('SIGTERM');
+    await Promise.all(running.map((p) => p.exited()));
+    this.processes.clear();
   }
 
   private get shared(): Record<string, string> {
@@ -124,28 +153,37 @@ export class FailoverStack {
     for (const prefix of WORKERS) {
       const current = this.processes.get(prefix);
       if (current && current.child.exitCode === null && current.child.signalCode === null) continue;
-      const worker = new AgentProcess(
-        ['worker'],
-        { ...this.shared, OPENAI_BASE_URL: this.llm.baseUrl.replace(/\/v1$/, `${prefix}/v1`) },
-        this.cwd,
-      );
-      this.processes.set(prefix, worker);
-      starting.push(worker.waitOutput('worker running'));
+      starting.push(this.startWorker(prefix).waitOutput('worker running'));
     }
     await Promise.all(starting);
   }
 
   /**
-   * One call: the caller asks for the long reply; the worker streaming it is SIGKILLed `killDelayMs`
-   * after its second sentence reached VoIPBIN (the model is pausing before the third); then the
-   * caller asks something else and hangs up.
+   * `voipbin-agent worker`, asking the model through `prefix` (the model's requests tell the
+   * workers apart), with the stack's worker environment and `env`.
    */
-  async run(killDelayMs = 0): Promise<FailoverRun> {
-    await this.ensureWorkers();
-    const firstRequest = this.simulator.requests.length;
-    const firstAsk = this.llm.requests.length;
+  startWorker(prefix: string, env: Record<string, string> = {}): AgentProcess {
+    const worker = new AgentProcess(
+      ['worker'],
+      {
+        ...this.shared,
+        ...this.workerEnv,
+        ...env,
+        OPENAI_BASE_URL: this.llm.baseUrl.replace(/\/v1$/, `${prefix}/v1`),
+      },
+      this.cwd,
+    );
+    this.processes.set(prefix, worker);
+    return worker;
+  }
+
+  /**
+   * A call whose caller asks for the long reply, waits for all of it, asks for the balance and
+   * hangs up.
+   */
+  startLongCall(): SimCall {
     const question = `Tell me everything about my account${this.calls++ ? ` number ${this.calls}` : ''}.`;
-    const call = this.simulator.startInboundCall({
+    return this.simulator.startInboundCall({
       from: '+15550007777',
       to: '+15550008888',
       script: {
@@ -159,6 +197,18 @@ export class FailoverStack {
         ],
       },
     });
+  }
+
+  /**
+   * One call: the caller asks for the long reply; the worker streaming it gets `signal` (SIGKILL: a
+   * crash; SIGTERM: a deploy stopping it) `killDelayMs` after its second sentence reached VoIPBIN
+   * (the model is pausing before the third); then the caller asks something else and hangs up.
+   */
+  async run(killDelayMs = 0, signal: 'SIGKILL' | 'SIGTERM' = 'SIGKILL'): Promise<FailoverRun> {
+    await this.ensureWorkers();
+    const firstRequest = this.simulator.requests.length;
+    const firstAsk = this.llm.requests.length;
+    const call = this.startLongCall();
     const requests = () => this.simulator.requests.slice(firstRequest);
     const stream = await waitFor(
       () => this.llm.requests.slice(firstAsk).find(isLongQuestion),
@@ -167,19 +217,25 @@ export class FailoverStack {
     );
     await waitFor(() => saysOf({ requests: requests() }).includes(FIRST[1]!), 'the second sentence', 30_000);
     if (killDelayMs > 0) await new Promise((r) => setTimeout(r, killDelayMs));
+    const streaming = this.processes.get(stream.pathPrefix!)!;
+    const exited = streaming.exited().then((code) => ({ code, at: performance.now() }));
     const killedAt = performance.now();
-    this.processes.get(stream.pathPrefix!)!.kill('SIGKILL');
+    streaming.kill(signal);
     await call.ended;
     const summary = await this.client.workflow
       .getHandle<typeof callWorkflow>(callWorkflowId(call.id))
       .result();
     const nextSay = requests().find((r) => r.at > killedAt && r.path.endsWith('/say'));
     if (!nextSay) throw new Error('nothing was said after the kill');
+    const exit = await exited;
     return {
       callId: call.id,
       killed: stream.pathPrefix!,
       survivor: WORKERS.find((p) => p !== stream.pathPrefix)!,
       killedAt,
+      killedPid: streaming.child.pid!,
+      exitedAt: exit.at,
+      exitCode: exit.code,
       nextSay,
       asked: this.llm.requests.slice(firstAsk).filter(isLongQuestion),
       summary,

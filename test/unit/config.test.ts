@@ -48,6 +48,7 @@ describe('loadConfig defaults', () => {
       dataDir: join(dir, '.data'),
     });
     expect(config.log).toEqual({ level: 'info', format: 'text' });
+    expect(config.worker).toEqual({ shutdownGraceMs: 30_000, versioning: undefined });
     expect(config.agent).toEqual(DEFAULT_AGENT_CONFIG);
     expect(config.agentConfigSource).toBe('built-in default');
   });
@@ -97,6 +98,10 @@ describe('loadConfig defaults', () => {
         DATA_DIR: 'state',
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
+        WORKER_SHUTDOWN_GRACE_SECONDS: '12.5',
+        TEMPORAL_DEPLOYMENT_NAME: 'voipbin-agent',
+        TEMPORAL_WORKER_BUILD_ID: 'build-7',
+        TEMPORAL_WORKER_SET_CURRENT: 'true',
       }),
       dir,
     );
@@ -115,6 +120,26 @@ describe('loadConfig defaults', () => {
       dataDir: join(dir, 'state'),
     });
     expect(config.log).toEqual({ level: 'debug', format: 'json' });
+    expect(config.worker).toEqual({
+      shutdownGraceMs: 12_500,
+      versioning: { deploymentName: 'voipbin-agent', buildId: 'build-7', setCurrent: true },
+    });
+  });
+
+  it('versions a worker without making it current unless asked', () => {
+    const config = loadConfig(
+      env({ TEMPORAL_DEPLOYMENT_NAME: 'voipbin-agent', TEMPORAL_WORKER_BUILD_ID: 'build-8' }),
+      dir,
+    );
+    expect(config.worker.versioning).toEqual({
+      deploymentName: 'voipbin-agent',
+      buildId: 'build-8',
+      setCurrent: false,
+    });
+  });
+
+  it('takes a grace of 0: cancel at once, as the SDK does by default', () => {
+    expect(loadConfig(env({ WORKER_SHUTDOWN_GRACE_SECONDS: '0' }), dir).worker.shutdownGraceMs).toBe(0);
   });
 
   it('derives the dev UI port from the dev port when unset', () => {
@@ -141,6 +166,12 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['OPENAI_BASE_URL', 'localhost:11434'],
     ['LOG_LEVEL', 'loud'],
     ['LOG_FORMAT', 'xml'],
+    ['WORKER_SHUTDOWN_GRACE_SECONDS', '-1'],
+    ['WORKER_SHUTDOWN_GRACE_SECONDS', 'soon'],
+    ['TEMPORAL_WORKER_SET_CURRENT', 'maybe'],
+    ['TEMPORAL_DEPLOYMENT_NAME', 'voipbin-agent'],
+    ['TEMPORAL_WORKER_BUILD_ID', 'build-7'],
+    ['TEMPORAL_WORKER_SET_CURRENT', 'true'],
   ])('%s=%s', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.name).toBe('ConfigError');
@@ -215,6 +246,20 @@ describe('loadConfig and Temporal', () => {
     expect(config.temporal.external?.connectionOptions.address).toBe('temporal.internal:7233');
     expect(config.temporal.external?.connectionOptions.tls).toBeUndefined();
     expect(config.temporal.namespace).toBe('default');
+  });
+
+  it("reads the Worker Controller's version variables beside the cluster's", () => {
+    // The Temporal Worker Controller sets these two on each worker pod, beside TEMPORAL_ADDRESS.
+    const config = loadConfig(
+      env({
+        TEMPORAL_ADDRESS: 'temporal.internal:7233',
+        TEMPORAL_DEPLOYMENT_NAME: 'voipbin-agent',
+        TEMPORAL_WORKER_BUILD_ID: '5f2c9e1',
+      }),
+      dir,
+    );
+    expect(config.temporal.external?.connectionOptions.address).toBe('temporal.internal:7233');
+    expect(config.worker.versioning).toMatchObject({ deploymentName: 'voipbin-agent', buildId: '5f2c9e1' });
   });
 
   it('takes the namespace and API key from TEMPORAL_* (the key turns TLS on)', () => {
