@@ -4,6 +4,7 @@ import { failover } from './failover';
 import { failoverCost } from './failover-cost';
 import { historyBudget } from './history-budget';
 import { install } from './install';
+import { load } from './load';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
 import { turnLatency } from './turn-latency';
@@ -18,4 +19,5 @@ export const SCENARIOS: readonly Scenario[] = [
   failoverCost,
   outage,
   historyBudget,
+  load({ name: 'load', calls: 200 }),
 ];

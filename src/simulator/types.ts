@@ -54,6 +54,9 @@ export interface DeliveredWebhook {
   finalStatus: number | 'error';
   /** performance.now() when the event was emitted. */
   at: number;
+  /** performance.now() when its last attempt was sent, and when that attempt was answered. */
+  sentAt?: number;
+  answeredAt?: number;
 }
 
 export type CallerStep =

@@ -65,9 +65,13 @@ export class WebhookDispatcher {
 
     let attempts = 0;
     let finalStatus: number | 'error' = 'error';
+    let sentAt: number | undefined;
+    let answeredAt: number | undefined;
     while (attempts < MAX_ATTEMPTS) {
       if (attempts > 0 && !(await this.pause(this.opts.retryDelayMs))) return;
       attempts += 1;
+      sentAt = performance.now();
+      answeredAt = undefined;
       try {
         const res = await fetch(uri, {
           method: 'POST',
@@ -76,6 +80,7 @@ export class WebhookDispatcher {
           signal: AbortSignal.any([signal, AbortSignal.timeout(ATTEMPT_TIMEOUT_MS)]),
         });
         await res.arrayBuffer().catch(() => undefined);
+        answeredAt = performance.now();
         finalStatus = res.status;
         if (res.status < 500) break;
       } catch {
@@ -84,7 +89,7 @@ export class WebhookDispatcher {
       }
       this.opts.log?.('webhook attempt failed', { type, attempt: attempts, status: finalStatus });
     }
-    this.opts.record({ type, body, attempts, finalStatus, at });
+    this.opts.record({ type, body, attempts, finalStatus, at, sentAt, answeredAt });
   }
 
   /** Waits ms; false when the dispatcher was closed meanwhile. */

@@ -37,6 +37,11 @@ export class TemporalServer {
     return `127.0.0.1:${this.port}`;
   }
 
+  /** The server process, while it runs (benchmarks read its memory and CPU). */
+  get pid(): number | undefined {
+    return this.running ? this.child?.pid : undefined;
+  }
+
   get running(): boolean {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }

@@ -1,0 +1,238 @@
+// Many concurrent calls through one system, as a user runs them: the callers of issue #7 (a
+// question at a random moment, then a long answer interrupted on its first sentence), measured at
+// VoIPBIN (the simulator), with the memory and CPU the system used. The same callers run against
+// the plain in-memory loop and against voipbin-agent, in the same process, one after the other.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { readFileSync } from 'node:fs';
+import { startFakeLlm, type FakeLlm } from '../src/fake-llm/server';
+import { CLIENT_CHANNEL_ARGS } from '../src/runtime/temporal';
+import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
+import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
+import { startInProcessAgent } from '../test/helpers/in-process-agent';
+import { TemporalServer } from '../test/helpers/temporal-server';
+import { startPlainLoop } from './plain-loop';
+
+const GREETING = DEFAULT_AGENT_CONFIG.profiles.default!.greeting;
+// Each caller words things its own way, so that every request at VoIPBIN pairs with its call.
+const question = (i: number) => `What are your opening hours, says caller ${i}?`;
+const long = (i: number) => `Tell me everything about account ${i}.`;
+const stop = (i: number) => `Stop, thanks, says caller ${i}.`;
+const answer = (i: number) => `Caller ${i}, we open at nine.`;
+const LONG_FIRST = 'Sure, here is everything.';
+const LONG_REST = ['It was opened in March.', 'It has two cards.'];
+const CALLER = /caller (\d+)|account (\d+)/;
+
+export interface LoadOptions {
+  calls: number;
+  startEveryMs: number;
+}
+
+export interface LoadFigures {
+  /** The caller's final transcript sent → the answer's first `/say` received, per call. */
+  answer: number[];
+  /** The interrupting transcript sent → the `/flush` received, per call. */
+  flush: number[];
+  /** `call_progressing` sent → the greeting's `/say` received, per call. */
+  greeting: number[];
+  /** Each webhook's last attempt sent → its answer. */
+  webhookAck: number[];
+  /** Resident memory added while the calls were up (this process and any server), per call. */
+  memoryPerCallMiB: number;
+  /** CPU time used (this process and any server), per call. */
+  cpuPerCallMs: number;
+  /** Of which the Temporal server's. */
+  serverCpuPerCallMs: number;
+  wallMs: number;
+}
+
+/** An instant model (the figures are the system's own); the long answer pauses after its first sentence. */
+function instantModel(): Promise<FakeLlm> {
+  return startFakeLlm({
+    reply: (req) => {
+      const said = String(req.messages.at(-1)?.content ?? '');
+      const match = CALLER.exec(said);
+      const i = Number(match?.[1] ?? match?.[2] ?? -1);
+      if (said === long(i)) return { text: [LONG_FIRST, ...LONG_REST].join(' '), sentencePauseMs: 5000 };
+      return { text: said === question(i) ? `${answer(i)} We close at six.` : 'Okay.' };
+    },
+  });
+}
+
+/** A fixed pseudo-random sequence: every run asks at the same moments. */
+function moments(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31;
+  };
+}
+
+/** Resident memory and CPU time (ms) of this process and of another one, from /proc. */
+function usage(pid?: number): { rss: number; cpuMs: number; serverCpuMs: number } {
+  const self = process.cpuUsage();
+  let rss = process.memoryUsage.rss();
+  let cpuMs = (self.user + self.system) / 1000;
+  let serverCpuMs = 0;
+  if (pid !== undefined) {
+    try {
+      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+      rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // utime and stime, in clock ticks (100 a second on Linux).
+      serverCpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
+      cpuMs += serverCpuMs;
+    } catch {
+      // the server is gone: its share is not counted
+    }
+  }
+  return { rss, cpuMs, serverCpuMs };
+}
+
+async function drive(simulator: Simulator, opts: LoadOptions, serverPid?: number): Promise<LoadFigures> {
+  const random = moments(7);
+  const before = usage(serverPid);
+  let peakRss = before.rss;
+  const sampler = setInterval(() => {
+    peakRss = Math.max(peakRss, usage(serverPid).rss);
+  }, 200);
+  const started = performance.now();
+  const calls: SimCall[] = [];
+  try {
+    for (let i = 0; i < opts.calls; i++) {
+      calls.push(
+        simulator.startInboundCall({
+          from: `+1555030${String(i).padStart(4, '0')}`,
+          to: '+15550400000',
+          script: {
+            steps: [
+              // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
+              { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
+              { say: long(i), quietMs: 300 },
+              { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
+              { waitForAgent: true, quietMs: 300 },
+              { hangup: true },
+            ],
+          },
+        }),
+      );
+      await new Promise((r) => setTimeout(r, opts.startEveryMs));
+    }
+    await Promise.all(calls.map((c) => c.ended));
+    await simulator.webhooksIdle();
+  } finally {
+    clearInterval(sampler);
+  }
+  const wallMs = performance.now() - started;
+  const after = usage(serverPid);
+  return {
+    ...measure(simulator, calls),
+    memoryPerCallMiB: (peakRss - before.rss) / 2 ** 20 / opts.calls,
+    cpuPerCallMs: (after.cpuMs - before.cpuMs) / opts.calls,
+    serverCpuPerCallMs: (after.serverCpuMs - before.serverCpuMs) / opts.calls,
+    wallMs,
+  };
+}
+
+/** The figures, each request paired with its own call; throws if any call went wrong. */
+function measure(
+  simulator: Simulator,
+  calls: SimCall[],
+): Omit<LoadFigures, 'memoryPerCallMiB' | 'cpuPerCallMs' | 'serverCpuPerCallMs' | 'wallMs'> {
+  const sentAt = (text: string) => {
+    const webhook = simulator.webhooks.find(
+      (w) => w.type === 'transcript_created' && w.body.includes(`"message":"${text}"`),
+    );
+    if (!webhook) throw new Error(`the caller's "${text}" was never sent`);
+    return webhook.at;
+  };
+  const says = simulator.requests.filter((r) => r.path.endsWith('/say'));
+  const sayOf = (text: string, after: number) =>
+    says.find((r) => r.at > after && (r.body as { text?: string } | undefined)?.text === text);
+  const figures = { answer: [] as number[], flush: [] as number[], greeting: [] as number[] };
+  calls.forEach((call, i) => {
+    const progressing = simulator.webhooks.find(
+      (w) => w.type === 'call_progressing' && w.body.includes(`"id":"${call.id}"`),
+    );
+    if (!progressing) throw new Error(`call ${i}: no call_progressing`);
+    const asked = sentAt(question(i));
+    const said = sayOf(answer(i), asked);
+    if (!said) throw new Error(`caller ${i} was not answered`);
+    figures.answer.push(said.at - asked);
+    // The call's speaking session is the one its answer was said on; the greeting came first on it.
+    const speaking = said.path.replace(/\/say$/, '');
+    const greeted = says.find(
+      (r) => r.path === `${speaking}/say` && (r.body as { text?: string }).text === GREETING,
+    );
+    if (!greeted) throw new Error(`call ${i} was not greeted`);
+    figures.greeting.push(greeted.at - progressing.at);
+    const interrupted = sentAt(stop(i));
+    const flush = simulator.requests.find((r) => r.at > interrupted && r.path === `${speaking}/flush`);
+    if (!flush) throw new Error(`caller ${i}'s barge-in was not flushed`);
+    figures.flush.push(flush.at - interrupted);
+    // Nothing of the interrupted answer after its flush; every caller heard an answer to each question.
+    const stale = says.find(
+      (r) =>
+        r.path === `${speaking}/say` &&
+        r.at > flush.at &&
+        LONG_REST.includes((r.body as { text: string }).text),
+    );
+    if (stale) throw new Error(`caller ${i} heard a sentence of the interrupted answer after the flush`);
+    const heard = call.agentSaid();
+    if (heard.filter((t) => t === answer(i)).length !== 1)
+      throw new Error(`caller ${i}: answer said ${heard.join(' | ')}`);
+    if (!heard.includes(LONG_FIRST)) throw new Error(`caller ${i}: the long answer was never started`);
+  });
+  const webhookAck = simulator.webhooks
+    .filter((w) => w.sentAt !== undefined && w.answeredAt !== undefined)
+    .map((w) => w.answeredAt! - w.sentAt!);
+  const failed = simulator.webhooks.filter((w) => w.finalStatus !== 200);
+  if (failed.length) throw new Error(`${failed.length} webhooks not acknowledged with 200`);
+  return { ...figures, webhookAck };
+}
+
+export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
+  const [simulator, llm] = await Promise.all([startSimulator({ accessKey: 'bench' }), instantModel()]);
+  const loop = await startPlainLoop({
+    voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
+    webhookSecret: simulator.customer.webhookSecret,
+    llmBaseUrl: llm.baseUrl,
+  });
+  simulator.setWebhookUri(loop.url);
+  try {
+    return await drive(simulator, opts);
+  } finally {
+    await loop.close();
+    await simulator.close();
+    await llm.close();
+  }
+}
+
+/** As `serve` runs: one process with the worker and the ingress, the dev server on a database file. */
+export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
+  const temporal = await TemporalServer.start();
+  const [simulator, llm] = await Promise.all([startSimulator({ accessKey: 'bench' }), instantModel()]);
+  const connection = await Connection.connect({
+    address: temporal.address,
+    channelArgs: CLIENT_CHANNEL_ARGS,
+  });
+  const native = await NativeConnection.connect({ address: temporal.address });
+  const running = await startInProcessAgent({
+    client: new Client({ connection }),
+    connection: native,
+    taskQueue: 'load',
+    simulator,
+    llm,
+  });
+  try {
+    return await drive(simulator, opts, temporal.pid);
+  } finally {
+    await running.close();
+    await native.close();
+    await connection.close();
+    await simulator.close();
+    await llm.close();
+    await temporal.close();
+  }
+}

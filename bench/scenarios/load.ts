@@ -1,0 +1,53 @@
+import { loadAgent, loadPlainLoop, type LoadFigures } from '../load';
+import { type Figure, type Scenario, ms, percentile } from '../scenario';
+
+const spread = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
+
+function figures(system: string, f: LoadFigures): Figure[] {
+  return [
+    { label: `${system}: transcript → first /say, p50 / p99`, value: spread(f.answer), unit: 'ms' },
+    { label: `${system}: barge-in → /flush, p50 / p99`, value: spread(f.flush), unit: 'ms' },
+    {
+      label: `${system}: call_progressing → greeting /say, p50 / p99`,
+      value: spread(f.greeting),
+      unit: 'ms',
+    },
+    { label: `${system}: webhook acknowledged, p50 / p99`, value: spread(f.webhookAck), unit: 'ms' },
+    {
+      label: `${system}: memory per active call`,
+      value: Math.round(f.memoryPerCallMiB * 100) / 100,
+      unit: 'MiB',
+    },
+    {
+      label: `${system}: CPU per call (of which the Temporal server)`,
+      value: `${Math.round(f.cpuPerCallMs)} (${Math.round(f.serverCpuPerCallMs)})`,
+      unit: 'ms',
+    },
+    { label: `${system}: wall time`, value: Math.round(f.wallMs / 100) / 10, unit: 's' },
+  ];
+}
+
+/**
+ * Issue #7's load: `calls` calls started 25 ms apart, each caller asking a question at a random
+ * moment within 10 s, then asking for a long answer and interrupting it on its first sentence;
+ * an instant model. The plain in-memory loop and voipbin-agent (as `serve` runs it: one process,
+ * the dev server on a database file) against the same callers, in the same run. Every call is
+ * checked: each question answered once, each barge-in flushed, nothing of the interrupted answer
+ * said after its flush.
+ */
+export function load(opts: { name: string; calls: number }): Scenario {
+  return {
+    name: opts.name,
+    title: `${opts.calls} concurrent calls, beside the plain loop: latencies at VoIPBIN, memory, CPU`,
+    async run(): Promise<Figure[]> {
+      const options = { calls: opts.calls, startEveryMs: 25 };
+      const plain = await loadPlainLoop(options);
+      const agent = await loadAgent(options);
+      return [
+        { label: 'calls, every one correct in both', value: opts.calls },
+        ...figures('plain loop', plain),
+        ...figures('voipbin-agent', agent),
+      ];
+    },
+  };
+}
