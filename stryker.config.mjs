@@ -27,9 +27,9 @@
 //   activities/sentences.ts:33:7 ConditionalExpression `if (!word)` -> `if (false)`: without a word,
 //     `ABBREVIATIONS.has(undefined)` is false and `/^\p{L}$/u.test(undefined)` tests "undefined":
 //     false as well, the same answer.
-//   workflows/call-state.ts:151:11 ArrayDeclaration `seen: []` -> `["Stryker was here"]`: only a
+//   workflows/call-state.ts:176:11 ArrayDeclaration `seen: []` -> `["Stryker was here"]`: only a
 //     transcript whose id is that very string would be taken for a repeat.
-//   workflows/call-state.ts:227:14 ConditionalExpression `outcome.kind === 'completed'` -> `true`: a
+//   workflows/call-state.ts:259:14 ConditionalExpression `outcome.kind === 'completed'` -> `true`: a
 //     failed outcome took the branch before, and only a completed outcome has `endCall` (the test
 //     is there for the type checker).
 //   workflows/speech-queue.ts:68:23 and 82:52 UpdateOperator `q.nextId++` -> `q.nextId--`: ids only
@@ -47,6 +47,7 @@ const MODULES = [
   ['activities/sentences.ts', 'test/unit/sentences.test.ts'],
   ['src/ingress/event-router.ts', 'test/unit/event-router.test.ts', 'test/unit/ingress-app.test.ts'],
   ['src/ingress/signature.ts', 'test/unit/signature.test.ts', 'test/unit/ingress-app.test.ts'],
+  ['src/ingress/delivered-events.ts', 'test/unit/delivered-events.test.ts', 'test/unit/ingress-app.test.ts'],
 ];
 
 const tests = [...new Set(MODULES.flatMap(([, ...files]) => files))];

@@ -109,7 +109,8 @@ async function drive(simulator: Simulator, opts: LoadOptions, serverPid?: number
             steps: [
               // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
               { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
-              { say: long(i), quietMs: 300 },
+              // A second of quiet after the answer: under load its sentences can come a second apart.
+              { say: long(i), quietMs: 1000 },
               { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
               { waitForAgent: true, quietMs: 300 },
               { hangup: true },
@@ -210,7 +211,11 @@ export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
 }
 
 /** As `serve` runs: one process with the worker and the ingress, the dev server on a database file. */
-export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
+export async function loadAgent(
+  opts: LoadOptions,
+  /** Called with the calls' client before everything stops: to look at their histories. */
+  inspect?: (client: Client) => Promise<void>,
+): Promise<LoadFigures> {
   const temporal = await TemporalServer.start();
   const [simulator, llm] = await Promise.all([startSimulator({ accessKey: 'bench' }), instantModel()]);
   const connection = await Connection.connect({
@@ -218,15 +223,18 @@ export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
     channelArgs: CLIENT_CHANNEL_ARGS,
   });
   const native = await NativeConnection.connect({ address: temporal.address });
+  const client = new Client({ connection });
   const running = await startInProcessAgent({
-    client: new Client({ connection }),
+    client,
     connection: native,
     taskQueue: 'load',
     simulator,
     llm,
   });
   try {
-    return await drive(simulator, opts, temporal.pid);
+    const figures = await drive(simulator, opts, temporal.pid);
+    await inspect?.(client);
+    return figures;
   } finally {
     await running.close();
     await native.close();

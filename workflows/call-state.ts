@@ -351,7 +351,6 @@ export function onTimer(s: CallState, now: number): Command[] {
   }
   if (!s.ending && now >= s.deadline) beginEnding(s, 'max-duration', now, out, true);
   if (now >= s.reconcile.nextAt) s.reconcile.wanted = true;
-  if (s.rollover?.wakeAt !== undefined && now >= s.rollover.wakeAt) s.rollover.wakeAt = undefined;
   return progress(s, now, out);
 }
 
@@ -363,7 +362,7 @@ export function onCancelled(s: CallState, now: number): Command[] {
 
 /** Temporal suggests a fresh history (or the call's own budget is spent): continue as new when quiet. */
 export function onHistoryFull(s: CallState, now: number): Command[] {
-  if (s.rollover || s.phase === 'ended') return [];
+  if (s.rollover) return [];
   s.rollover = {};
   return progress(s, now, []);
 }

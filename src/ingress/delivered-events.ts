@@ -11,7 +11,7 @@ import { CALL_STATUS_RANK, type CallStatus } from '../../workflows/messages';
 export class DeliveredEvents {
   /** Per call: the furthest status a workflow was told of. */
   private readonly statuses = new Map<string, number>();
-  private readonly transcripts = new Map<string, true>();
+  private readonly transcripts = new Set<string>();
 
   constructor(private readonly capacity = 10_000) {}
 
@@ -30,7 +30,9 @@ export class DeliveredEvents {
   }
 
   transcriptDelivered(id: string): void {
-    remember(this.transcripts, id, true, this.capacity);
+    this.transcripts.delete(id);
+    this.transcripts.add(id);
+    evictOldest(this.transcripts, this.capacity);
   }
 }
 
@@ -38,8 +40,10 @@ export class DeliveredEvents {
 function remember<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
   map.delete(key);
   map.set(key, value);
-  if (map.size > capacity) {
-    const oldest = map.keys().next();
-    if (!oldest.done) map.delete(oldest.value);
-  }
+  evictOldest(map, capacity);
+}
+
+function evictOldest(keys: Map<string, unknown> | Set<string>, capacity: number): void {
+  // Over capacity, so not empty: the first key is the oldest.
+  if (keys.size > capacity) keys.delete(keys.keys().next().value as string);
 }

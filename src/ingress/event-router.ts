@@ -74,7 +74,8 @@ export class EventRouter {
             () => refused.rememberStart(input, signal),
           );
           refused.started(call.id);
-          if (outcome === 'delivered') this.delivered.statusDelivered(call.id, call.status);
+          // Delivered, or the call's workflow is over: either way this status is no news to it.
+          this.delivered.statusDelivered(call.id, call.status);
           return outcome;
         }
         const outcome = await this.handOver(
@@ -106,7 +107,8 @@ export class EventRouter {
           () => workflows.signal(callId, transcriptSignal(event.type, transcript)),
           () => refused.remember(callId),
         );
-        if (outcome === 'delivered') this.delivered.transcriptDelivered(transcript.id);
+        // Delivered, or no workflow: the call's workflow made the transcribe session, so it is over.
+        this.delivered.transcriptDelivered(transcript.id);
         return outcome;
       }
       case 'speech':

@@ -587,6 +587,10 @@ describe('a long call: what each turn is given', () => {
       ],
       earlier: 3,
     });
+    // Exactly CONTEXT_MAX_CHARS: all of it.
+    const full = CallDriver.answered();
+    full.caller('z'.repeat(CONTEXT_MAX_CHARS - SETTINGS.greeting.length));
+    expect(startOf(full).context.earlier).toBe(0);
     const huge = CallDriver.answered();
     huge.caller('y'.repeat(CONTEXT_MAX_CHARS + 1));
     expect(startOf(huge).context.messages).toEqual([
@@ -636,8 +640,33 @@ describe('a long call: continuing as new', () => {
     expect(call.readyToRollOver(d.s, d.now)).toBe(false);
     d.step((s, now) => call.onHistoryFull(s, now));
     const asked = d.s.rollover;
-    d.step((s, now) => call.onHistoryFull(s, now));
+    expect(d.step((s, now) => call.onHistoryFull(s, now))).toEqual([]);
     expect(d.s.rollover).toBe(asked);
+  });
+
+  it('not while the call rings, nor while a speaking session is being created', () => {
+    const ringing = new CallDriver();
+    ringing.status('ringing');
+    ringing.step((s, now) => call.onHistoryFull(s, now));
+    expect(call.readyToRollOver(ringing.s, ringing.now)).toBe(false);
+    const d = CallDriver.answered();
+    d.step((s, now) => call.onHistoryFull(s, now));
+    d.s.creating = 'speaking'; // the session was gone: its replacement is on its way
+    expect(call.readyToRollOver(d.s, d.now)).toBe(false);
+  });
+
+  it('carries a conversation exactly at the cap whole, and always the newest message', () => {
+    const d = CallDriver.answered();
+    exchange(d, 'q'.repeat(CARRIED_MAX_CHARS - SETTINGS.greeting.length - 5), 'Yes.');
+    d.caller('x'); // greeting + question + answer + 'x': exactly the cap
+    d.turnDone(2, { kind: 'cancelled' });
+    expect(d.s.messages.reduce((n, m) => n + m.text.length, 0)).toBe(CARRIED_MAX_CHARS);
+    expect(call.carry(d.s).droppedMessages).toBe(0);
+    const huge = CallDriver.answered();
+    huge.caller('y'.repeat(CARRIED_MAX_CHARS + 1));
+    const carried = call.carry(huge.s);
+    expect(carried.messages.map((m) => m.text.length)).toEqual([CARRIED_MAX_CHARS + 1]);
+    expect(carried.droppedMessages).toBe(1);
   });
 
   it('the next run goes on with the same call: conversation, dedupe keys, deadlines, counters', () => {
