@@ -5,6 +5,7 @@ import { failoverCost } from './failover-cost';
 import { historyBudget } from './history-budget';
 import { install } from './install';
 import { load } from './load';
+import { loadCapacity } from './load-capacity';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
 import { turnLatency } from './turn-latency';
@@ -20,4 +21,5 @@ export const SCENARIOS: readonly Scenario[] = [
   outage,
   historyBudget,
   load({ name: 'load', calls: 200 }),
+  loadCapacity,
 ];
