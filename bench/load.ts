@@ -2,15 +2,12 @@
 // question at a random moment, then a long answer interrupted on its first sentence), measured at
 // VoIPBIN (the simulator), with the memory and CPU the system used. The same callers run against
 // the plain in-memory loop and against voipbin-agent, in the same process, one after the other.
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
 import { readFileSync } from 'node:fs';
-import { startFakeLlm, type FakeLlm } from '../src/fake-llm/server';
-import { CLIENT_CHANNEL_ARGS } from '../src/runtime/temporal';
-import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
 import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
-import { startInProcessAgent } from '../test/helpers/in-process-agent';
-import { TemporalServer } from '../test/helpers/temporal-server';
+import { startFakeLlm } from '../src/fake-llm/server';
+import type { FakeLlmOptions } from '../src/fake-llm/types';
+import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
+import { startAgentStack } from './agent-stack';
 import { startPlainLoop } from './plain-loop';
 
 const GREETING = DEFAULT_AGENT_CONFIG.profiles.default!.greeting;
@@ -47,17 +44,15 @@ export interface LoadFigures {
 }
 
 /** An instant model (the figures are the system's own); the long answer pauses after its first sentence. */
-function instantModel(): Promise<FakeLlm> {
-  return startFakeLlm({
-    reply: (req) => {
-      const said = String(req.messages.at(-1)?.content ?? '');
-      const match = CALLER.exec(said);
-      const i = Number(match?.[1] ?? match?.[2] ?? -1);
-      if (said === long(i)) return { text: [LONG_FIRST, ...LONG_REST].join(' '), sentencePauseMs: 5000 };
-      return { text: said === question(i) ? `${answer(i)} We close at six.` : 'Okay.' };
-    },
-  });
-}
+const INSTANT_MODEL: FakeLlmOptions = {
+  reply: (req) => {
+    const said = String(req.messages.at(-1)?.content ?? '');
+    const match = CALLER.exec(said);
+    const i = Number(match?.[1] ?? match?.[2] ?? -1);
+    if (said === long(i)) return { text: [LONG_FIRST, ...LONG_REST].join(' '), sentencePauseMs: 5000 };
+    return { text: said === question(i) ? `${answer(i)} We close at six.` : 'Okay.' };
+  },
+};
 
 /** A fixed pseudo-random sequence: every run asks at the same moments. */
 function moments(seed: number): () => number {
@@ -194,7 +189,10 @@ function measure(
 }
 
 export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
-  const [simulator, llm] = await Promise.all([startSimulator({ accessKey: 'bench' }), instantModel()]);
+  const [simulator, llm] = await Promise.all([
+    startSimulator({ accessKey: 'bench' }),
+    startFakeLlm(INSTANT_MODEL),
+  ]);
   const loop = await startPlainLoop({
     voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
     webhookSecret: simulator.customer.webhookSecret,
@@ -211,36 +209,11 @@ export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
 }
 
 /** As `serve` runs: one process with the worker and the ingress, the dev server on a database file. */
-export async function loadAgent(
-  opts: LoadOptions,
-  /** Called with the calls' client before everything stops: to look at their histories. */
-  inspect?: (client: Client) => Promise<void>,
-): Promise<LoadFigures> {
-  const temporal = await TemporalServer.start();
-  const [simulator, llm] = await Promise.all([startSimulator({ accessKey: 'bench' }), instantModel()]);
-  const connection = await Connection.connect({
-    address: temporal.address,
-    channelArgs: CLIENT_CHANNEL_ARGS,
-  });
-  const native = await NativeConnection.connect({ address: temporal.address });
-  const client = new Client({ connection });
-  const running = await startInProcessAgent({
-    client,
-    connection: native,
-    taskQueue: 'load',
-    simulator,
-    llm,
-  });
+export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
+  const stack = await startAgentStack({ taskQueue: 'load', llm: INSTANT_MODEL });
   try {
-    const figures = await drive(simulator, opts, temporal.pid);
-    await inspect?.(client);
-    return figures;
+    return await drive(stack.simulator, opts, stack.temporal.pid);
   } finally {
-    await running.close();
-    await native.close();
-    await connection.close();
-    await simulator.close();
-    await llm.close();
-    await temporal.close();
+    await stack.close();
   }
 }

@@ -31,7 +31,7 @@ export function callWorkflowIdOf(callId: string): string {
  * Every run of the call's workflow, oldest first: a call that continued as new has several, and a
  * worker replays whichever one is running.
  */
-async function runsOf(client: Client, callId: string): Promise<RunHistory[]> {
+export async function callHistories(client: Client, callId: string): Promise<RunHistory[]> {
   const workflowId = callWorkflowIdOf(callId);
   const runs = [];
   for await (const run of client.workflow.list({ query: `WorkflowId = ${quoted(workflowId)}` })) {
@@ -60,7 +60,7 @@ export async function fetchCallHistories(config: TemporalConfig, callIds: string
   });
   try {
     const histories = [];
-    for (const callId of callIds) histories.push(...(await runsOf(client, callId)));
+    for (const callId of callIds) histories.push(...(await callHistories(client, callId)));
     return histories;
   } finally {
     await client.connection.close();

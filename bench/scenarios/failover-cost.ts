@@ -1,15 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType, type Duration } from '@temporalio/common';
-import { NativeConnection } from '@temporalio/worker';
 import { spawn } from 'node:child_process';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import { startFakeLlm } from '../../src/fake-llm/server';
-import { CLIENT_CHANNEL_ARGS } from '../../src/runtime/temporal';
-import { startSimulator, type SimCall } from '../../src/simulator';
+import type { SimCall } from '../../src/simulator';
 import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 import { callWorkflowId } from '../../workflows/messages';
-import { startInProcessAgent } from '../../test/helpers/in-process-agent';
-import { TemporalServer } from '../../test/helpers/temporal-server';
+import { startAgentStack } from '../agent-stack';
 import { type Figure, type Scenario, ms } from '../scenario';
 
 const CALLS = 200;
@@ -31,24 +26,11 @@ interface LoadRun {
 /** `busy`: another process keeps one of the two cores busy the whole time. */
 async function runLoad(opts: { stickyQueueTimeout: Duration; busy: boolean }): Promise<LoadRun> {
   const hog = opts.busy ? spawn(process.execPath, ['-e', 'for (;;) {}'], { stdio: 'ignore' }) : undefined;
-  const temporal = await TemporalServer.start();
-  const [simulator, llm] = await Promise.all([
-    startSimulator({ accessKey: 'bench', speechCharsPerSecond: 60 }),
-    // A model that streams: a first token after 300 ms, then 20 ms between chunks.
-    startFakeLlm({ reply: () => ({ text: ANSWER, firstTokenDelayMs: 300, chunkDelayMs: 20 }) }),
-  ]);
-  const connection = await Connection.connect({
-    address: temporal.address,
-    channelArgs: CLIENT_CHANNEL_ARGS,
-  });
-  const client = new Client({ connection });
-  const native = await NativeConnection.connect({ address: temporal.address });
-  const agent = await startInProcessAgent({
-    client,
-    connection: native,
+  const { client, simulator, llm, close } = await startAgentStack({
     taskQueue: 'failover-cost',
-    simulator,
-    llm,
+    simulator: { speechCharsPerSecond: 60 },
+    // A model that streams: a first token after 300 ms, then 20 ms between chunks.
+    llm: { reply: () => ({ text: ANSWER, firstTokenDelayMs: 300, chunkDelayMs: 20 }) },
     stickyQueueTimeout: opts.stickyQueueTimeout,
   });
   try {
@@ -101,12 +83,7 @@ async function runLoad(opts: { stickyQueueTimeout: Duration; busy: boolean }): P
     return run;
   } finally {
     hog?.kill();
-    await agent.close();
-    await native.close();
-    await connection.close();
-    await simulator.close();
-    await llm.close();
-    await temporal.close();
+    await close();
   }
 }
 

@@ -1,13 +1,10 @@
-import { Client, Connection } from '@temporalio/client';
+import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { NativeConnection, Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../src/agent-config';
-import { startFakeLlm } from '../../src/fake-llm/server';
-import { CLIENT_CHANNEL_ARGS } from '../../src/runtime/temporal';
-import { startSimulator } from '../../src/simulator';
+import { callHistories } from '../../src/histories';
 import { callWorkflowId, voipbinEventSignal } from '../../workflows/messages';
-import { startInProcessAgent } from '../../test/helpers/in-process-agent';
-import { TemporalServer } from '../../test/helpers/temporal-server';
+import { startAgentStack } from '../agent-stack';
 import { type Figure, type Scenario } from '../scenario';
 
 const TURNS = 60;
@@ -41,18 +38,12 @@ const encodedSize = (event: temporal.api.history.v1.IHistoryEvent) =>
 
 /** Every run of the call's workflow, oldest first, cut into turns at each caller transcript signal. */
 async function historyOf(client: Client, callId: string): Promise<CallHistory> {
-  const workflowId = callWorkflowId(callId);
-  const runs: { runId: string; start: number }[] = [];
-  for await (const execution of client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) {
-    runs.push({ runId: execution.runId, start: execution.startTime.getTime() });
-  }
-  runs.sort((a, b) => a.start - b.start);
+  const runs = await callHistories(client, callId);
   const perRun: Turn[] = [];
   const histories: temporal.api.history.v1.IHistory[] = [];
   const carried: number[] = [];
   const turns: Turn[] = [];
-  for (const { runId } of runs) {
-    const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
+  for (const { history } of runs) {
     histories.push(history);
     const run = { events: 0, bytes: 0 };
     for (const event of history.events ?? []) {
@@ -104,32 +95,18 @@ export const historyBudget: Scenario = {
   name: 'history-budget',
   title: `${CALLS} calls of ${TURNS} turns: a call's history per turn, early and late`,
   async run(): Promise<Figure[]> {
-    const temporal = await TemporalServer.start();
-    const [simulator, llm] = await Promise.all([
-      startSimulator({ accessKey: 'bench' }),
-      startFakeLlm({
-        reply: (req) => ({
-          text: `About ${String(req.messages.at(-1)?.content).slice(0, 12)}: yes. Anything else?`,
-        }),
-      }),
-    ]);
-    const connection = await Connection.connect({
-      address: temporal.address,
-      channelArgs: CLIENT_CHANNEL_ARGS,
-    });
-    const native = await NativeConnection.connect({ address: temporal.address });
-    const client = new Client({ connection });
     const agent: AgentConfig = {
       ...DEFAULT_AGENT_CONFIG,
       profiles: { default: { ...DEFAULT_AGENT_CONFIG.profiles.default!, systemPrompt: SYSTEM_PROMPT } },
     };
-    const running = await startInProcessAgent({
-      client,
-      connection: native,
+    const { client, simulator, close } = await startAgentStack({
       taskQueue: 'history-budget',
-      simulator,
-      llm,
       agent,
+      llm: {
+        reply: (req) => ({
+          text: `About ${String(req.messages.at(-1)?.content).slice(0, 12)}: yes. Anything else?`,
+        }),
+      },
     });
     try {
       const calls = Array.from({ length: CALLS }, (_, c) =>
@@ -219,12 +196,7 @@ export const historyBudget: Scenario = {
         },
       ];
     } finally {
-      await running.close();
-      await native.close();
-      await connection.close();
-      await simulator.close();
-      await llm.close();
-      await temporal.close();
+      await close();
     }
   },
 };

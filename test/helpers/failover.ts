@@ -13,7 +13,7 @@ import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId, type CallSummary } from '../../workflows/messages';
 import { AgentProcess, freePort } from './cli';
 import { TemporalServer } from './temporal-server';
-import { saysOf } from './voipbin-requests';
+import { SESSIONS_CREATED, saysOf } from './voipbin-requests';
 import { waitFor } from './wait-for';
 
 export const GREETING = 'Hello, thanks for calling. How can I help?';
@@ -36,6 +36,19 @@ export const REGENERATED = [
   'What else can I do for you?',
 ];
 export const SENTENCE_PAUSE_MS = 1500;
+/**
+ * What VoIPBIN receives over the whole call when the first reply goes out whole, once, in its
+ * first wording (whatever happened to the worker saying it): then another turn, the hangup.
+ */
+export const WHOLE_CALL = [
+  ...SESSIONS_CREATED,
+  `POST /speakings/{id}/say ${GREETING} -> 200`,
+  ...FIRST.map((s) => `POST /speakings/{id}/say ${s} -> 200`),
+  'POST /speakings/{id}/say You said: What is my balance. -> 200',
+  'POST /speakings/{id}/say How else can I help you today? -> 200',
+  'POST /speakings/{id}/stop -> 200',
+  'POST /transcribes/{id}/stop -> 200',
+];
 const WORKERS = ['/worker-1', '/worker-2'];
 
 const isLongQuestion = (r: FakeLlmRequest) =>

@@ -33,10 +33,12 @@ export function localEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** Bundling takes a second or two: do it once per test file. */
-export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
+/** Bundling takes a second or two: do it once per test file. By default the call workflows. */
+export function bundleWorkflows(
+  workflowsPath = require.resolve('../../workflows'),
+): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
-    workflowsPath: require.resolve('../../workflows'),
+    workflowsPath,
     logger: {
       log: () => undefined,
       trace: () => undefined,

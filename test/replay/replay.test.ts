@@ -2,7 +2,7 @@
 // calls by test/replay/record.ts) must replay against today's workflows/, and a change to the
 // workflow's commands must be caught.
 import { DeterminismViolationError } from '@temporalio/workflow';
-import { Worker, bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflows } from '../helpers/temporal-env';
@@ -36,17 +36,7 @@ it.each(HISTORIES)('%s replays against the current workflow', async (file) => {
 });
 
 it('a workflow that issues one more command is caught by every history', async () => {
-  const changed = await bundleWorkflowCode({
-    workflowsPath: require.resolve('./changed-workflow'),
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    },
-  });
+  const changed = await bundleWorkflows(require.resolve('./changed-workflow'));
   for (const file of HISTORIES) {
     await expect(
       Worker.runReplayHistory({ workflowBundle: changed, replayName: file }, history(file)),

@@ -218,6 +218,16 @@ describe('parseAgentConfig', () => {
       'routes.0.to',
       { profiles: { default: {} }, routes: [{ profile: 'default' }] },
     ],
+    [
+      'a context window of one message (a turn needs the question and what came before)',
+      'profiles.default.contextMessages',
+      { profiles: { default: { contextMessages: 1 } } },
+    ],
+    [
+      'a context window that is not a whole number',
+      'profiles.default.contextMessages',
+      { profiles: { default: { contextMessages: 12.5 } } },
+    ],
     ['no profiles at all', 'profiles', { profiles: {} }],
     ['a missing profiles key', 'profiles', { routes: [] }],
     ['a top-level array', '(root)', []],
@@ -225,6 +235,11 @@ describe('parseAgentConfig', () => {
     const err = thrown(() => parseAgentConfig(JSON.stringify(raw), 'agent.config.json'));
     expect(err.message).toContain('AGENT_CONFIG agent.config.json is invalid');
     expect(err.message).toContain(key);
+  });
+
+  it('takes a context window of its own per profile', () => {
+    const raw = { profiles: { default: { contextMessages: 12 } } };
+    expect(parseAgentConfig(JSON.stringify(raw), 'a.json').profiles['default']?.contextMessages).toBe(12);
   });
 
   it('names the undefined profile a route refers to', () => {

@@ -35,6 +35,15 @@ const TURN_MS = 4800;
 const PROFILE = { ...DEFAULT_AGENT_CONFIG.profiles.default!, maxCallSeconds: 3 * 3600 };
 const question = (i: number) => `Question number ${i}?`;
 const answer = (i: number) => `Answer number ${i}.`;
+/** The caller's i-th question, as the ingress signals it. */
+const asked = (i: number): CallEvent => ({
+  kind: 'transcript',
+  eventType: 'transcript_created',
+  id: `t-${i}`,
+  transcribeId: 'transcribe-1',
+  direction: 'in',
+  text: question(i),
+});
 
 interface Run {
   runId: string;
@@ -97,17 +106,7 @@ describe('a long call', () => {
       await env.sleep(TURN_MS);
       for (let i = 1; i <= TURNS; i++) {
         const heard = said(answer(i));
-        await handle.signal(
-          voipbinEventSignal,
-          event({
-            kind: 'transcript',
-            eventType: 'transcript_created',
-            id: `t-${i}`,
-            transcribeId: 'transcribe-1',
-            direction: 'in',
-            text: question(i),
-          }),
-        );
+        await handle.signal(voipbinEventSignal, asked(i));
         await heard;
         // The answer plays; the caller asks again. Any continue-as-new happens in between.
         await env.sleep(TURN_MS);
@@ -184,14 +183,6 @@ describe('continuing as new', () => {
         workflowBundle: bundle,
         maxCachedWorkflows: 0,
       });
-    const transcript = (i: number): CallEvent => ({
-      kind: 'transcript',
-      eventType: 'transcript_created',
-      id: `t-${i}`,
-      transcribeId: 'transcribe-1',
-      direction: 'in',
-      text: question(i),
-    });
     // A budget the first turn passes: the call wants a fresh run as soon as the answer has played.
     const input = {
       callId,
@@ -212,7 +203,7 @@ describe('continuing as new', () => {
       });
       await waitFor(() => fake.log.includes(`say:${PROFILE.greeting}`), 'the greeting');
       await env.sleep(TURN_MS);
-      await started.signal(voipbinEventSignal, transcript(1));
+      await started.signal(voipbinEventSignal, asked(1));
       await waitFor(() => fake.log.includes('say:Answer one.'), 'the first answer');
       await waitFor(
         async () => (await started.query(conversationQuery)).phase === 'listening',
@@ -223,7 +214,7 @@ describe('continuing as new', () => {
     // No worker: the end of the answer's playback (the moment to switch) and the caller's next
     // words reach the server together, and the next worker gets them in one workflow task.
     await env.sleep(TURN_MS);
-    await handle.signal(voipbinEventSignal, transcript(2));
+    await handle.signal(voipbinEventSignal, asked(2));
     await (
       await worker()
     ).runUntil(async () => {
