@@ -29,7 +29,10 @@ export const drain: Scenario = {
             run.asked.length !== expectedAsks ||
             run.exitCode !== 0
           )
-            throw new Error(`run stopped ${delay} ms into the pause said ${JSON.stringify(says)}`);
+            throw new Error(
+              `run stopped ${delay} ms into the pause: said ${JSON.stringify(says)}, the model asked ` +
+                `${run.asked.length} times (expected ${expectedAsks}), the worker exited ${run.exitCode}`,
+            );
           exits.push(run.exitedAt - run.killedAt);
           silences.push(longestSilence(run));
         }
