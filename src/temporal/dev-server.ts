@@ -51,8 +51,8 @@ export function devServerArgs(
     // worker. Without it the namespace does not advertise workerPollCompleteOnShutdown and the SDK
     // drops its open polls at once (sdk-core pollers/poll_buffer.rs): a workflow task the server
     // hands to such a poll in that instant is lost, and the call waits out its workflow task
-    // timeout. Seen twice under load in test/e2e/drain.test.ts (a task the stopped worker had
-    // started, timed out). Off by default up to server 1.31 at least.
+    // timeout. Off by default up to server 1.31 at least. (A narrower race remains in sdk-core:
+    // test/e2e/drain.test.ts `lostInTheShutdownInstant`.)
     '--dynamic-config-value',
     'frontend.enableCancelWorkerPollsOnShutdown=true',
     '--log-level',

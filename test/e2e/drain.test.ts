@@ -13,6 +13,7 @@ import {
   REGENERATED,
   SENTENCE_PAUSE_MS,
   longestSilence,
+  type FailoverRun,
 } from '../helpers/failover';
 import { requestSequence, saysOf } from '../helpers/voipbin-requests';
 
@@ -30,22 +31,49 @@ async function historyOf(callId: string) {
   return history.events ?? [];
 }
 
-/** The workflow tasks that timed out: which timeout, and who had started them. */
-function timeouts(events: Awaited<ReturnType<typeof historyOf>>, stoppedPid: number) {
-  const startedBy = new Map(
-    events
-      .filter((e) => e.workflowTaskStartedEventAttributes)
-      .map((e) => [String(e.eventId), e.workflowTaskStartedEventAttributes!.identity]),
+/**
+ * The workflow tasks that timed out: which timeout, who had started them, and when (ms after the
+ * signal, on the wall clock).
+ */
+function timeouts(events: Awaited<ReturnType<typeof historyOf>>, run: FailoverRun) {
+  const started = new Map(
+    events.filter((e) => e.workflowTaskStartedEventAttributes).map((e) => [String(e.eventId), e]),
   );
   return events
     .map((e) => e.workflowTaskTimedOutEventAttributes)
     .filter((t) => !!t)
-    .map((t) => ({
-      timeout: decodeTimeoutType(t.timeoutType),
-      startedBy: startedBy.get(String(t.startedEventId)),
-      byTheStoppedWorker: startedBy.get(String(t.startedEventId))?.startsWith(`${stoppedPid}@`),
-    }));
+    .map((t) => {
+      const start = started.get(String(t.startedEventId));
+      return {
+        timeout: decodeTimeoutType(t.timeoutType),
+        byTheStoppedWorker: !!start?.workflowTaskStartedEventAttributes?.identity?.startsWith(
+          `${run.killedPid}@`,
+        ),
+        startedAfterMs: start?.eventTime ? epochMs(start.eventTime) - run.killedAtEpochMs : undefined,
+      };
+    });
 }
+
+function epochMs(t: { seconds?: unknown; nanos?: number | null }): number {
+  return Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6;
+}
+
+/**
+ * The one task a drain can still lose, in SDK 1.24: sdk-core ends its workflow processing as soon
+ * as its cached calls are idle (workflow_stream.rs `shutdown_done`), while its last poll is still
+ * open waiting for the server to answer it empty (graceful poll shutdown). A workflow task the server
+ * hands to that poll in the instant of the signal is never run and times out (START_TO_CLOSE, 2 s).
+ * Seen in 2 runs of this test in 10, the task started 0.5 and 1.9 ms after the SIGTERM.
+ */
+function lostInTheShutdownInstant(t: ReturnType<typeof timeouts>[number]): boolean {
+  return (
+    t.timeout === 'START_TO_CLOSE' &&
+    t.byTheStoppedWorker &&
+    t.startedAfterMs !== undefined &&
+    Math.abs(t.startedAfterMs) < SHUTDOWN_INSTANT_MS
+  );
+}
+const SHUTDOWN_INSTANT_MS = 250;
 
 /** For every LLM turn, in order, the attempt that ended it. */
 function llmAttempts(events: Awaited<ReturnType<typeof historyOf>>): number[] {
@@ -74,10 +102,14 @@ it('a worker stopped mid-reply drains: its turn finishes the reply, said once by
   const events = await historyOf(run.callId);
   expect(llmAttempts(events)).toEqual([1, 1]);
   // No workflow task timed out: the stopped worker gave its sticky queue back at once (no task
-  // waited it out), and finished the tasks it held.
-  expect(timeouts(events, run.killedPid)).toEqual([]);
-  // The caller heard no more silence than the model's own pause between sentences, plus a little.
-  expect(longestSilence(run)).toBeLessThan(SENTENCE_PAUSE_MS + 1000);
+  // waited it out), and finished the tasks it held. The one exception is the SDK's race at the
+  // very instant of the signal, at most once.
+  const timedOut = timeouts(events, run);
+  expect(timedOut.filter((t) => !lostInTheShutdownInstant(t))).toEqual([]);
+  expect(timedOut.length).toBeLessThanOrEqual(1);
+  // The caller heard no more silence than the model's own pause between sentences, plus a little
+  // (plus the 2 s workflow task timeout, if the SDK's race lost the task before a sentence).
+  expect(longestSilence(run)).toBeLessThan(SENTENCE_PAUSE_MS + 1000 + (timedOut.length ? 2000 : 0));
 
   // The worker exited cleanly, once the reply was streamed (four more pauses) and within its grace.
   expect(run.exitCode).toBe(0);

@@ -61,6 +61,8 @@ export interface FailoverRun {
   survivor: string;
   /** performance.now() of the SIGKILL (or the SIGTERM). */
   killedAt: number;
+  /** The same moment on the wall clock (Date.now()), to compare with a history's event times. */
+  killedAtEpochMs: number;
   /** That worker's pid: its Temporal identity is `<pid>@<host>`. */
   killedPid: number;
   /** performance.now() when that worker's process exited, and its exit code (null: killed). */
@@ -233,6 +235,7 @@ export class FailoverStack {
     const streaming = this.processes.get(stream.pathPrefix!)!;
     const exited = streaming.exited().then((code) => ({ code, at: performance.now() }));
     const killedAt = performance.now();
+    const killedAtEpochMs = Date.now();
     streaming.kill(signal);
     await call.ended;
     const summary = await this.client.workflow
@@ -246,6 +249,7 @@ export class FailoverStack {
       killed: stream.pathPrefix!,
       survivor: WORKERS.find((p) => p !== stream.pathPrefix)!,
       killedAt,
+      killedAtEpochMs,
       killedPid: streaming.child.pid!,
       exitedAt: exit.at,
       exitCode: exit.code,
