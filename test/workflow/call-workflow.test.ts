@@ -162,6 +162,14 @@ describe('call workflow', () => {
         await env.sleep(PLAYED);
         await send(transcript('What is my balance?'));
         await waitFor(() => fake.log.includes('say:Let me look that up for you.'), 'the first sentence');
+        // ... and VoIPBIN took it: only then is it in the conversation (a say still in flight may fail).
+        await waitFor(
+          async () =>
+            (await handle.query(conversationQuery)).messages.some(
+              (m) => m.text === 'Let me look that up for you.',
+            ),
+          'the first sentence recorded as said',
+        );
 
         await send(transcript('Wait, cancel that.'));
         await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
