@@ -2,11 +2,14 @@
 // question at a random moment, then a long answer interrupted on its first sentence), measured at
 // VoIPBIN (the simulator), with the memory and CPU the system used. The same callers run against
 // the plain in-memory loop and against voipbin-agent, in the same process, one after the other.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
 import { startFakeLlm } from '../src/fake-llm/server';
 import type { FakeLlmOptions } from '../src/fake-llm/types';
 import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
+import { AgentProcess, freePort } from '../test/helpers/cli';
 import { startAgentStack } from './agent-stack';
 import { startPlainLoop } from './plain-loop';
 
@@ -36,10 +39,12 @@ export interface LoadFigures {
   webhookAck: number[];
   /** Resident memory added while the calls were up (this process and any server), per call. */
   memoryPerCallMiB: number;
-  /** CPU time used (this process and any server), per call. */
+  /** CPU time used (this process, the server, `serve` when apart), per call. */
   cpuPerCallMs: number;
   /** Of which the Temporal server's. */
   serverCpuPerCallMs: number;
+  /** Of which the `voipbin-agent serve` process's (worker and ingress), when it runs apart. */
+  agentProcessCpuPerCallMs?: number;
   wallMs: number;
 }
 
@@ -63,34 +68,47 @@ function moments(seed: number): () => number {
   };
 }
 
-/** Resident memory and CPU time (ms) of this process and of another one, from /proc. */
-function usage(pid?: number): { rss: number; cpuMs: number; serverCpuMs: number } {
-  const self = process.cpuUsage();
-  let rss = process.memoryUsage.rss();
-  let cpuMs = (self.user + self.system) / 1000;
-  let serverCpuMs = 0;
-  if (pid !== undefined) {
-    try {
-      const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-      rss += Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
-      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+/** Resident memory (bytes) and CPU time (ms) of a process, from /proc; zeros once it is gone. */
+function processUsage(pid: number): { rss: number; cpuMs: number } {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return {
+      rss: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024,
       // utime and stime, in clock ticks (100 a second on Linux).
-      serverCpuMs = (Number(fields[11]) + Number(fields[12])) * 10;
-      cpuMs += serverCpuMs;
-    } catch {
-      // the server is gone: its share is not counted
-    }
+      cpuMs: (Number(fields[11]) + Number(fields[12])) * 10,
+    };
+  } catch {
+    return { rss: 0, cpuMs: 0 };
   }
-  return { rss, cpuMs, serverCpuMs };
 }
 
-async function drive(simulator: Simulator, opts: LoadOptions, serverPid?: number): Promise<LoadFigures> {
+/** The other processes of the system measured: the Temporal server, and `serve` when it runs apart. */
+interface Processes {
+  server?: number;
+  agent?: number;
+}
+
+/** Memory and CPU of this process and the others, and of each of those apart. */
+function usage(pids: Processes): { rss: number; cpuMs: number; serverCpuMs: number; agentCpuMs: number } {
+  const self = process.cpuUsage();
+  const server = pids.server === undefined ? { rss: 0, cpuMs: 0 } : processUsage(pids.server);
+  const agent = pids.agent === undefined ? { rss: 0, cpuMs: 0 } : processUsage(pids.agent);
+  return {
+    rss: process.memoryUsage.rss() + server.rss + agent.rss,
+    cpuMs: (self.user + self.system) / 1000 + server.cpuMs + agent.cpuMs,
+    serverCpuMs: server.cpuMs,
+    agentCpuMs: agent.cpuMs,
+  };
+}
+
+async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = {}): Promise<LoadFigures> {
   const random = moments(7);
-  const before = usage(serverPid);
+  const before = usage(pids);
   let peakRss = before.rss;
   const sampler = setInterval(() => {
-    peakRss = Math.max(peakRss, usage(serverPid).rss);
+    peakRss = Math.max(peakRss, usage(pids).rss);
   }, 200);
   const started = performance.now();
   const calls: SimCall[] = [];
@@ -121,12 +139,15 @@ async function drive(simulator: Simulator, opts: LoadOptions, serverPid?: number
     clearInterval(sampler);
   }
   const wallMs = performance.now() - started;
-  const after = usage(serverPid);
+  const after = usage(pids);
   return {
     ...measure(simulator, calls),
     memoryPerCallMiB: (peakRss - before.rss) / 2 ** 20 / opts.calls,
     cpuPerCallMs: (after.cpuMs - before.cpuMs) / opts.calls,
     serverCpuPerCallMs: (after.serverCpuMs - before.serverCpuMs) / opts.calls,
+    ...(pids.agent !== undefined && {
+      agentProcessCpuPerCallMs: (after.agentCpuMs - before.agentCpuMs) / opts.calls,
+    }),
     wallMs,
   };
 }
@@ -212,8 +233,62 @@ export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
 export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
   const stack = await startAgentStack({ taskQueue: 'load', llm: INSTANT_MODEL });
   try {
-    return await drive(stack.simulator, opts, stack.temporal.pid);
+    return await drive(stack.simulator, opts, { server: stack.temporal.pid });
   } finally {
     await stack.close();
   }
+}
+
+/**
+ * As a user runs it: `voipbin-agent serve` in a process of its own (worker and ingress; its
+ * embedded dev server, a child of it, on a database file), against the simulator and the model in
+ * this process, as VoIPBIN and the model run elsewhere in production.
+ */
+export async function loadServe(opts: LoadOptions): Promise<LoadFigures> {
+  const [simulator, llm] = await Promise.all([
+    startSimulator({ accessKey: 'bench' }),
+    startFakeLlm(INSTANT_MODEL),
+  ]);
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-load-'));
+  const port = await freePort();
+  const serve = new AgentProcess(
+    ['serve'],
+    {
+      VOIPBIN_BASE_URL: simulator.baseUrl,
+      VOIPBIN_API_KEY: simulator.accessKey,
+      VOIPBIN_WEBHOOK_SECRET: simulator.customer.webhookSecret,
+      OPENAI_BASE_URL: llm.baseUrl,
+      OPENAI_API_KEY: 'bench',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      DATA_DIR: dir,
+      TEMPORAL_DEV_PORT: String(await freePort()),
+      TEMPORAL_DEV_UI_PORT: String(await freePort()),
+      LOG_LEVEL: 'warn',
+      ...(process.env.TEMPORAL_CLI_PATH && { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }),
+    },
+    dir,
+  );
+  try {
+    await serve.waitReady(port);
+    simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
+    const agent = serve.child.pid!;
+    const server = childrenOf(agent)[0];
+    if (server === undefined) throw new Error('serve started no Temporal dev server');
+    return await drive(simulator, opts, { server, agent });
+  } finally {
+    serve.kill('SIGTERM');
+    await serve.exited();
+    await simulator.close();
+    await llm.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
 }

@@ -1,4 +1,4 @@
-import { loadAgent, loadPlainLoop, type LoadFigures } from '../load';
+import { loadAgent, loadPlainLoop, loadServe, type LoadFigures } from '../load';
 import { type Figure, type Scenario, ms, percentile } from '../scenario';
 
 const spread = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(percentile(values, 99))}`;
@@ -23,6 +23,15 @@ function figures(system: string, f: LoadFigures): Figure[] {
       value: `${Math.round(f.cpuPerCallMs)} (${Math.round(f.serverCpuPerCallMs)})`,
       unit: 'ms',
     },
+    ...(f.agentProcessCpuPerCallMs === undefined
+      ? []
+      : [
+          {
+            label: `${system}: of which the serve process (worker and ingress)`,
+            value: Math.round(f.agentProcessCpuPerCallMs),
+            unit: 'ms',
+          },
+        ]),
     { label: `${system}: wall time`, value: Math.round(f.wallMs / 100) / 10, unit: 's' },
   ];
 }
@@ -35,14 +44,16 @@ function figures(system: string, f: LoadFigures): Figure[] {
  * checked: each question answered once, each barge-in flushed, nothing of the interrupted answer
  * said after its flush.
  */
-export function load(opts: { name: string; calls: number }): Scenario {
+export function load(opts: { name: string; calls: number; apart?: boolean }): Scenario {
   return {
     name: opts.name,
-    title: `${opts.calls} concurrent calls, beside the plain loop: latencies at VoIPBIN, memory, CPU`,
+    title: `${opts.calls} concurrent calls, beside the plain loop: latencies at VoIPBIN, memory, CPU${
+      opts.apart ? ' (serve in a process of its own)' : ''
+    }`,
     async run(): Promise<Figure[]> {
       const options = { calls: opts.calls, startEveryMs: 25 };
       const plain = await loadPlainLoop(options);
-      const agent = await loadAgent(options);
+      const agent = await (opts.apart ? loadServe : loadAgent)(options);
       return [
         { label: 'calls, every one correct in both', value: opts.calls },
         ...figures('plain loop', plain),
@@ -51,3 +62,10 @@ export function load(opts: { name: string; calls: number }): Scenario {
     },
   };
 }
+
+/**
+ * The same load with `voipbin-agent serve` as a process of its own (run from dist/: `npm run bench`
+ * builds first), the simulator and the model in the benchmark's process, as VoIPBIN and the model
+ * run elsewhere in production: the serve process's CPU is then the agent's own.
+ */
+export const loadServeScenario = load({ name: 'load-serve', calls: 200, apart: true });
