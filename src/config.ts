@@ -13,6 +13,8 @@ export const envSchema = z.object({
   VOIPBIN_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.voipbin.net/v1.0'),
   VOIPBIN_API_KEY: z.string().min(1).optional(),
   VOIPBIN_WEBHOOK_SECRET: z.string().min(1).optional(),
+  VOIPBIN_EVENTS: z.enum(['websocket', 'webhook', 'both']).default('both'),
+  VOIPBIN_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
   OPENAI_BASE_URL: z.url({ protocol: /^https?$/ }).optional(),
   AGENT_CONFIG: z.string().min(1).optional(),
@@ -36,7 +38,15 @@ export const envSchema = z.object({
 export type Env = z.output<typeof envSchema>;
 
 export interface AppConfig {
-  voipbin: { baseUrl: string; apiKey?: string; webhookSecret?: string };
+  voipbin: {
+    baseUrl: string;
+    apiKey?: string;
+    webhookSecret?: string;
+    /** How events come in: the WebSocket subscriber, the webhook route, or both. */
+    events: Env['VOIPBIN_EVENTS'];
+    /** The event WebSocket: VOIPBIN_WS_URL, else `<base URL>/ws` with ws(s). */
+    wsUrl: string;
+  };
   openai: { apiKey?: string; baseUrl?: string };
   agent: AgentConfig;
   agentConfigSource: string;
@@ -153,6 +163,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       baseUrl: e.VOIPBIN_BASE_URL,
       apiKey: e.VOIPBIN_API_KEY,
       webhookSecret: e.VOIPBIN_WEBHOOK_SECRET,
+      events: e.VOIPBIN_EVENTS,
+      wsUrl: e.VOIPBIN_WS_URL ?? socketUrlOf(e.VOIPBIN_BASE_URL),
     },
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     agent: agent.config,
@@ -161,6 +173,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     worker: { shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000, versioning },
     ...temporal,
   };
+}
+
+/** VoIPBIN's event WebSocket sits beside its REST API: `https://host/v1.0` → `wss://host/v1.0/ws`. */
+export function socketUrlOf(baseUrl: string): string {
+  const url = new URL(baseUrl);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.pathname = `${url.pathname.replace(/\/+$/, '')}/ws`;
+  return url.toString();
 }
 
 /** A version needs both its names; promoting one needs a version. */

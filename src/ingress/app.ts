@@ -8,6 +8,8 @@ import type { Counters } from './metrics';
 import { verifySignature } from './signature';
 
 export interface IngressOptions {
+  /** False (VOIPBIN_EVENTS=websocket): no webhook route; events come by the WebSocket only. */
+  webhooks?: boolean;
   /** When set, every webhook must carry a valid `X-VoIPBIN-Signature`. */
   webhookSecret?: string;
   /** Larger bodies are refused with 413. */
@@ -44,6 +46,13 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
     const ready = await deps.ready().catch(() => false);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'temporal unreachable' });
   });
+
+  if (options.webhooks === false) {
+    // Registered first, it answers before the route below is reached.
+    app.post('/webhooks/voipbin', (_req, res) =>
+      reject(res, 404, 'webhooks are off here: events come by the WebSocket (VOIPBIN_EVENTS)', counters),
+    );
+  }
 
   app.post(
     '/webhooks/voipbin',

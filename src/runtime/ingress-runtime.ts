@@ -3,21 +3,32 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from '../agent-config';
+import { socketUrlOf } from '../config';
 import { ConfigError } from '../config-error';
 import { createApp } from '../ingress/app';
 import { temporalCallWorkflows } from '../ingress/call-workflows';
 import { EventRouter } from '../ingress/event-router';
+import { EventSocket } from '../ingress/event-socket';
 import { Counters } from '../ingress/metrics';
 import { RefusedEvents } from '../ingress/refused-events';
 import { lookupTranscribeCall } from '../ingress/transcribe-lookup';
 import type { Logger } from '../logger';
 import { VoipbinClient } from '../voipbin/client';
+import type { Customer } from '../voipbin/schemas';
 
 export interface IngressRuntimeOptions {
   client: Client;
   taskQueue: string;
   agent: AgentConfig;
-  voipbin: { baseUrl: string; apiKey: string; webhookSecret?: string };
+  voipbin: {
+    baseUrl: string;
+    apiKey: string;
+    webhookSecret?: string;
+    /** Default `both`: webhooks and the event WebSocket. */
+    events?: 'websocket' | 'webhook' | 'both';
+    /** Default: derived from the base URL. */
+    wsUrl?: string;
+  };
   host: string;
   port: number;
   log: Logger;
@@ -31,26 +42,31 @@ export interface RunningIngress {
 
 export const MAX_WEBHOOK_BYTES = 1024 * 1024;
 
-/** VOIPBIN_WEBHOOK_SECRET, else the customer's own secret from `GET /customer`. */
-async function webhookSecret(
-  voipbin: VoipbinClient,
-  configured: string | undefined,
-): Promise<string | undefined> {
-  if (configured) return configured;
-  try {
-    return (await voipbin.getCustomer()).webhook_secret || undefined;
-  } catch (err) {
-    throw new ConfigError(
-      `VOIPBIN_WEBHOOK_SECRET is not set and GET /customer failed (${(err as Error).message}); set it to verify webhooks`,
-    );
-  }
-}
-
 export async function startIngress(opts: IngressRuntimeOptions): Promise<RunningIngress> {
   const { log } = opts;
   const voipbin = new VoipbinClient(opts.voipbin);
-  const secret = await webhookSecret(voipbin, opts.voipbin.webhookSecret);
-  if (!secret) log.warn('no webhook secret: webhooks are accepted unsigned');
+  const events = opts.voipbin.events ?? 'both';
+  const webhooks = events !== 'websocket';
+  const socket = events !== 'webhook';
+  // VOIPBIN_WEBHOOK_SECRET, else the customer's own secret (needed at start); the socket needs
+  // the customer's id, which it asks for itself, again until VoIPBIN answers.
+  let customer: Promise<Customer> | undefined;
+  const getCustomer = () =>
+    (customer ??= voipbin.getCustomer().catch((err: unknown) => {
+      customer = undefined;
+      throw err;
+    }));
+  let secret = opts.voipbin.webhookSecret;
+  if (webhooks && !secret) {
+    try {
+      secret = (await getCustomer()).webhook_secret || undefined;
+    } catch (err) {
+      throw new ConfigError(
+        `VOIPBIN_WEBHOOK_SECRET is not set and GET /customer failed (${(err as Error).message}); set it to verify webhooks`,
+      );
+    }
+  }
+  if (webhooks && !secret) log.warn('no webhook secret: webhooks are accepted unsigned');
   const counters = new Counters();
   const workflows = temporalCallWorkflows(opts.client, opts.taskQueue);
   const refused = new RefusedEvents({ workflows, counters, log });
@@ -67,7 +83,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     return true;
   };
   const app = createApp(
-    { webhookSecret: secret, maxBodyBytes: MAX_WEBHOOK_BYTES },
+    { webhooks, webhookSecret: secret, maxBodyBytes: MAX_WEBHOOK_BYTES },
     { router, ready, counters, log },
   );
   const server: Server = app.listen(opts.port, opts.host);
@@ -76,9 +92,22 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
   log.info('ingress listening', {
     host: opts.host,
     port,
-    webhook: '/webhooks/voipbin',
-    signed: Boolean(secret),
+    webhook: webhooks ? '/webhooks/voipbin' : 'off (VOIPBIN_EVENTS=websocket)',
+    signed: webhooks ? Boolean(secret) : undefined,
   });
+  let eventSocket: EventSocket | undefined;
+  if (socket) {
+    eventSocket = new EventSocket({
+      url: opts.voipbin.wsUrl ?? socketUrlOf(opts.voipbin.baseUrl),
+      accessKey: opts.voipbin.apiKey,
+      customerId: async () => (await getCustomer()).id,
+      route: (event) => router.route(event),
+      onReconnected: () => refused.requestSweep(),
+      counters,
+      log,
+    });
+    eventSocket.start();
+  }
   // In the background, once listening: while this ingress was not running, VoIPBIN's retries may
   // have found no one, so every running call checks what it missed.
   refused.requestSweep();
@@ -87,6 +116,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     counters,
     close: async () => {
       try {
+        await eventSocket?.close();
         await new Promise<void>((resolve, reject) => {
           server.close((err) => (err ? reject(err) : resolve()));
           server.closeAllConnections();

@@ -1,4 +1,4 @@
-import type { AppConfig } from '../config';
+import { socketUrlOf, type AppConfig } from '../config';
 import { startFakeLlm } from '../fake-llm/server';
 import type { Logger } from '../logger';
 import { startSimulator } from '../simulator';
@@ -7,7 +7,7 @@ import type { Stack } from './lifecycle';
 import { requireLlm } from './worker-runtime';
 
 export interface OfflineSetup {
-  voipbin: { baseUrl: string; apiKey: string; webhookSecret?: string };
+  voipbin: AppConfig['voipbin'] & { apiKey: string };
   openai: { baseUrl?: string; apiKey?: string };
   /** The ingress is listening: point the simulator's webhooks at it and place the demo call. */
   ready(ingressPort: number): void;
@@ -40,10 +40,15 @@ export async function startOffline(config: AppConfig, log: Logger, stack: Stack)
       baseUrl: simulator.baseUrl,
       apiKey: simulator.accessKey,
       webhookSecret: simulator.customer.webhookSecret || undefined,
+      events: config.voipbin.events,
+      wsUrl: socketUrlOf(simulator.baseUrl),
     },
     openai,
     ready: (port) => {
-      simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
+      // With VOIPBIN_EVENTS=websocket the simulator has no webhook to call, as VoIPBIN has none
+      // for an agent on a laptop: its events reach the agent by the WebSocket alone.
+      if (config.voipbin.events !== 'websocket')
+        simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
       void runDemoCall(simulator, log, config.agent);
     },
   };

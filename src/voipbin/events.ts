@@ -67,3 +67,39 @@ export function parseWebhookEvent(body: unknown): VoipbinEvent {
     return { kind: 'speech', type, speech: validate(speechEventSchema, data, type) };
   return { kind: 'unknown', type };
 }
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * Classifies a WebSocket frame. VoIPBIN at HEAD sends the bare resource object, with nothing
+ * naming the event (API-NOTES §6); its docs still show `{type, data}`. Both are read: a frame
+ * with a string `type` and an object `data` is an envelope, anything else a bare resource,
+ * recognised by its shape. A call's event type is then named after its status
+ * (`call_progressing`, ...), a transcribe's `transcribe_updated`: the router acts on the
+ * snapshot, not on the name. An object of no known shape is `unknown`, as an unknown webhook type.
+ */
+export function parseSocketFrame(frame: unknown): VoipbinEvent {
+  if (!isObject(frame)) throw new EventShapeError('frame is not a JSON object');
+  if (typeof frame.type === 'string' && isObject(frame.data)) return parseWebhookEvent(frame);
+  if (typeof frame.transcribe_id === 'string') {
+    // Speech events carry tm_event; a transcript carries tm_transcript and a message.
+    if ('tm_event' in frame)
+      return {
+        kind: 'speech',
+        type: 'transcribe_speech',
+        speech: validate(speechEventSchema, frame, 'speech'),
+      };
+    const type = 'transcript_created';
+    return { kind: 'transcript', type, transcript: validate(transcriptSchema, frame, type) };
+  }
+  if ('reference_type' in frame && 'reference_id' in frame) {
+    const type = 'transcribe_updated';
+    return { kind: 'transcribe', type, transcribe: validate(transcribeSchema, frame, type) };
+  }
+  if ('source' in frame && 'destination' in frame && 'status' in frame) {
+    const type = typeof frame.status === 'string' ? `call_${frame.status}` : 'call_updated';
+    return { kind: 'call', type, call: validate(callSchema, frame, type) };
+  }
+  return { kind: 'unknown', type: 'unrecognised frame' };
+}

@@ -35,6 +35,8 @@ describe('loadConfig defaults', () => {
       baseUrl: 'https://api.voipbin.net/v1.0',
       apiKey: undefined,
       webhookSecret: undefined,
+      events: 'both',
+      wsUrl: 'wss://api.voipbin.net/v1.0/ws',
     });
     expect(config.openai).toEqual({ apiKey: undefined, baseUrl: undefined });
     expect(config.ingress).toEqual({ host: '0.0.0.0', port: 8080 });
@@ -60,6 +62,8 @@ describe('loadConfig defaults', () => {
         VOIPBIN_BASE_URL: '',
         VOIPBIN_API_KEY: '',
         VOIPBIN_WEBHOOK_SECRET: '',
+        VOIPBIN_EVENTS: '',
+        VOIPBIN_WS_URL: '',
         OPENAI_BASE_URL: '',
         AGENT_CONFIG: '',
         LOG_LEVEL: '',
@@ -73,6 +77,8 @@ describe('loadConfig defaults', () => {
       baseUrl: 'https://api.voipbin.net/v1.0',
       apiKey: undefined,
       webhookSecret: undefined,
+      events: 'both',
+      wsUrl: 'wss://api.voipbin.net/v1.0/ws',
     });
     expect(config.openai.baseUrl).toBeUndefined();
     expect(config.agentConfigSource).toBe('built-in default');
@@ -87,6 +93,8 @@ describe('loadConfig defaults', () => {
         VOIPBIN_BASE_URL: 'http://127.0.0.1:9000/v1.0',
         VOIPBIN_API_KEY: 'access-key',
         VOIPBIN_WEBHOOK_SECRET: 'hook-secret',
+        VOIPBIN_EVENTS: 'webhook',
+        VOIPBIN_WS_URL: 'ws://127.0.0.1:9001/events',
         OPENAI_API_KEY: 'sk-test',
         OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
         PORT: '3000',
@@ -109,6 +117,8 @@ describe('loadConfig defaults', () => {
       baseUrl: 'http://127.0.0.1:9000/v1.0',
       apiKey: 'access-key',
       webhookSecret: 'hook-secret',
+      events: 'webhook',
+      wsUrl: 'ws://127.0.0.1:9001/events',
     });
     expect(config.openai).toEqual({ apiKey: 'sk-test', baseUrl: 'http://127.0.0.1:11434/v1' });
     expect(config.ingress).toEqual({ host: '127.0.0.1', port: 3000 });
@@ -312,5 +322,29 @@ describe('loadConfig and the embedded server ports', () => {
   it('accepts that dev port with an explicit UI port', () => {
     const config = loadConfig(env({ TEMPORAL_DEV_PORT: '65000', TEMPORAL_DEV_UI_PORT: '64000' }), dir);
     expect(config.temporal).toMatchObject({ devPort: 65000, devUiPort: 64000 });
+  });
+});
+
+describe('event delivery settings', () => {
+  it('derives the WebSocket URL from the base URL, ws for http and wss for https', () => {
+    expect(loadConfig(env({ VOIPBIN_BASE_URL: 'http://127.0.0.1:9000/v1.0/' }), dir).voipbin.wsUrl).toBe(
+      'ws://127.0.0.1:9000/v1.0/ws',
+    );
+    expect(loadConfig(env({ VOIPBIN_BASE_URL: 'https://eu.example.com/v1.0' }), dir).voipbin.wsUrl).toBe(
+      'wss://eu.example.com/v1.0/ws',
+    );
+  });
+
+  it('takes VOIPBIN_WS_URL and VOIPBIN_EVENTS as given', () => {
+    const config = loadConfig(
+      env({ VOIPBIN_WS_URL: 'wss://ws.example.com/feed', VOIPBIN_EVENTS: 'websocket' }),
+      dir,
+    );
+    expect(config.voipbin).toMatchObject({ wsUrl: 'wss://ws.example.com/feed', events: 'websocket' });
+  });
+
+  it('refuses an unknown VOIPBIN_EVENTS and a VOIPBIN_WS_URL that is not ws(s)', () => {
+    expect(configError({ VOIPBIN_EVENTS: 'sockets' }).message).toMatch(/VOIPBIN_EVENTS/);
+    expect(configError({ VOIPBIN_WS_URL: 'https://ws.example.com' }).message).toMatch(/VOIPBIN_WS_URL/);
   });
 });

@@ -1,4 +1,9 @@
-import { EventShapeError, parseWebhookEvent, type VoipbinEvent } from '../../src/voipbin/events';
+import {
+  EventShapeError,
+  parseSocketFrame,
+  parseWebhookEvent,
+  type VoipbinEvent,
+} from '../../src/voipbin/events';
 import {
   AGENT_NUMBER,
   CALL_EVENT_TYPES,
@@ -260,5 +265,42 @@ describe('parseWebhookEvent: unknown and malformed', () => {
     expect(callErr.message).not.toContain(CALLER_NUMBER);
     expect(callErr.message).not.toContain(AGENT_NUMBER);
     expect(callErr.message).not.toContain('bogus');
+  });
+});
+
+describe('parseSocketFrame: bare resources (VoIPBIN at HEAD) and envelopes (its docs)', () => {
+  it('reads a bare call by its shape, named after its status', () => {
+    const event = expectKind(parseSocketFrame(callPayload()), 'call');
+    expect(event.type).toBe('call_progressing');
+    expect(event.call).toMatchObject({ id: CALL_ID, status: 'progressing', direction: 'incoming' });
+    expect(parseSocketFrame(hungUpCallPayload()).type).toBe('call_hangup');
+  });
+
+  it('reads a bare transcript, a bare transcribe and a bare speech event by their shapes', () => {
+    const transcript = expectKind(parseSocketFrame(transcriptPayload()), 'transcript');
+    expect(transcript.transcript).toMatchObject({ id: TRANSCRIPT_ID, message: TRANSCRIPT_TEXT });
+    expect(transcript.type).toBe('transcript_created');
+    const transcribe = expectKind(parseSocketFrame(transcribePayload()), 'transcribe');
+    expect(transcribe.transcribe).toMatchObject({ id: TRANSCRIBE_ID, reference_id: CALL_ID });
+    for (const type of SPEECH_EVENT_TYPES) expectKind(parseSocketFrame(speechPayload(type)), 'speech');
+  });
+
+  it('reads an envelope as a webhook body', () => {
+    const event = expectKind(
+      parseSocketFrame(envelope('transcript_created', transcriptPayload())),
+      'transcript',
+    );
+    expect(event.transcript.id).toBe(TRANSCRIPT_ID);
+    expect(parseSocketFrame(envelope('call_ringing', callPayload({ status: 'ringing' }))).type).toBe(
+      'call_ringing',
+    );
+  });
+
+  it('calls a frame of no known shape unknown, and refuses a known shape that is malformed', () => {
+    expect(parseSocketFrame({ id: 'x', name: 'a queue' }).kind).toBe('unknown');
+    expect(() => parseSocketFrame(callPayload({ status: 'exploded' }))).toThrow(EventShapeError);
+    expect(() => parseSocketFrame(transcriptPayload({ message: 42 }))).toThrow(EventShapeError);
+    expect(() => parseSocketFrame([1, 2])).toThrow(EventShapeError);
+    expect(() => parseSocketFrame('call')).toThrow(EventShapeError);
   });
 });
