@@ -10,6 +10,7 @@ export type ErrorStatus =
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
   | 'FAILED_PRECONDITION'
+  | 'UNAVAILABLE'
   | 'INTERNAL';
 
 const HTTP_CODE: Record<ErrorStatus, number> = {
@@ -19,6 +20,7 @@ const HTTP_CODE: Record<ErrorStatus, number> = {
   NOT_FOUND: 404,
   ALREADY_EXISTS: 409,
   FAILED_PRECONDITION: 409,
+  UNAVAILABLE: 503,
   INTERNAL: 500,
 };
 
@@ -59,4 +61,6 @@ export const errors = {
   notFound: (reason = 'RESOURCE_NOT_FOUND') =>
     new ApiError('NOT_FOUND', reason, 'The requested resource was not found.'),
   internal: () => new ApiError('INTERNAL', 'INTERNAL', 'An internal error occurred.'),
+  unavailable: () =>
+    new ApiError('UNAVAILABLE', 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable.'),
 };

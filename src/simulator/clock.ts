@@ -77,6 +77,13 @@ export function newRequestId(): string {
   return out;
 }
 
+const SAFE_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The response's X-Request-Id: a safe client-supplied one is echoed, else a new one. */
+export function requestIdFor(given: string | undefined): string {
+  return given !== undefined && SAFE_REQUEST_ID.test(given) ? given : newRequestId();
+}
+
 /** A random alphanumeric secret (VoIPBIN generates 32 characters per customer). */
 export function randomSecret(length = 32): string {
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

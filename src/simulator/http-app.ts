@@ -1,6 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import { ApiError, errors } from './api-error';
-import { newRequestId } from './clock';
+import { authenticate } from './auth';
+import { requestIdFor } from './clock';
 import type { RouteContext, RouteDef } from './route';
 import type { RecordedRequest, SimLog } from './types';
 
@@ -22,8 +23,6 @@ interface Locals {
   rawBody: string | undefined;
 }
 
-const SAFE_REQUEST_ID = /^[A-Za-z0-9_-]{1,64}$/;
-
 function locals(res: Response): Locals {
   return res.locals as Locals;
 }
@@ -37,31 +36,6 @@ function replyError(res: Response, err: ApiError): void {
   reply(res, err.httpStatus, err.envelope(locals(res).requestId));
 }
 
-function cookies(req: Request): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const part of (req.headers.cookie ?? '').split(';')) {
-    const eq = part.indexOf('=');
-    if (eq <= 0) continue;
-    out.set(part.slice(0, eq).trim(), decodeURIComponent(part.slice(eq + 1).trim()));
-  }
-  return out;
-}
-
-/**
- * api-manager's order (API-NOTES §7): a JWT in cookie `token`, `?token=` or `Authorization: Bearer`
- * wins, and the simulator has no JWTs, so any of them is INVALID_CREDENTIALS. Then the accesskey,
- * by cookie or query.
- */
-function authenticate(accessKey: string, req: Request): ApiError | undefined {
-  const jar = cookies(req);
-  const url = new URL(req.originalUrl, 'http://sim');
-  const bearer = /^Bearer\s+\S/i.test(req.headers.authorization ?? '');
-  if (jar.has('token') || url.searchParams.has('token') || bearer) return errors.invalidCredentials();
-  const key = jar.get('accesskey') ?? url.searchParams.get('accesskey');
-  if (key === null || key === undefined || key === '') return errors.authRequired();
-  return key === accessKey ? undefined : errors.invalidCredentials();
-}
-
 function parseRaw(raw: string | undefined): unknown {
   if (raw === undefined || raw === '') return undefined;
   try {
@@ -73,8 +47,7 @@ function parseRaw(raw: string | undefined): unknown {
 
 /** Assigns the request id and records the request. */
 function begin(opts: SimAppOptions, req: Request, res: Response, rawBody: string | undefined): void {
-  const given = req.header('x-request-id');
-  const requestId = given !== undefined && SAFE_REQUEST_ID.test(given) ? given : newRequestId();
+  const requestId = requestIdFor(req.header('x-request-id'));
   res.setHeader('X-Request-Id', requestId);
   const url = new URL(req.originalUrl, 'http://sim');
   const query: Record<string, string> = {};
@@ -104,7 +77,7 @@ export function createSimApp(opts: SimAppOptions): express.Express {
   });
 
   const auth = (req: Request, res: Response, next: NextFunction) => {
-    const failure = authenticate(opts.accessKey, req);
+    const failure = authenticate(opts.accessKey, req.headers, req.originalUrl);
     if (failure) replyError(res, failure);
     else next();
   };

@@ -8,4 +8,7 @@ export type {
   SimLog,
   Simulator,
   SimulatorOptions,
+  SocketAttempt,
+  SocketSubscribe,
+  WsFrames,
 } from './types';

@@ -11,9 +11,10 @@ import { transcribeRoutes } from './routes-transcribes';
 import { startSimCall } from './sim-call';
 import type { DeliveredWebhook, RecordedRequest, SimCall, Simulator, SimulatorOptions } from './types';
 import { WebhookDispatcher } from './webhook-dispatcher';
+import { WS_PATH, WebSocketHub } from './websocket-hub';
 import { World } from './world';
 
-/** Starts the VoIPBIN simulator: REST under /v1.0, webhooks out, scripted callers. */
+/** Starts the VoIPBIN simulator: REST under /v1.0, webhooks and the WebSocket feed out, scripted callers. */
 export async function startSimulator(opts: SimulatorOptions): Promise<Simulator> {
   const customerId = opts.customerId ?? randomUUID();
   const webhookSecret = opts.webhookSecret ?? randomSecret();
@@ -30,6 +31,12 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     record: (w) => webhooks.push(w),
     log: opts.log,
   });
+  const hub = new WebSocketHub({
+    accessKey: opts.accessKey,
+    customerId,
+    frames: opts.wsFrames ?? 'bare',
+    log: opts.log,
+  });
   const world = new World(
     {
       customerId,
@@ -38,7 +45,10 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       hangupDelayMs: opts.hangupDelayMs ?? 50,
       log: opts.log,
     },
-    (type, data, callId) => dispatcher.send(type, data, callId),
+    (type, data, callId) => {
+      dispatcher.send(type, data, callId);
+      hub.publish(type, data);
+    },
   );
   const created = world.now().text;
   const customer = new SimCustomer(customerId, webhookSecret, opts.webhookUri ?? '', created, created);
@@ -70,6 +80,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const server = await new Promise<Server>((resolve, reject) => {
     const s = app.listen(opts.port ?? 0, host, (err?: Error) => (err ? reject(err) : resolve(s)));
   });
+  hub.attach(server);
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(':') ? `[${host}]` : host;
   opts.log?.('simulator listening', { host, port });
@@ -97,9 +108,15 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       return sim;
     },
     webhooksIdle: () => dispatcher.idle(),
+    wsUrl: `ws://${urlHost}:${port}${WS_PATH}`,
+    socketAttempts: hub.attempts,
+    socketSubscribes: hub.subscribes,
+    refuseSockets: (refuse) => hub.refuse(refuse),
+    openSockets: () => hub.openSockets(),
     close: () => {
       closing ??= (async () => {
         world.timers.close();
+        hub.close();
         await dispatcher.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

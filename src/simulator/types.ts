@@ -29,8 +29,16 @@ export interface SimulatorOptions {
   hangupDelayMs?: number;
   /** What the callee of an outbound call (POST /calls) does. Default: says nothing, never hangs up. */
   outboundScript?: CallerScript;
+  /** The shape of WebSocket event frames. Default 'bare', as VoIPBIN sends at HEAD. */
+  wsFrames?: WsFrames;
   log?: SimLog;
 }
+
+/**
+ * 'bare': the resource object alone, nothing names the event type (VoIPBIN since the 2026-08
+ * cutover). 'wrapped': the webhook body `{"type","data"}`, as the docs still describe (API-NOTES §6).
+ */
+export type WsFrames = 'bare' | 'wrapped';
 
 export interface RecordedRequest {
   method: string;
@@ -57,6 +65,19 @@ export interface DeliveredWebhook {
   /** performance.now() when its last attempt was sent, and when that attempt was answered. */
   sentAt?: number;
   answeredAt?: number;
+}
+
+export interface SocketAttempt {
+  /** performance.now() when the upgrade request arrived. */
+  at: number;
+  /** False when it was answered with an HTTP error instead (401, 404, 503). */
+  accepted: boolean;
+}
+
+export interface SocketSubscribe {
+  /** performance.now() when the frame arrived. */
+  at: number;
+  topics: string[];
 }
 
 export type CallerStep =
@@ -119,6 +140,19 @@ export interface Simulator {
   calls: Map<string, SimCall>;
   /** Resolves when no webhook delivery is queued or in flight. */
   webhooksIdle(): Promise<void>;
-  /** Stops timers, pending webhook deliveries and the server. */
+  /** E.g. ws://127.0.0.1:PORT/v1.0/ws, the event feed; the client adds ?accesskey=. */
+  wsUrl: string;
+  /** Every WebSocket upgrade attempt, in order of arrival. */
+  socketAttempts: SocketAttempt[];
+  /** Every valid subscribe frame, in order of arrival (there is no ack to wait for). */
+  socketSubscribes: SocketSubscribe[];
+  /**
+   * While true, every upgrade is answered 503 (an outage of the feed). Setting true also closes
+   * every open socket at once (1012, service restart).
+   */
+  refuseSockets(refuse: boolean): void;
+  /** How many sockets are open now. */
+  openSockets(): number;
+  /** Stops timers, pending webhook deliveries, open sockets and the server. */
   close(): Promise<void>;
 }

@@ -58,7 +58,7 @@ export class World {
     return { micros, text: formatTime(micros) };
   }
 
-  /** Publishes a webhook event; events of one call are delivered in order. */
+  /** Publishes an event as a webhook and on the WebSocket feed; events of one call stay in order. */
   emit(type: string, data: unknown, callId: string): void {
     this.emitter(type, data, callId);
   }
