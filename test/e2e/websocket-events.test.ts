@@ -71,7 +71,7 @@ it('handles a whole call by the WebSocket alone: greeting, a turn, hangup', asyn
   expect(requestSequence(since())).toEqual([
     ...SESSIONS_CREATED,
     `POST /speakings/{id}/say ${GREETING} -> 200`,
-    'POST /speakings/{id}/say You said: Can I change my address? -> 200',
+    'POST /speakings/{id}/say You said: Can I change my address. -> 200',
     'POST /speakings/{id}/say How else can I help you today? -> 200',
     'POST /speakings/{id}/stop -> 200',
     'POST /transcribes/{id}/stop -> 200',
