@@ -13,6 +13,7 @@ export const envSchema = z.object({
   VOIPBIN_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.voipbin.net/v1.0'),
   VOIPBIN_API_KEY: z.string().min(1).optional(),
   VOIPBIN_WEBHOOK_SECRET: z.string().min(1).optional(),
+  VOIPBIN_WEBHOOK_ALLOW_UNSIGNED: z.stringbool().default(false),
   VOIPBIN_EVENTS: z.enum(['websocket', 'webhook', 'both']).default('both'),
   VOIPBIN_WS_URL: z.url({ protocol: /^wss?$/ }).optional(),
   OPENAI_API_KEY: z.string().min(1).optional(),
@@ -42,6 +43,8 @@ export interface AppConfig {
     baseUrl: string;
     apiKey?: string;
     webhookSecret?: string;
+    /** Accept unsigned webhooks when no secret is known (refused by default). */
+    allowUnsigned: boolean;
     /** How events come in: the WebSocket subscriber, the webhook route, or both. */
     events: Env['VOIPBIN_EVENTS'];
     /** The event WebSocket: VOIPBIN_WS_URL, else `<base URL>/ws` with ws(s). */
@@ -163,6 +166,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       baseUrl: e.VOIPBIN_BASE_URL,
       apiKey: e.VOIPBIN_API_KEY,
       webhookSecret: e.VOIPBIN_WEBHOOK_SECRET,
+      allowUnsigned: e.VOIPBIN_WEBHOOK_ALLOW_UNSIGNED,
       events: e.VOIPBIN_EVENTS,
       wsUrl: e.VOIPBIN_WS_URL ?? socketUrlOf(e.VOIPBIN_BASE_URL),
     },

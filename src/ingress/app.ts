@@ -10,8 +10,13 @@ import { verifySignature } from './signature';
 export interface IngressOptions {
   /** False (VOIPBIN_EVENTS=websocket): no webhook route; events come by the WebSocket only. */
   webhooks?: boolean;
-  /** When set, every webhook must carry a valid `X-VoIPBIN-Signature`. */
+  /** Every webhook must carry a valid `X-VoIPBIN-Signature` of this secret. */
   webhookSecret?: string;
+  /**
+   * With no secret, webhooks are refused (401): anyone reaching the ingress could otherwise put
+   * words in a caller's mouth or hang a call up. True (VOIPBIN_WEBHOOK_ALLOW_UNSIGNED) accepts them.
+   */
+  allowUnsigned?: boolean;
   /** Larger bodies are refused with 413. */
   maxBodyBytes: number;
 }
@@ -59,12 +64,26 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
     express.raw({ type: () => true, limit: options.maxBodyBytes }),
     async (req: Request, res: Response) => {
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      if (!options.webhookSecret && !options.allowUnsigned) {
+        log.warn('webhook refused: no webhook secret is configured');
+        return reject(
+          res,
+          401,
+          'webhooks are refused: no webhook secret is configured (VOIPBIN_WEBHOOK_SECRET)',
+          counters,
+        );
+      }
       if (
         options.webhookSecret &&
         !verifySignature(options.webhookSecret, raw, req.get('x-voipbin-signature'))
       ) {
         log.warn('webhook refused: bad or missing signature');
         return reject(res, 401, 'invalid or missing X-VoIPBIN-Signature', counters);
+      }
+      // VoIPBIN always sends JSON as such (API-NOTES §5).
+      if (!req.is('application/json')) {
+        log.warn('webhook refused: not JSON', { contentType: req.get('content-type') });
+        return reject(res, 415, 'Content-Type must be application/json', counters);
       }
       let event;
       try {

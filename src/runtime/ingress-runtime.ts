@@ -28,6 +28,8 @@ export interface IngressRuntimeOptions {
     events?: 'websocket' | 'webhook' | 'both';
     /** Default: derived from the base URL. */
     wsUrl?: string;
+    /** Accept unsigned webhooks when no secret is known. Default false: refused (401). */
+    allowUnsigned?: boolean;
   };
   host: string;
   port: number;
@@ -66,7 +68,15 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
       );
     }
   }
-  if (webhooks && !secret) log.warn('no webhook secret: webhooks are accepted unsigned');
+  const allowUnsigned = opts.voipbin.allowUnsigned ?? false;
+  if (webhooks && !secret) {
+    if (allowUnsigned)
+      log.warn('no webhook secret: UNSIGNED webhooks are accepted (VOIPBIN_WEBHOOK_ALLOW_UNSIGNED=true)');
+    else
+      log.warn(
+        'no webhook secret (VOIPBIN_WEBHOOK_SECRET, or the customer has none): every webhook is refused (401); events come by the WebSocket only',
+      );
+  }
   const counters = new Counters();
   const workflows = temporalCallWorkflows(opts.client, opts.taskQueue);
   const refused = new RefusedEvents({ workflows, counters, log });
@@ -83,7 +93,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     return true;
   };
   const app = createApp(
-    { webhooks, webhookSecret: secret, maxBodyBytes: MAX_WEBHOOK_BYTES },
+    { webhooks, webhookSecret: secret, allowUnsigned, maxBodyBytes: MAX_WEBHOOK_BYTES },
     { router, ready, counters, log },
   );
   const server: Server = app.listen(opts.port, opts.host);

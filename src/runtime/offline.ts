@@ -40,6 +40,7 @@ export async function startOffline(config: AppConfig, log: Logger, stack: Stack)
       baseUrl: simulator.baseUrl,
       apiKey: simulator.accessKey,
       webhookSecret: simulator.customer.webhookSecret || undefined,
+      allowUnsigned: config.voipbin.allowUnsigned,
       events: config.voipbin.events,
       wsUrl: socketUrlOf(simulator.baseUrl),
     },

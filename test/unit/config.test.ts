@@ -35,6 +35,7 @@ describe('loadConfig defaults', () => {
       baseUrl: 'https://api.voipbin.net/v1.0',
       apiKey: undefined,
       webhookSecret: undefined,
+      allowUnsigned: false,
       events: 'both',
       wsUrl: 'wss://api.voipbin.net/v1.0/ws',
     });
@@ -77,6 +78,7 @@ describe('loadConfig defaults', () => {
       baseUrl: 'https://api.voipbin.net/v1.0',
       apiKey: undefined,
       webhookSecret: undefined,
+      allowUnsigned: false,
       events: 'both',
       wsUrl: 'wss://api.voipbin.net/v1.0/ws',
     });
@@ -93,6 +95,7 @@ describe('loadConfig defaults', () => {
         VOIPBIN_BASE_URL: 'http://127.0.0.1:9000/v1.0',
         VOIPBIN_API_KEY: 'access-key',
         VOIPBIN_WEBHOOK_SECRET: 'hook-secret',
+        VOIPBIN_WEBHOOK_ALLOW_UNSIGNED: 'true',
         VOIPBIN_EVENTS: 'webhook',
         VOIPBIN_WS_URL: 'ws://127.0.0.1:9001/events',
         OPENAI_API_KEY: 'sk-test',
@@ -117,6 +120,7 @@ describe('loadConfig defaults', () => {
       baseUrl: 'http://127.0.0.1:9000/v1.0',
       apiKey: 'access-key',
       webhookSecret: 'hook-secret',
+      allowUnsigned: true,
       events: 'webhook',
       wsUrl: 'ws://127.0.0.1:9001/events',
     });

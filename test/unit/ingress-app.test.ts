@@ -570,6 +570,19 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
     expectNothingDownstream(401);
   });
 
+  it('answers 415 to a body that is not sent as JSON', async () => {
+    const raw = JSON.stringify(envelope('call_progressing', callPayload()));
+    const reply = await post(raw, { headers: { 'content-type': 'text/plain' } });
+    expect(reply).toEqual({ status: 415, body: { error: 'Content-Type must be application/json' } });
+    expectNothingDownstream(415);
+  });
+
+  it('accepts JSON with a charset', async () => {
+    const raw = JSON.stringify(envelope('call_progressing', callPayload()));
+    const reply = await post(raw, { headers: { 'content-type': 'application/json; charset=utf-8' } });
+    expect(reply.status).toBe(200);
+  });
+
   it('answers 400 to malformed JSON', async () => {
     const reply = await post('{"type":"call_progressing","data":');
     expect(reply).toEqual({ status: 400, body: { error: 'body is not valid JSON' } });
@@ -657,9 +670,27 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
   });
 });
 
-describe('POST /webhooks/voipbin without a secret', () => {
+describe('POST /webhooks/voipbin without a secret: fail closed', () => {
   beforeEach(async () => {
     await start({ webhookSecret: undefined });
+  });
+
+  it('refuses every webhook, signed or not, and says why', async () => {
+    const reply = await postEvent('call_progressing', callPayload(), { sign: false });
+    expect(reply).toEqual({
+      status: 401,
+      body: { error: 'webhooks are refused: no webhook secret is configured (VOIPBIN_WEBHOOK_SECRET)' },
+    });
+    expectNothingDownstream(401);
+    expect((await postEvent('call_progressing', callPayload(), { sign: 'sha256=nonsense' })).status).toBe(
+      401,
+    );
+  });
+});
+
+describe('POST /webhooks/voipbin without a secret, unsigned webhooks allowed', () => {
+  beforeEach(async () => {
+    await start({ webhookSecret: undefined, allowUnsigned: true });
   });
 
   it('accepts an unsigned webhook', async () => {
@@ -671,13 +702,6 @@ describe('POST /webhooks/voipbin without a secret', () => {
   it('ignores whatever signature header is sent', async () => {
     const reply = await postEvent('call_progressing', callPayload(), { sign: 'sha256=nonsense' });
     expect(reply.status).toBe(200);
-  });
-
-  it('reads a body sent without a JSON content type', async () => {
-    const raw = JSON.stringify(envelope('call_progressing', callPayload()));
-    const reply = await post(raw, { sign: false, headers: { 'content-type': 'text/plain' } });
-    expect(reply.status).toBe(200);
-    expect(h.workflows.calls).toHaveLength(1);
   });
 
   it('still rejects malformed bodies', async () => {
