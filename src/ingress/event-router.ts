@@ -34,6 +34,19 @@ export type RouteOutcome =
   /** Already delivered (or something newer was): the workflow would ignore it. */
   | 'duplicate';
 
+const succeeded = (p: Promise<unknown>): Promise<boolean> =>
+  p.then(
+    () => true,
+    () => false,
+  );
+
+/** The same event, however it came: a call's status, or a transcript. */
+function deliveryKey(event: VoipbinEvent): string | undefined {
+  if (event.kind === 'call') return `call:${event.call.id}:${event.call.status}`;
+  if (event.kind === 'transcript') return `transcript:${event.transcript.id}`;
+  return undefined;
+}
+
 /** A call that can still be taken: one of these statuses may start its workflow. */
 const STARTABLE = new Set(['dialing', 'ringing', 'progressing']);
 
@@ -46,11 +59,33 @@ export class EventRouter {
   /** Lookups in flight, shared by transcripts of the same session arriving together. */
   private readonly lookups = new Map<string, Promise<string | null>>();
   private readonly delivered = new DeliveredEvents();
+  /**
+   * Deliveries under way, by event: the same event arriving meanwhile (by the other path, or twice
+   * on the socket) waits for it instead of signalling again. Two signals of one hangup can fail the
+   * workflow's last task (a signal arriving as it completes), and its session stops run again.
+   */
+  private readonly inFlight = new Map<string, Promise<RouteOutcome>>();
 
   constructor(private readonly deps: EventRouterDeps) {}
 
   async route(event: VoipbinEvent): Promise<RouteOutcome> {
-    const outcome = await this.dispatch(event);
+    const key = deliveryKey(event);
+    const pending = key === undefined ? undefined : this.inFlight.get(key);
+    // Delivered by the one under way: a duplicate. Failed: this copy tries again itself.
+    if (pending && (await succeeded(pending))) {
+      this.deps.counters.inc('events_duplicate');
+      return 'duplicate';
+    }
+    const delivery = this.dispatch(event);
+    if (key !== undefined) {
+      this.inFlight.set(key, delivery);
+      void delivery
+        .finally(() => {
+          if (this.inFlight.get(key) === delivery) this.inFlight.delete(key);
+        })
+        .catch(() => undefined);
+    }
+    const outcome = await delivery;
     this.deps.counters.inc(`events_${outcome}`);
     return outcome;
   }

@@ -177,6 +177,50 @@ describe('EventRouter with Temporal unreachable', () => {
   });
 });
 
+describe('EventRouter with the same event arriving twice at once (webhook and socket)', () => {
+  /** Temporal answers each request only when told: the first delivery is still under way. */
+  function slowWorkflows(workflows: RecordingWorkflows) {
+    const answers: (() => void)[] = [];
+    const failures: ((err: Error) => void)[] = [];
+    workflows.respond = () =>
+      new Promise((resolve, reject) => {
+        answers.push(() => resolve('delivered'));
+        failures.push(reject);
+      });
+    const settled = () => new Promise((r) => setImmediate(r));
+    return { answers, failures, settled };
+  }
+
+  it('signals a hangup once: the copy waits for the delivery under way and is a duplicate', async () => {
+    const { router, workflows, counters } = setup();
+    const slow = slowWorkflows(workflows);
+    const first = router.route(event('call_hangup', hungUpCallPayload({ id: 'c1' })));
+    const second = router.route(event('call_hangup', hungUpCallPayload({ id: 'c1' })));
+    await slow.settled();
+    expect(workflows.calls).toHaveLength(1);
+    slow.answers[0]!();
+    expect(await Promise.all([first, second])).toEqual(['delivered', 'duplicate']);
+    expect(workflows.calls).toHaveLength(1);
+    expect(counters.get('events_duplicate')).toBe(1);
+  });
+
+  it('signals a transcript once, and a copy tries again itself when the first delivery failed', async () => {
+    const { router, workflows } = setup();
+    const slow = slowWorkflows(workflows);
+    const words = () => event('transcript_created', transcriptPayload({ id: 't-1', transcribe_id: 'tr-1' }));
+    const first = router.route(words());
+    const second = router.route(words());
+    await slow.settled();
+    expect(workflows.calls).toHaveLength(1);
+    slow.failures[0]!(new TemporalUnavailableError('Temporal is unreachable'));
+    await expect(first).rejects.toThrow(TemporalUnavailableError);
+    await slow.settled();
+    expect(workflows.calls).toHaveLength(2);
+    slow.answers[1]!();
+    expect(await second).toBe('delivered');
+  });
+});
+
 describe('EventRouter debug logs for events it does not hand on', () => {
   const UNROUTED_NUMBER = '+15553334444';
 
