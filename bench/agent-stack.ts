@@ -25,6 +25,8 @@ export async function startAgentStack(opts: {
   simulator?: Partial<SimulatorOptions>;
   agent?: AgentConfig;
   stickyQueueTimeout?: Duration;
+  /** Default webhook, as the plain loop gets them: like for like. */
+  events?: 'websocket' | 'webhook' | 'both';
 }): Promise<AgentStack> {
   const temporal = await TemporalServer.start();
   const [simulator, llm] = await Promise.all([
@@ -45,6 +47,7 @@ export async function startAgentStack(opts: {
     llm,
     agent: opts.agent,
     stickyQueueTimeout: opts.stickyQueueTimeout,
+    events: opts.events ?? 'webhook',
   });
   return {
     temporal,

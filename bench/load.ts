@@ -9,7 +9,7 @@ import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
 import { startFakeLlm } from '../src/fake-llm/server';
 import type { FakeLlmOptions } from '../src/fake-llm/types';
 import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
-import { AgentProcess, freePort } from '../test/helpers/cli';
+import { AgentProcess, freePort, serveEnv } from '../test/helpers/cli';
 import { startAgentStack } from './agent-stack';
 import { startPlainLoop } from './plain-loop';
 
@@ -26,6 +26,8 @@ const CALLER = /caller (\d+)|account (\d+)/;
 export interface LoadOptions {
   calls: number;
   startEveryMs: number;
+  /** How events reach `serve` (loadServe): default webhook; both adds the WebSocket's copies. */
+  events?: 'webhook' | 'both';
 }
 
 export interface LoadFigures {
@@ -251,22 +253,16 @@ export async function loadServe(opts: LoadOptions): Promise<LoadFigures> {
   ]);
   const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-load-'));
   const port = await freePort();
+  const at = { port, temporalPort: await freePort(), uiPort: await freePort(), dataDir: dir };
   const serve = new AgentProcess(
     ['serve'],
-    {
-      VOIPBIN_BASE_URL: simulator.baseUrl,
-      VOIPBIN_API_KEY: simulator.accessKey,
-      VOIPBIN_WEBHOOK_SECRET: simulator.customer.webhookSecret,
-      OPENAI_BASE_URL: llm.baseUrl,
+    serveEnv(simulator, llm.baseUrl, at, {
+      // Webhooks only by default, as the plain loop gets its events.
+      VOIPBIN_EVENTS: opts.events ?? 'webhook',
       OPENAI_API_KEY: 'bench',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATA_DIR: dir,
-      TEMPORAL_DEV_PORT: String(await freePort()),
-      TEMPORAL_DEV_UI_PORT: String(await freePort()),
       LOG_LEVEL: 'warn',
       ...(process.env.TEMPORAL_CLI_PATH && { TEMPORAL_CLI_PATH: process.env.TEMPORAL_CLI_PATH }),
-    },
+    }),
     dir,
   );
   try {

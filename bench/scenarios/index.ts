@@ -4,7 +4,7 @@ import { failover } from './failover';
 import { failoverCost } from './failover-cost';
 import { historyBudget } from './history-budget';
 import { install } from './install';
-import { load, loadServeScenario } from './load';
+import { load, loadServeBothScenario, loadServeScenario } from './load';
 import { loadCapacity } from './load-capacity';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
@@ -22,5 +22,6 @@ export const SCENARIOS: readonly Scenario[] = [
   historyBudget,
   load({ name: 'load', calls: 200 }),
   loadServeScenario,
+  loadServeBothScenario,
   loadCapacity,
 ];

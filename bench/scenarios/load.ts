@@ -44,14 +44,19 @@ function figures(system: string, f: LoadFigures): Figure[] {
  * checked: each question answered once, each barge-in flushed, nothing of the interrupted answer
  * said after its flush.
  */
-export function load(opts: { name: string; calls: number; apart?: boolean }): Scenario {
+export function load(opts: {
+  name: string;
+  calls: number;
+  apart?: boolean;
+  events?: 'webhook' | 'both';
+}): Scenario {
   return {
     name: opts.name,
     title: `${opts.calls} concurrent calls, beside the plain loop: latencies at VoIPBIN, memory, CPU${
-      opts.apart ? ' (serve in a process of its own)' : ''
+      opts.apart ? ` (serve in a process of its own; events by ${opts.events ?? 'webhook'})` : ''
     }`,
     async run(): Promise<Figure[]> {
-      const options = { calls: opts.calls, startEveryMs: 25 };
+      const options = { calls: opts.calls, startEveryMs: 25, events: opts.events };
       const plain = await loadPlainLoop(options);
       const agent = await (opts.apart ? loadServe : loadAgent)(options);
       return [
@@ -69,3 +74,10 @@ export function load(opts: { name: string; calls: number; apart?: boolean }): Sc
  * run elsewhere in production: the serve process's CPU is then the agent's own.
  */
 export const loadServeScenario = load({ name: 'load-serve', calls: 200, apart: true });
+/** The same, each event coming by webhook and (twice) by the WebSocket, as with both configured. */
+export const loadServeBothScenario = load({
+  name: 'load-serve-both',
+  calls: 200,
+  apart: true,
+  events: 'both',
+});

@@ -8,7 +8,7 @@ import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
-import { AgentProcess, freePort, portOpen } from '../helpers/cli';
+import { AgentProcess, freePort, portOpen, serveEnv } from '../helpers/cli';
 import { readsOf, requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
 
@@ -24,18 +24,12 @@ let uiPort: number;
 async function startServe(): Promise<AgentProcess> {
   const serve = new AgentProcess(
     ['serve'],
-    {
-      VOIPBIN_BASE_URL: simulator.baseUrl,
-      VOIPBIN_API_KEY: simulator.accessKey,
-      VOIPBIN_WEBHOOK_SECRET: simulator.customer.webhookSecret,
-      OPENAI_BASE_URL: llm.baseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TEMPORAL_DEV_PORT: String(temporalPort),
-      TEMPORAL_DEV_UI_PORT: String(uiPort),
-      DATA_DIR: join(dataDir, 'data'),
-      LOG_LEVEL: 'info',
-    },
+    serveEnv(
+      simulator,
+      llm.baseUrl,
+      { port, temporalPort, uiPort, dataDir: join(dataDir, 'data') },
+      { LOG_LEVEL: 'info' },
+    ),
     dataDir,
   );
   await serve.waitReady(port);

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
 import { startSimulator, type Simulator } from '../../src/simulator';
-import { AgentProcess, freePort } from '../helpers/cli';
+import { AgentProcess, freePort, serveEnv } from '../helpers/cli';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
 
@@ -20,27 +20,24 @@ beforeAll(async () => {
   llm = await startFakeLlm({ firstTokenDelayMs: 50, chunkDelayMs: 5 });
   dataDir = mkdtempSync(join(tmpdir(), 'voipbin-agent-ws-'));
   port = await freePort();
-  agent = new AgentProcess(
-    ['serve'],
-    {
-      VOIPBIN_BASE_URL: simulator.baseUrl,
-      VOIPBIN_API_KEY: simulator.accessKey,
-      VOIPBIN_EVENTS: 'websocket',
-      OPENAI_BASE_URL: llm.baseUrl,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      TEMPORAL_DEV_PORT: String(await freePort()),
-      TEMPORAL_DEV_UI_PORT: String(await freePort()),
-      DATA_DIR: join(dataDir, 'data'),
-    },
-    dataDir,
-  );
+  const at = {
+    port,
+    temporalPort: await freePort(),
+    uiPort: await freePort(),
+    dataDir: join(dataDir, 'data'),
+  };
+  // No webhook secret, and no webhook: the socket is the only way in.
+  const env = serveEnv(simulator, llm.baseUrl, at, { VOIPBIN_EVENTS: 'websocket' });
+  delete env['VOIPBIN_WEBHOOK_SECRET'];
+  agent = new AgentProcess(['serve'], env, dataDir);
   await agent.waitReady(port);
   await waitFor(() => simulator.socketSubscribes.length === 1, 'the subscription', 10_000);
 }, 90_000);
 
 afterAll(async () => {
-  agent?.kill();
+  // SIGTERM: serve stops its embedded Temporal server too (a SIGKILL would leave it running).
+  agent?.kill('SIGTERM');
+  await agent?.exited();
   await simulator?.close();
   await llm?.close();
   if (dataDir) rmSync(dataDir, { recursive: true, force: true });

@@ -88,3 +88,28 @@ export class AgentProcess {
     if (this.child.exitCode === null) this.child.kill(signal);
   }
 }
+
+/**
+ * The environment of `voipbin-agent serve` against a simulator and a fake model: its ingress on
+ * 127.0.0.1:`port`, its embedded Temporal server on `temporalPort` (UI `uiPort`), its data under
+ * `dataDir`; `extra` adds to it or overrides it.
+ */
+export function serveEnv(
+  sim: { baseUrl: string; accessKey: string; customer: { webhookSecret: string } },
+  llmBaseUrl: string,
+  at: { port: number; temporalPort: number; uiPort: number; dataDir: string },
+  extra: Record<string, string> = {},
+): Record<string, string> {
+  return {
+    VOIPBIN_BASE_URL: sim.baseUrl,
+    VOIPBIN_API_KEY: sim.accessKey,
+    VOIPBIN_WEBHOOK_SECRET: sim.customer.webhookSecret,
+    OPENAI_BASE_URL: llmBaseUrl,
+    PORT: String(at.port),
+    HOST: '127.0.0.1',
+    TEMPORAL_DEV_PORT: String(at.temporalPort),
+    TEMPORAL_DEV_UI_PORT: String(at.uiPort),
+    DATA_DIR: at.dataDir,
+    ...extra,
+  };
+}

@@ -25,6 +25,8 @@ export async function startInProcessAgent(opts: {
   workflowBundle?: WorkerOptions['workflowBundle'];
   stickyQueueTimeout?: WorkerOptions['stickyQueueScheduleToStartTimeout'];
   agent?: AgentConfig;
+  /** How events reach the ingress (default both: webhooks and the simulator's WebSocket). */
+  events?: 'websocket' | 'webhook' | 'both';
 }): Promise<InProcessAgent> {
   const { client, simulator, taskQueue } = opts;
   const worker = await createCallWorker({
@@ -44,7 +46,7 @@ export async function startInProcessAgent(opts: {
     client,
     taskQueue,
     agent: opts.agent ?? DEFAULT_AGENT_CONFIG,
-    voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey },
+    voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey, events: opts.events },
     host: '127.0.0.1',
     port: 0,
     log: silentLogger,
