@@ -42,12 +42,34 @@ const SPEECH_EVENTS = new Set([
   'transcribe_speech_ended',
 ]);
 
-function validate<S extends z.ZodType>(schema: S, data: unknown, type: string): z.output<S> {
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * The ids an event of each kind must carry, each a UUID as VoIPBIN makes them: anything else is not
+ * VoIPBIN's, and must not reach a workflow (a workflow id is made from a call id).
+ */
+const ID_FIELDS = {
+  call: ['id', 'customer_id'],
+  transcript: ['id', 'customer_id', 'transcribe_id'],
+  transcribe: ['id', 'customer_id', 'reference_id'],
+  speech: ['id', 'customer_id', 'transcribe_id'],
+} as const;
+
+function validate<S extends z.ZodType>(
+  schema: S,
+  data: unknown,
+  type: string,
+  ids: readonly string[],
+): z.output<S> {
   const result = schema.safeParse(data);
   if (!result.success) {
     const fields = [...new Set(result.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
     throw new EventShapeError(`${type} event data is malformed at: ${fields}`);
   }
+  const fields = result.data as Record<string, unknown>;
+  const notUuid = ids.filter((f) => typeof fields[f] !== 'string' || !UUID.test(fields[f]));
+  if (notUuid.length)
+    throw new EventShapeError(`${type} event data is malformed at: ${notUuid.join(', ')} (not a UUID)`);
   return result.data;
 }
 
@@ -56,15 +78,24 @@ export function parseWebhookEvent(body: unknown): VoipbinEvent {
   const envelope = webhookEnvelopeSchema.safeParse(body);
   if (!envelope.success) throw new EventShapeError('body is not a VoIPBIN event: expected {"type", "data"}');
   const { type, data } = envelope.data;
-  if (CALL_EVENTS.has(type)) return { kind: 'call', type, call: validate(callSchema, data, type) };
+  if (CALL_EVENTS.has(type))
+    return { kind: 'call', type, call: validate(callSchema, data, type, ID_FIELDS.call) };
   if (type === 'transcript_created') {
-    return { kind: 'transcript', type, transcript: validate(transcriptSchema, data, type) };
+    return {
+      kind: 'transcript',
+      type,
+      transcript: validate(transcriptSchema, data, type, ID_FIELDS.transcript),
+    };
   }
   if (TRANSCRIBE_EVENTS.has(type)) {
-    return { kind: 'transcribe', type, transcribe: validate(transcribeSchema, data, type) };
+    return {
+      kind: 'transcribe',
+      type,
+      transcribe: validate(transcribeSchema, data, type, ID_FIELDS.transcribe),
+    };
   }
   if (SPEECH_EVENTS.has(type))
-    return { kind: 'speech', type, speech: validate(speechEventSchema, data, type) };
+    return { kind: 'speech', type, speech: validate(speechEventSchema, data, type, ID_FIELDS.speech) };
   return { kind: 'unknown', type };
 }
 
@@ -88,18 +119,26 @@ export function parseSocketFrame(frame: unknown): VoipbinEvent {
       return {
         kind: 'speech',
         type: 'transcribe_speech',
-        speech: validate(speechEventSchema, frame, 'speech'),
+        speech: validate(speechEventSchema, frame, 'speech', ID_FIELDS.speech),
       };
     const type = 'transcript_created';
-    return { kind: 'transcript', type, transcript: validate(transcriptSchema, frame, type) };
+    return {
+      kind: 'transcript',
+      type,
+      transcript: validate(transcriptSchema, frame, type, ID_FIELDS.transcript),
+    };
   }
   if ('reference_type' in frame && 'reference_id' in frame) {
     const type = 'transcribe_updated';
-    return { kind: 'transcribe', type, transcribe: validate(transcribeSchema, frame, type) };
+    return {
+      kind: 'transcribe',
+      type,
+      transcribe: validate(transcribeSchema, frame, type, ID_FIELDS.transcribe),
+    };
   }
   if ('source' in frame && 'destination' in frame && 'status' in frame) {
     const type = typeof frame.status === 'string' ? `call_${frame.status}` : 'call_updated';
-    return { kind: 'call', type, call: validate(callSchema, frame, type) };
+    return { kind: 'call', type, call: validate(callSchema, frame, type, ID_FIELDS.call) };
   }
   return { kind: 'unknown', type: 'unrecognised frame' };
 }

@@ -17,6 +17,7 @@ import {
   hungUpCallPayload,
   transcribePayload,
   transcriptPayload,
+  uuidFor,
 } from '../fixtures/voipbin-payloads';
 import { ManualSchedule } from '../helpers/manual-schedule';
 import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflows';
@@ -24,7 +25,7 @@ import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflow
 let closeRefused: () => Promise<void> = async () => undefined;
 afterEach(() => closeRefused());
 
-function setup(lookup: TranscribeLookup = async () => 'call-9') {
+function setup(lookup: TranscribeLookup = async () => uuidFor('call-9')) {
   const workflows = new RecordingWorkflows();
   const timers = new ManualSchedule();
   const counters = new Counters();
@@ -65,14 +66,17 @@ describe('EventRouter transcribe lookups', () => {
     const lookup = jest.fn(() => gate);
     const { router, workflows } = setup(lookup);
     const transcript = (id: string) =>
-      event('transcript_created', transcriptPayload({ id, transcribe_id: 'tr-1' }));
-    const both = Promise.all([router.route(transcript('a')), router.route(transcript('b'))]);
-    open('call-9');
+      event('transcript_created', transcriptPayload({ id, transcribe_id: uuidFor('tr-1') }));
+    const both = Promise.all([
+      router.route(transcript(uuidFor('a'))),
+      router.route(transcript(uuidFor('b'))),
+    ]);
+    open(uuidFor('call-9'));
     expect(await both).toEqual(['delivered', 'delivered']);
     expect(lookup).toHaveBeenCalledTimes(1);
     expect(workflows.calls.map((c) => (c.method === 'signal' ? [c.callId, c.event] : c))).toEqual([
-      ['call-9', expect.objectContaining({ kind: 'transcript', id: 'a' })],
-      ['call-9', expect.objectContaining({ kind: 'transcript', id: 'b' })],
+      [uuidFor('call-9'), expect.objectContaining({ kind: 'transcript', id: uuidFor('a') })],
+      [uuidFor('call-9'), expect.objectContaining({ kind: 'transcript', id: uuidFor('b') })],
     ]);
   });
 });
@@ -83,14 +87,17 @@ describe('EventRouter with Temporal unreachable', () => {
     workflows.error = new TemporalUnavailableError('Temporal is unreachable');
 
     const refusedEvents = [
-      event('call_progressing', callPayload({ id: 'c-start' })),
-      event('transcript_created', transcriptPayload({ transcribe_id: 'tr-2' })),
-      event('call_hangup', hungUpCallPayload({ id: 'c-signal' })),
+      event('call_progressing', callPayload({ id: uuidFor('c-start') })),
+      event('transcript_created', transcriptPayload({ transcribe_id: uuidFor('tr-2') })),
+      event('call_hangup', hungUpCallPayload({ id: uuidFor('c-signal') })),
     ];
     // The mapping needs no Temporal: it is taken, and tells the router whose transcripts tr-2 has.
     expect(
       await router.route(
-        event('transcribe_progressing', transcribePayload({ id: 'tr-2', reference_id: 'c-heard' })),
+        event(
+          'transcribe_progressing',
+          transcribePayload({ id: uuidFor('tr-2'), reference_id: uuidFor('c-heard') }),
+        ),
       ),
     ).toBe('mapped');
     for (const e of refusedEvents)
@@ -99,25 +106,28 @@ describe('EventRouter with Temporal unreachable', () => {
 
     workflows.error = undefined;
     await retryRound();
-    const transcript = expect.objectContaining({ kind: 'transcript', transcribeId: 'tr-2' }) as unknown;
+    const transcript = expect.objectContaining({
+      kind: 'transcript',
+      transcribeId: uuidFor('tr-2'),
+    }) as unknown;
     expect(workflows.calls).toEqual([
       // What was refused (the webhooks got 503)...
       {
         method: 'signalWithStart',
-        input: { callId: 'c-start', profileName: 'default', profile },
-        event: callEvent('c-start', 'progressing'),
+        input: { callId: uuidFor('c-start'), profileName: 'default', profile },
+        event: callEvent(uuidFor('c-start'), 'progressing'),
       },
-      { method: 'signal', callId: 'c-heard', event: transcript },
-      { method: 'signal', callId: 'c-signal', event: callEvent('c-signal', 'hangup') },
+      { method: 'signal', callId: uuidFor('c-heard'), event: transcript },
+      { method: 'signal', callId: uuidFor('c-signal'), event: callEvent(uuidFor('c-signal'), 'hangup') },
       // ...and what the retry sent once Temporal was back: the late start first, then each reconcile.
       {
         method: 'signalWithStart',
-        input: { callId: 'c-start', profileName: 'default', profile },
-        event: callEvent('c-start', 'progressing'),
+        input: { callId: uuidFor('c-start'), profileName: 'default', profile },
+        event: callEvent(uuidFor('c-start'), 'progressing'),
       },
-      reconcile('c-start'),
-      reconcile('c-heard'),
-      reconcile('c-signal'),
+      reconcile(uuidFor('c-start')),
+      reconcile(uuidFor('c-heard')),
+      reconcile(uuidFor('c-signal')),
     ]);
     expect(counters.get('events_refused_pending')).toBe(0);
   });
@@ -125,18 +135,22 @@ describe('EventRouter with Temporal unreachable', () => {
   it('starts late with the newest snapshot when the hangup was refused too', async () => {
     const { router, workflows, retryRound } = setup();
     workflows.error = new TemporalUnavailableError('Temporal is unreachable');
-    await expect(router.route(event('call_progressing', callPayload({ id: 'c1' })))).rejects.toThrow();
-    await expect(router.route(event('call_hangup', hungUpCallPayload({ id: 'c1' })))).rejects.toThrow();
+    await expect(
+      router.route(event('call_progressing', callPayload({ id: uuidFor('c1') }))),
+    ).rejects.toThrow();
+    await expect(
+      router.route(event('call_hangup', hungUpCallPayload({ id: uuidFor('c1') }))),
+    ).rejects.toThrow();
 
     workflows.error = undefined;
     await retryRound();
     expect(workflows.calls.slice(2)).toEqual([
       {
         method: 'signalWithStart',
-        input: { callId: 'c1', profileName: 'default', profile },
-        event: callEvent('c1', 'hangup'),
+        input: { callId: uuidFor('c1'), profileName: 'default', profile },
+        event: callEvent(uuidFor('c1'), 'hangup'),
       },
-      reconcile('c1'),
+      reconcile(uuidFor('c1')),
     ]);
   });
 
@@ -144,14 +158,16 @@ describe('EventRouter with Temporal unreachable', () => {
     const { router, workflows, retryRound } = setup();
     workflows.error = new TemporalUnavailableError('Temporal is unreachable');
     await expect(
-      router.route(event('call_ringing', callPayload({ id: 'c1', status: 'ringing' }))),
+      router.route(event('call_ringing', callPayload({ id: uuidFor('c1'), status: 'ringing' }))),
     ).rejects.toThrow();
     workflows.error = undefined;
-    expect(await router.route(event('call_progressing', callPayload({ id: 'c1' })))).toBe('delivered');
+    expect(await router.route(event('call_progressing', callPayload({ id: uuidFor('c1') })))).toBe(
+      'delivered',
+    );
 
     await retryRound();
     expect(workflows.calls.map((c) => c.method)).toEqual(['signalWithStart', 'signalWithStart', 'reconcile']);
-    expect(workflows.calls[2]).toEqual(reconcile('c1'));
+    expect(workflows.calls[2]).toEqual(reconcile(uuidFor('c1')));
   });
 
   it('remembers nothing when the transcribe lookup cannot reach VoIPBIN: the call is unknown', async () => {
@@ -194,8 +210,8 @@ describe('EventRouter with the same event arriving twice at once (webhook and so
   it('signals a hangup once: the copy waits for the delivery under way and is a duplicate', async () => {
     const { router, workflows, counters } = setup();
     const slow = slowWorkflows(workflows);
-    const first = router.route(event('call_hangup', hungUpCallPayload({ id: 'c1' })));
-    const second = router.route(event('call_hangup', hungUpCallPayload({ id: 'c1' })));
+    const first = router.route(event('call_hangup', hungUpCallPayload({ id: uuidFor('c1') })));
+    const second = router.route(event('call_hangup', hungUpCallPayload({ id: uuidFor('c1') })));
     await slow.settled();
     expect(workflows.calls).toHaveLength(1);
     slow.answers[0]!();
@@ -207,7 +223,8 @@ describe('EventRouter with the same event arriving twice at once (webhook and so
   it('signals a transcript once, and a copy tries again itself when the first delivery failed', async () => {
     const { router, workflows } = setup();
     const slow = slowWorkflows(workflows);
-    const words = () => event('transcript_created', transcriptPayload({ id: 't-1', transcribe_id: 'tr-1' }));
+    const words = () =>
+      event('transcript_created', transcriptPayload({ id: uuidFor('t-1'), transcribe_id: uuidFor('tr-1') }));
     const first = router.route(words());
     const second = router.route(words());
     await slow.settled();

@@ -304,3 +304,20 @@ describe('parseSocketFrame: bare resources (VoIPBIN at HEAD) and envelopes (its 
     expect(() => parseSocketFrame('call')).toThrow(EventShapeError);
   });
 });
+
+describe('ids: VoIPBIN makes every id a UUID, so anything else is refused', () => {
+  it.each([
+    ['call_progressing', callPayload({ id: 'not-a-uuid' }), 'id'],
+    ['call_hangup', hungUpCallPayload({ customer_id: '42' }), 'customer_id'],
+    ['transcript_created', transcriptPayload({ transcribe_id: 'tr-1' }), 'transcribe_id'],
+    ['transcribe_created', transcribePayload({ reference_id: 'call-1' }), 'reference_id'],
+  ])('%s with a bad %s', (type, data, field) => {
+    expect(shapeError(envelope(type, data)).message).toBe(
+      `${type} event data is malformed at: ${field} (not a UUID)`,
+    );
+  });
+
+  it('refuses a bare socket frame with a bad id too', () => {
+    expect(() => parseSocketFrame(callPayload({ id: '1; DROP TABLE calls' }))).toThrow(/id \(not a UUID\)/);
+  });
+});

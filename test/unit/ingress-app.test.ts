@@ -22,6 +22,7 @@ import {
   speechPayload,
   transcribePayload,
   transcriptPayload,
+  uuidFor,
 } from '../fixtures/voipbin-payloads';
 import { ManualSchedule } from '../helpers/manual-schedule';
 import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflows';
@@ -391,7 +392,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     await postEvent('transcribe_progressing', transcribePayload());
     const out = await postEvent(
       'transcript_created',
-      transcriptPayload({ id: 't-2', direction: 'out', message: 'Hi.' }),
+      transcriptPayload({ id: uuidFor('t-2'), direction: 'out', message: 'Hi.' }),
     );
     expect(out).toEqual({ status: 200, body: { result: 'unused' } });
     expect(h.workflows.calls).toEqual([]);
@@ -399,7 +400,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
     const refused = await postEvent(
       'transcript_created',
-      transcriptPayload({ id: 't-3', direction: 'out', message: 'Hello.' }),
+      transcriptPayload({ id: uuidFor('t-3'), direction: 'out', message: 'Hello.' }),
     );
     expect(refused).toEqual({ status: 200, body: { result: 'unused' } });
   });
@@ -424,16 +425,25 @@ describe('POST /webhooks/voipbin: transcripts', () => {
   });
 
   it('learns the call from transcribe_created and transcribe_done too', async () => {
-    await postEvent('transcribe_created', transcribePayload({ id: 'tr-created', reference_id: 'call-a' }));
+    await postEvent(
+      'transcribe_created',
+      transcribePayload({ id: uuidFor('tr-created'), reference_id: uuidFor('call-a') }),
+    );
     await postEvent(
       'transcribe_done',
-      transcribePayload({ id: 'tr-done', reference_id: 'call-b', status: 'done' }),
+      transcribePayload({ id: uuidFor('tr-done'), reference_id: uuidFor('call-b'), status: 'done' }),
     );
-    await postEvent('transcript_created', transcriptPayload({ id: 't-a', transcribe_id: 'tr-created' }));
-    await postEvent('transcript_created', transcriptPayload({ id: 't-b', transcribe_id: 'tr-done' }));
+    await postEvent(
+      'transcript_created',
+      transcriptPayload({ id: uuidFor('t-a'), transcribe_id: uuidFor('tr-created') }),
+    );
+    await postEvent(
+      'transcript_created',
+      transcriptPayload({ id: uuidFor('t-b'), transcribe_id: uuidFor('tr-done') }),
+    );
     expect(h.workflows.calls.map((c) => (c.method === 'signal' ? c.callId : ''))).toEqual([
-      'call-a',
-      'call-b',
+      uuidFor('call-a'),
+      uuidFor('call-b'),
     ]);
     expect(h.voipbin.asked).toEqual([]);
   });
@@ -442,14 +452,14 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     const first = await postEvent('transcript_created', transcriptPayload());
     const second = await postEvent(
       'transcript_created',
-      transcriptPayload({ id: 't-2', message: 'And my bill.' }),
+      transcriptPayload({ id: uuidFor('t-2'), message: 'And my bill.' }),
     );
     expect(first).toEqual({ status: 200, body: { result: 'delivered' } });
     expect(second).toEqual({ status: 200, body: { result: 'delivered' } });
     expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID]);
     expect(h.workflows.calls).toEqual([
       expectedSignal(TRANSCRIPT_ID, 'in', TRANSCRIPT_TEXT),
-      expectedSignal('t-2', 'in', 'And my bill.'),
+      expectedSignal(uuidFor('t-2'), 'in', 'And my bill.'),
     ]);
   });
 
@@ -463,7 +473,7 @@ describe('POST /webhooks/voipbin: transcripts', () => {
   ])('ignores transcripts of a session %s, and remembers that', async (_, answer) => {
     h.voipbin.answer = answer;
     const first = await postEvent('transcript_created', transcriptPayload());
-    const second = await postEvent('transcript_created', transcriptPayload({ id: 't-2' }));
+    const second = await postEvent('transcript_created', transcriptPayload({ id: uuidFor('t-2') }));
     expect(first).toEqual({ status: 200, body: { result: 'not-a-call' } });
     expect(second).toEqual({ status: 200, body: { result: 'not-a-call' } });
     expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID]);
@@ -559,7 +569,7 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
 
   it('answers 401 to a signature of another body', async () => {
     const raw = JSON.stringify(envelope('call_progressing', callPayload()));
-    const other = JSON.stringify(envelope('call_progressing', callPayload({ id: 'other' })));
+    const other = JSON.stringify(envelope('call_progressing', callPayload({ id: uuidFor('other') })));
     expect((await post(raw, { sign: signBody(SECRET, other) })).status).toBe(401);
     expectNothingDownstream(401);
   });
@@ -616,6 +626,15 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
     const reply = await postEvent('call_progressing', callPayload({ status: 'answered' }));
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toContain('status');
+    expectNothingDownstream(400);
+  });
+
+  it('answers 400 to a call event whose call id is not a UUID', async () => {
+    const reply = await postEvent('call_progressing', callPayload({ id: 'call-1' }));
+    expect(reply).toEqual({
+      status: 400,
+      body: { error: 'call_progressing event data is malformed at: id (not a UUID)' },
+    });
     expectNothingDownstream(400);
   });
 
