@@ -45,32 +45,33 @@ const SPEECH_EVENTS = new Set([
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
- * The ids an event of each kind must carry, each a UUID as VoIPBIN makes them: anything else is not
- * VoIPBIN's, and must not reach a workflow (a workflow id is made from a call id).
+ * How each kind of event is read: its schema, and the ids it must carry, each a UUID as VoIPBIN
+ * makes them. Anything else is not VoIPBIN's, and must not reach a workflow (a workflow id is made
+ * from a call id).
  */
-const ID_FIELDS = {
-  call: ['id', 'customer_id'],
-  transcript: ['id', 'customer_id', 'transcribe_id'],
-  transcribe: ['id', 'customer_id', 'reference_id'],
-  speech: ['id', 'customer_id', 'transcribe_id'],
+const READERS = {
+  call: { schema: callSchema, ids: ['id', 'customer_id'] },
+  transcript: { schema: transcriptSchema, ids: ['id', 'customer_id', 'transcribe_id'] },
+  transcribe: { schema: transcribeSchema, ids: ['id', 'customer_id', 'reference_id'] },
+  speech: { schema: speechEventSchema, ids: ['id', 'customer_id', 'transcribe_id'] },
 } as const;
 
-function validate<S extends z.ZodType>(
-  schema: S,
+function validate<K extends keyof typeof READERS>(
+  kind: K,
   data: unknown,
   type: string,
-  ids: readonly string[],
-): z.output<S> {
+): z.output<(typeof READERS)[K]['schema']> {
+  const { schema, ids } = READERS[kind];
   const result = schema.safeParse(data);
   if (!result.success) {
     const fields = [...new Set(result.error.issues.map((i) => i.path.join('.') || '(root)'))].join(', ');
     throw new EventShapeError(`${type} event data is malformed at: ${fields}`);
   }
-  const fields = result.data as Record<string, unknown>;
-  const notUuid = ids.filter((f) => typeof fields[f] !== 'string' || !UUID.test(fields[f]));
+  const read = result.data as Record<string, unknown>;
+  const notUuid = ids.filter((f) => typeof read[f] !== 'string' || !UUID.test(read[f]));
   if (notUuid.length)
     throw new EventShapeError(`${type} event data is malformed at: ${notUuid.join(', ')} (not a UUID)`);
-  return result.data;
+  return result.data as z.output<(typeof READERS)[K]['schema']>;
 }
 
 /** Classifies a webhook body `{type, data}`. Unknown types are returned as such, not rejected. */
@@ -78,24 +79,22 @@ export function parseWebhookEvent(body: unknown): VoipbinEvent {
   const envelope = webhookEnvelopeSchema.safeParse(body);
   if (!envelope.success) throw new EventShapeError('body is not a VoIPBIN event: expected {"type", "data"}');
   const { type, data } = envelope.data;
-  if (CALL_EVENTS.has(type))
-    return { kind: 'call', type, call: validate(callSchema, data, type, ID_FIELDS.call) };
+  if (CALL_EVENTS.has(type)) return { kind: 'call', type, call: validate('call', data, type) };
   if (type === 'transcript_created') {
     return {
       kind: 'transcript',
       type,
-      transcript: validate(transcriptSchema, data, type, ID_FIELDS.transcript),
+      transcript: validate('transcript', data, type),
     };
   }
   if (TRANSCRIBE_EVENTS.has(type)) {
     return {
       kind: 'transcribe',
       type,
-      transcribe: validate(transcribeSchema, data, type, ID_FIELDS.transcribe),
+      transcribe: validate('transcribe', data, type),
     };
   }
-  if (SPEECH_EVENTS.has(type))
-    return { kind: 'speech', type, speech: validate(speechEventSchema, data, type, ID_FIELDS.speech) };
+  if (SPEECH_EVENTS.has(type)) return { kind: 'speech', type, speech: validate('speech', data, type) };
   return { kind: 'unknown', type };
 }
 
@@ -119,13 +118,13 @@ export function parseSocketFrame(frame: unknown): VoipbinEvent {
       return {
         kind: 'speech',
         type: 'transcribe_speech',
-        speech: validate(speechEventSchema, frame, 'speech', ID_FIELDS.speech),
+        speech: validate('speech', frame, 'speech'),
       };
     const type = 'transcript_created';
     return {
       kind: 'transcript',
       type,
-      transcript: validate(transcriptSchema, frame, type, ID_FIELDS.transcript),
+      transcript: validate('transcript', frame, type),
     };
   }
   if ('reference_type' in frame && 'reference_id' in frame) {
@@ -133,12 +132,12 @@ export function parseSocketFrame(frame: unknown): VoipbinEvent {
     return {
       kind: 'transcribe',
       type,
-      transcribe: validate(transcribeSchema, frame, type, ID_FIELDS.transcribe),
+      transcribe: validate('transcribe', frame, type),
     };
   }
   if ('source' in frame && 'destination' in frame && 'status' in frame) {
     const type = typeof frame.status === 'string' ? `call_${frame.status}` : 'call_updated';
-    return { kind: 'call', type, call: validate(callSchema, frame, type, ID_FIELDS.call) };
+    return { kind: 'call', type, call: validate('call', frame, type) };
   }
   return { kind: 'unknown', type: 'unrecognised frame' };
 }

@@ -170,3 +170,33 @@ describe('a socket refused for a while', () => {
     await callWithWords(s);
   }, 30_000);
 });
+
+it('asks for the customer again until VoIPBIN answers, then subscribes and has the calls reconcile', async () => {
+  const simulator = await startSimulator({ accessKey: 'socket-key' });
+  const reconnected: number[] = [];
+  let asked = 0;
+  const socket = new EventSocket({
+    url: simulator.wsUrl,
+    accessKey: simulator.accessKey,
+    customerId: async () => {
+      if (++asked < 3) throw new Error('GET /customer failed (ECONNREFUSED)');
+      return simulator.customer.id;
+    },
+    route: async () => undefined,
+    onReconnected: () => reconnected.push(performance.now()),
+    counters: new Counters(),
+    log: silentLogger,
+    backoff: { initialMs: 50, maxMs: 200, jitter: 0.2 },
+  });
+  try {
+    socket.start();
+    await waitFor(() => simulator.socketSubscribes.length === 1, 'the subscription');
+    expect(asked).toBe(3);
+    expect(simulator.socketAttempts).toHaveLength(1);
+    // Events published while it could not connect never reached it: the calls reconcile.
+    expect(reconnected).toHaveLength(1);
+  } finally {
+    await socket.close();
+    await simulator.close();
+  }
+});
