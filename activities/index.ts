@@ -1,4 +1,5 @@
 import type OpenAI from 'openai';
+import type { AgentMetrics } from '../src/metrics';
 import type { VoipbinClient } from '../src/voipbin/client';
 import { createLlmActivities } from './llm-turn';
 import type { TurnChannel } from './turn-channel';
@@ -10,6 +11,8 @@ export interface ActivityDeps {
   openai: OpenAI;
   /** The LLM activity's line to its call's workflow. */
   channel: TurnChannel;
+  /** The model's first-token time and errors, for `GET /metrics`. */
+  metrics?: AgentMetrics;
 }
 
 /** Every activity, from injected clients: the worker passes real ones, tests pass fakes. */

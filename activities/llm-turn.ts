@@ -1,6 +1,7 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
+import type { AgentMetrics } from '../src/metrics';
 import { FailureType } from '../workflows/messages';
 import { continuationPrompt } from './continuation';
 import { toActivityFailure } from './failures';
@@ -64,7 +65,11 @@ function stalled(why: string): ApplicationFailure {
  * wait for the whole reply. A retried attempt (the worker running the turn died) continues the
  * reply from the sentences the workflow already received, never starts it again.
  */
-export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel }): LlmActivities {
+export function createLlmActivities(deps: {
+  openai: OpenAI;
+  channel: TurnChannel;
+  metrics?: AgentMetrics;
+}): LlmActivities {
   return {
     async llmTurn(input: LlmTurnInput): Promise<LlmTurnResult> {
       const ctx = Context.current();
@@ -114,6 +119,8 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
         const systemPrompt = said.length ? continuationPrompt(prompt, said.join(' ')) : prompt;
         const toolCalls = new Map<number, { name: string; args: string }>();
         arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
+        const firstToken = deps.metrics?.modelFirstTokenSeconds.startTimer();
+        let tokens = 0;
         const stream = await deps.openai.chat.completions.create(
           {
             model: input.model,
@@ -127,6 +134,7 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
           const delta = chunk.choices[0]?.delta;
           if (!delta?.content && !delta?.tool_calls?.length) continue;
           arm(input.stallTimeoutMs, `no token for ${input.stallTimeoutMs} ms`);
+          if (tokens++ === 0) firstToken?.();
           for (const call of delta.tool_calls ?? []) {
             const entry = toolCalls.get(call.index) ?? { name: '', args: '' };
             entry.name += call.function?.name ?? '';
@@ -151,6 +159,7 @@ export function createLlmActivities(deps: { openai: OpenAI; channel: TurnChannel
       } catch (err) {
         // A cancelled turn (barge-in) rethrows the cancellation as it is.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+        deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
         if (stall) throw stalled(stall);
         throw toActivityFailure(err);
       } finally {

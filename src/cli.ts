@@ -1,4 +1,4 @@
-import { Runtime, makeTelemetryFilterString } from '@temporalio/worker';
+import { Runtime, makeTelemetryFilterString, type PrometheusMetricsExporter } from '@temporalio/worker';
 import { exportHistory } from './commands/export';
 import { ingress } from './commands/ingress';
 import { replay } from './commands/replay';
@@ -8,6 +8,8 @@ import { worker } from './commands/worker';
 import { ConfigError, loadConfig } from './config';
 import { HistoryError } from './histories';
 import { createLogger, type Logger } from './logger';
+import { AgentMetrics } from './metrics';
+import { coreMetrics } from './runtime/core-metrics';
 
 const USAGE = `usage: voipbin-agent <command> [arguments]
 
@@ -32,7 +34,7 @@ const SERVICES = { serve, worker, ingress };
 const TOOLS = { replay, export: exportHistory };
 
 /** Routes the SDK's own log lines (warnings and errors only) to our logger; Core's go to stderr. */
-function installRuntime(log: Logger, core: 'WARN' | 'ERROR'): void {
+function installRuntime(log: Logger, core: 'WARN' | 'ERROR', metrics?: PrometheusMetricsExporter): void {
   Runtime.install({
     logger: {
       log: () => undefined,
@@ -42,7 +44,7 @@ function installRuntime(log: Logger, core: 'WARN' | 'ERROR'): void {
       warn: (m, f) => log.warn(m, f),
       error: (m, f) => log.error(m, f),
     },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core }) } },
+    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core }) }, metrics },
   });
 }
 
@@ -89,9 +91,13 @@ export async function main(argv: string[]): Promise<number> {
     throw err;
   }
   const log = createLogger(config.log);
-  installRuntime(log, 'WARN');
+  // One scrape: the agent's metrics, the process's, and the Temporal runtime's (src/metrics.ts).
+  const metrics = new AgentMetrics({ processMetrics: true });
+  const core = await coreMetrics();
+  metrics.append(core.scrape);
+  installRuntime(log, 'WARN', core.exporter);
   try {
-    await command(config, log);
+    await command(config, log, metrics);
     return 0;
   } catch (err) {
     log.error(err instanceof ConfigError ? err.message : 'fatal error', { error: err as Error });

@@ -30,6 +30,8 @@ export const envSchema = z.object({
   TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
   TEMPORAL_WORKER_BUILD_ID: z.string().min(1).optional(),
   TEMPORAL_WORKER_SET_CURRENT: z.stringbool().default(false),
+  /** `worker` only: serve `GET /metrics` (and `/healthz`) on this port; unset, no HTTP at all. */
+  METRICS_PORT: port.optional(),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
@@ -69,6 +71,8 @@ export interface AppConfig {
     shutdownGraceMs: number;
     /** Worker Versioning, when TEMPORAL_DEPLOYMENT_NAME and TEMPORAL_WORKER_BUILD_ID are set. */
     versioning?: WorkerVersioning;
+    /** METRICS_PORT: where `worker` serves `GET /metrics`; unset, it serves none. */
+    metricsPort?: number;
   };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
 }
@@ -174,7 +178,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     agent: agent.config,
     agentConfigSource: agent.source,
     ingress: { host: e.HOST, port: e.PORT },
-    worker: { shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000, versioning },
+    worker: {
+      shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
+      versioning,
+      metricsPort: e.METRICS_PORT,
+    },
     ...temporal,
   };
 }

@@ -1,5 +1,8 @@
-import { Worker, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
 import type { Activities } from '../activities';
+import type { WorkflowInfo } from '@temporalio/workflow';
+import type { CallMetricsSinks } from '../workflows/messages';
+import type { AgentMetrics } from './metrics';
 
 export interface CallWorkerOptions {
   connection: NativeConnection;
@@ -18,6 +21,45 @@ export interface CallWorkerOptions {
   shutdownGraceMs?: number;
   /** Worker Versioning: the deployment version this build is. Unset: an unversioned worker. */
   version?: { deploymentName: string; buildId: string };
+  /** Where the call workflows' reports go (barge-ins, reprompts, turns); unset, nowhere. */
+  metrics?: AgentMetrics;
+}
+
+/**
+ * The call workflows' metrics sink, fed to `metrics`; without it, every report is dropped (a
+ * replay, a test). Never called while a history is replayed: a call a worker takes over after a
+ * crash is not counted again.
+ */
+export function callSinks(metrics?: AgentMetrics): InjectedSinks<CallMetricsSinks> {
+  const sink = <A extends unknown[]>(fn: (m: AgentMetrics, ...args: A) => void) => ({
+    fn: (_info: WorkflowInfo, ...args: A) => {
+      if (metrics) fn(metrics, ...args);
+    },
+    callDuringReplay: false,
+  });
+  // A run starts and ends once, but the workflow task that ends it can fail on the server (a signal
+  // came in meanwhile) and run again, not as a replay: its report is counted once, by run.
+  const seen = new Set<string>();
+  const oncePerRun = <A extends unknown[]>(what: string, fn: (m: AgentMetrics, ...args: A) => void) => ({
+    fn: (info: WorkflowInfo, ...args: A) => {
+      const key = `${what}:${info.runId}`;
+      if (!metrics || seen.has(key)) return;
+      seen.add(key);
+      if (seen.size > 10_000) seen.delete(seen.values().next().value!);
+      fn(metrics, ...args);
+    },
+    callDuringReplay: false,
+  });
+  return {
+    callMetrics: {
+      callStarted: oncePerRun('started', (m) => m.callsStarted.inc()),
+      callEnded: oncePerRun('ended', (m, reason) => m.callsEnded.inc({ reason })),
+      turnEnded: sink((m, outcome) => m.turns.inc({ outcome })),
+      firstSentence: sink((m, ms: number) => m.firstSentenceSeconds.observe(ms / 1000)),
+      bargeIn: sink((m) => m.bargeIns.inc()),
+      reprompt: sink((m) => m.reprompts.inc()),
+    },
+  };
 }
 
 /**
@@ -67,6 +109,7 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: CALL_WORKFLOWS_PATH }),
+    sinks: callSinks(opts.metrics),
     stickyQueueScheduleToStartTimeout: opts.stickyQueueTimeout ?? STICKY_QUEUE_TIMEOUT,
     // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,
     // if less), so a barged-in turn learns of its cancellation that quickly.

@@ -9,6 +9,7 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
+  proxySinks,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconcileResult } from '../activities/types';
@@ -18,6 +19,7 @@ import type { CallState, Command } from './call-state';
 import {
   FailureType,
   type CallEvent,
+  type CallMetricsSinks,
   type CallStatus,
   type CallSummary,
   CALL_WORKFLOW_TASK_TIMEOUT,
@@ -38,16 +40,26 @@ const TURN_CLEANUP_CAP = '5s';
  */
 export const HISTORY_BUDGET = { events: 1_500, bytes: 1_500_000 };
 
+const { callMetrics } = proxySinks<CallMetricsSinks>();
+
+/** The counts of call-state that the metrics follow; what grew since the last look is reported. */
+function counted(s: CallState) {
+  return { bargeIns: s.bargeIns, reprompts: s.repromptsTotal, latencies: s.firstSentenceLatenciesMs.length };
+}
+
 export class CallAgent {
   private readonly state: CallState;
   private readonly turns = new Map<number, CancellationScope>();
   private result?: CallSummary;
+  private reported: ReturnType<typeof counted>;
 
   constructor(private readonly input: CallWorkflowInput) {
     const settings = call.settingsOf(input.profile);
     this.state = input.carried
       ? call.resume(input.carried, settings)
       : call.newCall({ callId: input.callId, profileName: input.profileName, settings }, Date.now());
+    this.reported = counted(this.state);
+    if (!input.carried) callMetrics.callStarted();
   }
 
   onEvent(event: CallEvent): void {
@@ -103,8 +115,19 @@ export class CallAgent {
 
   private apply(transition: (s: CallState, now: number) => Command[]): void {
     for (const command of transition(this.state, Date.now())) this.execute(command);
+    this.report();
     if (!this.state.rollover && historyFull(this.input.historyBudget ?? HISTORY_BUDGET))
       this.apply((s, now) => call.onHistoryFull(s, now));
+  }
+
+  /** Tells the worker's metrics what this transition added: barge-ins, reprompts, answered turns. */
+  private report(): void {
+    const now = counted(this.state);
+    for (let i = this.reported.bargeIns; i < now.bargeIns; i++) callMetrics.bargeIn();
+    for (let i = this.reported.reprompts; i < now.reprompts; i++) callMetrics.reprompt();
+    for (const ms of this.state.firstSentenceLatenciesMs.slice(this.reported.latencies))
+      callMetrics.firstSentence(ms);
+    this.reported = now;
   }
 
   /** Quiet, by call-state's rules, and no cancelled turn still winding down. */
@@ -228,6 +251,7 @@ export class CallAgent {
     } finally {
       this.turns.delete(turnId);
     }
+    callMetrics.turnEnded(outcome.kind);
     this.apply((s, now) => call.onTurnDone(s, turnId, outcome, now));
   }
 
@@ -265,6 +289,7 @@ export class CallAgent {
       await condition(() => this.turns.size === 0, TURN_CLEANUP_CAP);
     });
     this.result = call.summary(this.state);
+    callMetrics.callEnded(this.result.endReason);
   }
 }
 

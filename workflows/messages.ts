@@ -1,5 +1,5 @@
 // The call workflow's messages, shared by the workflow, the ingress and the activities.
-import { defineQuery, defineSignal } from '@temporalio/workflow';
+import { defineQuery, defineSignal, type Sinks } from '@temporalio/workflow';
 import type { AgentProfile } from '../src/agent-config';
 import type { CarriedCall } from './call-state';
 
@@ -128,3 +128,19 @@ export const voipbinEventSignal = defineSignal<[CallEvent]>('voipbinEvent');
 export const sentenceSignal = defineSignal<[SentenceReady]>('sentence');
 export const reconcileSignal = defineSignal<[ReconcileRequest]>('reconcile');
 export const conversationQuery = defineQuery<ConversationView>('conversation');
+
+/**
+ * What a call workflow reports for the worker's metrics (src/metrics.ts), through a sink: called
+ * once per live execution, never while a history is replayed (after a crash, on another worker).
+ */
+export interface CallMetricsSinks extends Sinks {
+  callMetrics: {
+    callStarted(): void;
+    callEnded(reason: EndReason): void;
+    turnEnded(outcome: 'completed' | 'cancelled' | 'failed'): void;
+    /** Caller's final transcript to the reply's first sentence sent, in ms of workflow time. */
+    firstSentence(latencyMs: number): void;
+    bargeIn(): void;
+    reprompt(): void;
+  };
+}

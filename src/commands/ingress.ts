@@ -1,12 +1,13 @@
 import type { AppConfig } from '../config';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
+import type { AgentMetrics } from '../metrics';
 import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
 
 /** `ingress`: the webhook receiver alone, signalling workflows on TEMPORAL_ADDRESS (or a local dev server). */
-export async function ingress(config: AppConfig, log: Logger): Promise<void> {
+export async function ingress(config: AppConfig, log: Logger, metrics?: AgentMetrics): Promise<void> {
   const apiKey = config.voipbin.apiKey;
   if (!apiKey)
     throw new ConfigError('VOIPBIN_API_KEY is required for `ingress` (only `serve` runs the simulator)');
@@ -22,6 +23,7 @@ export async function ingress(config: AppConfig, log: Logger): Promise<void> {
       voipbin: { ...config.voipbin, apiKey },
       host: config.ingress.host,
       port: config.ingress.port,
+      metrics,
       log,
     });
     stack.add('ingress', running.close);

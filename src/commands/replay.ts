@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { loadTemporalConfig } from '../config';
 import { fetchCallHistories, readHistoryFile, type RunHistory } from '../histories';
-import { CALL_WORKFLOWS_PATH } from '../worker';
+import { CALL_WORKFLOWS_PATH, callSinks } from '../worker';
 import { UsageError, parseCommandArgs } from './usage';
 
 /** An argument naming a history file, as `export` and `temporal workflow show --output json` write them. */
@@ -27,7 +27,7 @@ export async function replay(args: string[], print: (line: string) => void): Pro
   const broken = new Set<string>();
   let failed = 0;
   const results = Worker.runReplayHistories(
-    { workflowsPath, replayName: 'voipbin-agent-replay' },
+    { workflowsPath, replayName: 'voipbin-agent-replay', sinks: callSinks() },
     histories.map(({ workflowId, history }) => ({ workflowId, history })),
   );
   let i = 0;

@@ -1,5 +1,6 @@
 import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
+import type { AgentMetrics } from '../metrics';
 import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { startOffline } from '../runtime/offline';
@@ -7,7 +8,7 @@ import { connectClient, resolveTemporal } from '../runtime/temporal';
 import { startWorker } from '../runtime/worker-runtime';
 
 /** `serve`: the embedded Temporal server (unless TEMPORAL_ADDRESS), the worker and the ingress in one process. */
-export async function serve(config: AppConfig, log: Logger): Promise<void> {
+export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetrics): Promise<void> {
   const stack = new Stack();
   try {
     const offline = await startOffline(config, log, stack);
@@ -23,6 +24,7 @@ export async function serve(config: AppConfig, log: Logger): Promise<void> {
       openai: offline.openai,
       shutdownGraceMs: config.worker.shutdownGraceMs,
       versioning: config.worker.versioning,
+      metrics,
       log,
     });
     stack.add('worker', worker.shutdown);
@@ -33,6 +35,7 @@ export async function serve(config: AppConfig, log: Logger): Promise<void> {
       voipbin: offline.voipbin,
       host: config.ingress.host,
       port: config.ingress.port,
+      metrics,
       log,
     });
     stack.add('ingress', ingress.close);

@@ -1,12 +1,14 @@
 import type { AppConfig } from '../config';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
+import { AgentMetrics } from '../metrics';
+import { startMetricsServer } from '../runtime/metrics-server';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
 import { requireLlm, startWorker } from '../runtime/worker-runtime';
 
 /** `worker`: runs call workflows and activities against TEMPORAL_ADDRESS (or a local dev server). */
-export async function worker(config: AppConfig, log: Logger): Promise<void> {
+export async function worker(config: AppConfig, log: Logger, metrics = new AgentMetrics()): Promise<void> {
   const apiKey = config.voipbin.apiKey;
   if (!apiKey)
     throw new ConfigError('VOIPBIN_API_KEY is required for `worker` (only `serve` runs the simulator)');
@@ -24,9 +26,15 @@ export async function worker(config: AppConfig, log: Logger): Promise<void> {
       openai: config.openai,
       shutdownGraceMs: config.worker.shutdownGraceMs,
       versioning: config.worker.versioning,
+      metrics,
       log,
     });
     stack.add('worker', running.shutdown);
+    const { metricsPort } = config.worker;
+    if (metricsPort !== undefined) {
+      const server = await startMetricsServer(metrics, config.ingress.host, metricsPort, log);
+      stack.add('metrics server', server.close);
+    }
     await Promise.race([untilSignal(log), running.done]);
     // Drains (README "Deploying new code"); a drain cut short by the force time exits non-zero.
     await running.shutdown();

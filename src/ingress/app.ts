@@ -1,5 +1,7 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Logger } from '../logger';
+import type { AgentMetrics } from '../metrics';
+import { metricsRoute } from '../runtime/metrics-server';
 import { isRetryable } from '../voipbin/errors';
 import { EventShapeError, parseWebhookEvent } from '../voipbin/events';
 import { TemporalUnavailableError } from './call-workflows';
@@ -26,12 +28,9 @@ export interface IngressDeps {
   /** True when Temporal answers: the ingress can accept events. */
   ready: () => Promise<boolean>;
   counters: Counters;
+  /** Served at `GET /metrics`; webhook answers are counted by status. */
+  metrics?: AgentMetrics;
   log: Logger;
-}
-
-function reject(res: Response, status: number, error: string, counters: Counters): void {
-  counters.inc(`webhooks_rejected_${status}`);
-  res.status(status).json({ error });
 }
 
 /**
@@ -39,7 +38,12 @@ function reject(res: Response, status: number, error: string, counters: Counters
  * Temporal has accepted its signal, so VoIPBIN retries anything that was not kept.
  */
 export function createApp(options: IngressOptions, deps: IngressDeps): express.Express {
-  const { counters, log } = deps;
+  const { counters, metrics, log } = deps;
+  const reject = (res: Response, status: number, error: string): void => {
+    counters.inc(`webhooks_rejected_${status}`);
+    metrics?.webhookResponses.inc({ status: String(status) });
+    res.status(status).json({ error });
+  };
   const app = express();
   app.disable('x-powered-by');
 
@@ -52,10 +56,15 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'temporal unreachable' });
   });
 
+  if (metrics) {
+    // The agent's own metrics and, in the same scrape, the Temporal SDK's worker metrics.
+    app.get('/metrics', metricsRoute(metrics, log));
+  }
+
   if (options.webhooks === false) {
     // Registered first, it answers before the route below is reached.
     app.post('/webhooks/voipbin', (_req, res) =>
-      reject(res, 404, 'webhooks are off here: events come by the WebSocket (VOIPBIN_EVENTS)', counters),
+      reject(res, 404, 'webhooks are off here: events come by the WebSocket (VOIPBIN_EVENTS)'),
     );
   }
 
@@ -70,7 +79,6 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
           res,
           401,
           'webhooks are refused: no webhook secret is configured (VOIPBIN_WEBHOOK_SECRET)',
-          counters,
         );
       }
       if (
@@ -78,12 +86,12 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
         !verifySignature(options.webhookSecret, raw, req.get('x-voipbin-signature'))
       ) {
         log.warn('webhook refused: bad or missing signature');
-        return reject(res, 401, 'invalid or missing X-VoIPBIN-Signature', counters);
+        return reject(res, 401, 'invalid or missing X-VoIPBIN-Signature');
       }
       // VoIPBIN always sends JSON as such (API-NOTES §5).
       if (!req.is('application/json')) {
         log.warn('webhook refused: not JSON', { contentType: req.get('content-type') });
-        return reject(res, 415, 'Content-Type must be application/json', counters);
+        return reject(res, 415, 'Content-Type must be application/json');
       }
       let event;
       try {
@@ -91,31 +99,31 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
       } catch (err) {
         const message = err instanceof EventShapeError ? err.message : 'body is not valid JSON';
         log.warn('webhook refused: malformed body', { reason: message });
-        return reject(res, 400, message, counters);
+        return reject(res, 400, message);
       }
       try {
-        const outcome = await deps.router.route(event);
+        const outcome = await deps.router.route(event, 'webhook');
         counters.inc('webhooks_accepted');
+        metrics?.webhookResponses.inc({ status: '200' });
         log.debug('webhook accepted', { type: event.type, outcome });
         res.json({ result: outcome });
       } catch (err) {
         if (err instanceof TemporalUnavailableError || isRetryable(err)) {
           log.warn('webhook not accepted: a dependency is unreachable', { type: event.type, error: err });
-          return reject(res, 503, 'temporarily unavailable, retry', counters);
+          return reject(res, 503, 'temporarily unavailable, retry');
         }
         log.error('webhook failed', { type: event.type, error: err });
-        return reject(res, 500, 'internal error', counters);
+        return reject(res, 500, 'internal error');
       }
     },
   );
 
   // Errors from the body parser (oversized, aborted) and anything unexpected.
   app.use((err: { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    if (err.status === 413) return reject(res, 413, 'body too large', counters);
-    if (err.status && err.status >= 400 && err.status < 500)
-      return reject(res, err.status, 'bad request', counters);
+    if (err.status === 413) return reject(res, 413, 'body too large');
+    if (err.status && err.status >= 400 && err.status < 500) return reject(res, err.status, 'bad request');
     log.error('ingress error', { error: err as unknown as Error });
-    reject(res, 500, 'internal error', counters);
+    reject(res, 500, 'internal error');
   });
 
   return app;

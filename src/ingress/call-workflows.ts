@@ -47,6 +47,23 @@ export function quoted(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/** The visibility query for the call workflows running on a task queue. */
+export function runningCallsQuery(taskQueue: string): string {
+  return `WorkflowType = 'callWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quoted(taskQueue)}`;
+}
+
+/** How many calls are running on the task queue, cluster-wide (one visibility count, bounded). */
+export async function countRunningCalls(
+  client: Client,
+  taskQueue: string,
+  deadlineMs = 2000,
+): Promise<number> {
+  const { count } = await client.withDeadline(Date.now() + deadlineMs, () =>
+    client.workflow.count(runningCallsQuery(taskQueue)),
+  );
+  return count;
+}
+
 /** Signals through a Temporal client, each call bounded by a deadline shorter than VoIPBIN's timeout. */
 export function temporalCallWorkflows(client: Client, taskQueue: string, deadlineMs = 5000): CallWorkflows {
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
@@ -69,7 +86,7 @@ export function temporalCallWorkflows(client: Client, taskQueue: string, deadlin
         throw err;
       }
     });
-  const query = `WorkflowType = 'callWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = ${quoted(taskQueue)}`;
+  const query = runningCallsQuery(taskQueue);
   return {
     signalWithStart: (input, event) =>
       signalled(async () => {

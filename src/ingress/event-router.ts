@@ -1,5 +1,6 @@
 import { matchRoute, type AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
+import type { AgentMetrics, EventPath } from '../metrics';
 import type { VoipbinEvent } from '../voipbin/events';
 import { callSignal, transcriptSignal } from './call-signals';
 import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
@@ -19,6 +20,8 @@ export interface EventRouterDeps {
   /** Where calls whose events Temporal could not take are remembered, to be reconciled later. */
   refused: RefusedSink;
   counters: Counters;
+  /** Events by type, path and outcome, and how long each took to hand over. */
+  metrics?: AgentMetrics;
   log: Logger;
 }
 
@@ -68,7 +71,25 @@ export class EventRouter {
 
   constructor(private readonly deps: EventRouterDeps) {}
 
-  async route(event: VoipbinEvent): Promise<RouteOutcome> {
+  /** Hands the event over; `path` is how it came, for the metrics. */
+  async route(event: VoipbinEvent, path: EventPath = 'webhook'): Promise<RouteOutcome> {
+    const { metrics } = this.deps;
+    if (!metrics) return this.deliver(event);
+    const stopTimer = metrics.ackSeconds.startTimer({ path });
+    let outcome: RouteOutcome | 'unavailable' | 'failed' = 'failed';
+    try {
+      outcome = await this.deliver(event);
+      return outcome;
+    } catch (err) {
+      if (err instanceof TemporalUnavailableError) outcome = 'unavailable';
+      throw err;
+    } finally {
+      stopTimer();
+      metrics.events.inc({ type: event.type, path, outcome });
+    }
+  }
+
+  private async deliver(event: VoipbinEvent): Promise<RouteOutcome> {
     const key = deliveryKey(event);
     const pending = key === undefined ? undefined : this.inFlight.get(key);
     // Delivered by the one under way: a duplicate. Failed: this copy tries again itself.
@@ -159,7 +180,9 @@ export class EventRouter {
     try {
       return await send();
     } catch (err) {
-      if (err instanceof TemporalUnavailableError) onRefused();
+      const unavailable = err instanceof TemporalUnavailableError;
+      this.deps.metrics?.signalFailures.inc({ reason: unavailable ? 'unavailable' : 'error' });
+      if (unavailable) onRefused();
       throw err;
     }
   }

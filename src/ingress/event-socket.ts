@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import type { Logger } from '../logger';
+import type { AgentMetrics } from '../metrics';
 import { EventShapeError, parseSocketFrame, type VoipbinEvent } from '../voipbin/events';
 import type { Counters } from './metrics';
 
@@ -18,13 +19,15 @@ export interface EventSocketOptions {
    */
   customerId: () => Promise<string>;
   /** Hands an event to the call workflows, as a webhook's would be. */
-  route: (event: VoipbinEvent) => Promise<unknown>;
+  route: (event: VoipbinEvent, path: 'websocket') => Promise<unknown>;
   /**
    * Called once connected after any failed attempt (a reconnect, or a late first connection): what
    * was published meanwhile never reached this socket.
    */
   onReconnected: () => void;
   counters: Counters;
+  /** Connection state, connects, drops and frames, for `GET /metrics`. */
+  metrics?: AgentMetrics;
   log: Logger;
   backoff?: typeof SOCKET_BACKOFF;
   /** For tests: the jitter's randomness. */
@@ -130,6 +133,8 @@ export class EventSocket {
       this.state = 'connected';
       socket.send(JSON.stringify({ type: 'subscribe', topics: customerTopics(customerId) }));
       counters.inc(reconnected ? 'socket_reconnects' : 'socket_connects');
+      this.opts.metrics?.socketConnects.inc({ kind: reconnected ? 'reconnect' : 'first' });
+      this.opts.metrics?.socketConnected.set(1);
       log.info(reconnected ? 'event socket reconnected' : 'event socket connected', { url: this.opts.url });
       this.keepAlive();
       if (missed) this.opts.onReconnected();
@@ -157,6 +162,8 @@ export class EventSocket {
       this.socket = undefined;
       if (this.closed) return;
       counters.inc('socket_drops');
+      this.opts.metrics?.socketDrops.inc();
+      this.opts.metrics?.socketConnected.set(0);
       this.retry();
     });
   }
@@ -188,11 +195,13 @@ export class EventSocket {
       event = parseSocketFrame(JSON.parse(text));
     } catch (err) {
       counters.inc('socket_frames_rejected');
+      this.opts.metrics?.socketFrames.inc({ result: 'rejected' });
       const reason = err instanceof EventShapeError ? err.message : 'frame is not valid JSON';
       log.warn('event socket frame ignored', { reason });
       return;
     }
     counters.inc('socket_frames');
+    this.opts.metrics?.socketFrames.inc({ result: 'event' });
     const key = orderKey(event);
     const previous = this.chains.get(key) ?? Promise.resolve();
     const next = previous.then(() => this.handOver(event));
@@ -204,7 +213,7 @@ export class EventSocket {
 
   private async handOver(event: VoipbinEvent): Promise<void> {
     try {
-      await this.opts.route(event);
+      await this.opts.route(event, 'websocket');
     } catch (err) {
       // No one retries a socket frame: the router has remembered the call when Temporal refused
       // it, and that call reconciles once Temporal is back.

@@ -6,13 +6,14 @@ import type { AgentConfig } from '../agent-config';
 import { socketUrlOf } from '../config';
 import { ConfigError } from '../config-error';
 import { createApp } from '../ingress/app';
-import { temporalCallWorkflows } from '../ingress/call-workflows';
+import { countRunningCalls, temporalCallWorkflows } from '../ingress/call-workflows';
 import { EventRouter } from '../ingress/event-router';
 import { EventSocket } from '../ingress/event-socket';
 import { Counters } from '../ingress/metrics';
 import { RefusedEvents } from '../ingress/refused-events';
 import { lookupTranscribeCall } from '../ingress/transcribe-lookup';
 import type { Logger } from '../logger';
+import { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
 import type { Customer } from '../voipbin/schemas';
 
@@ -33,12 +34,15 @@ export interface IngressRuntimeOptions {
   };
   host: string;
   port: number;
+  /** Served at `GET /metrics` (with the worker's, in `serve`). Default: the ingress's own. */
+  metrics?: AgentMetrics;
   log: Logger;
 }
 
 export interface RunningIngress {
   port: number;
   counters: Counters;
+  metrics: AgentMetrics;
   close: () => Promise<void>;
 }
 
@@ -78,12 +82,15 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
       );
   }
   const counters = new Counters();
+  const metrics = opts.metrics ?? new AgentMetrics();
+  metrics.countActiveCalls(() => countRunningCalls(opts.client, opts.taskQueue));
   const workflows = temporalCallWorkflows(opts.client, opts.taskQueue);
   const refused = new RefusedEvents({ workflows, counters, log });
   const router = new EventRouter({
     workflows,
     agent: opts.agent,
     counters,
+    metrics,
     log,
     lookupTranscribe: lookupTranscribeCall(voipbin),
     refused,
@@ -94,7 +101,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
   };
   const app = createApp(
     { webhooks, webhookSecret: secret, allowUnsigned, maxBodyBytes: MAX_WEBHOOK_BYTES },
-    { router, ready, counters, log },
+    { router, ready, counters, metrics, log },
   );
   const server: Server = app.listen(opts.port, opts.host);
   await once(server, 'listening');
@@ -111,9 +118,10 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
       url: opts.voipbin.wsUrl ?? socketUrlOf(opts.voipbin.baseUrl),
       accessKey: opts.voipbin.apiKey,
       customerId: async () => (await getCustomer()).id,
-      route: (event) => router.route(event),
+      route: (event, path) => router.route(event, path),
       onReconnected: () => refused.requestSweep(),
       counters,
+      metrics,
       log,
     });
     eventSocket.start();
@@ -124,6 +132,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
   return {
     port,
     counters,
+    metrics,
     close: async () => {
       try {
         await eventSocket?.close();

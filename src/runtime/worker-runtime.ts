@@ -3,7 +3,9 @@ import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
 import type { WorkerVersioning } from '../config';
 import { ConfigError } from '../config-error';
+import { countRunningCalls } from '../ingress/call-workflows';
 import type { Logger } from '../logger';
+import type { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
 import { createCallWorker } from '../worker';
 import { connectWorker, type TemporalTarget } from './temporal';
@@ -18,6 +20,8 @@ export interface WorkerRuntimeOptions {
   /** WORKER_SHUTDOWN_GRACE_SECONDS: how long a drain lets running activities finish. */
   shutdownGraceMs: number;
   versioning?: WorkerVersioning;
+  /** The calls' and the model's metrics go here (`GET /metrics`). */
+  metrics?: AgentMetrics;
   log: Logger;
 }
 
@@ -50,7 +54,9 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     voipbin: new VoipbinClient(opts.voipbin),
     openai,
     channel: temporalTurnChannel(opts.client),
+    metrics: opts.metrics,
   });
+  opts.metrics?.countActiveCalls(() => countRunningCalls(opts.client, opts.taskQueue));
   const versioning = opts.versioning;
   const worker = await createCallWorker({
     connection,
@@ -58,6 +64,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     taskQueue: opts.taskQueue,
     activities,
     shutdownGraceMs: opts.shutdownGraceMs,
+    metrics: opts.metrics,
     ...(versioning && {
       version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
     }),

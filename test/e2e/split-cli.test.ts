@@ -9,6 +9,7 @@ import { startSimulator, type Simulator } from '../../src/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
 import { AgentProcess, freePort } from '../helpers/cli';
+import { metricValue, scrape } from '../helpers/metrics';
 import { localEnv } from '../helpers/temporal-env';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
 
@@ -42,7 +43,7 @@ function agent(args: string[], vars: Record<string, string>): AgentProcess {
 }
 
 it('ingress and worker in separate processes handle a call together', async () => {
-  const port = await freePort();
+  const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
   const shared = {
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_TASK_QUEUE: 'split-halves',
@@ -51,8 +52,13 @@ it('ingress and worker in separate processes handle a call together', async () =
   };
   // No VOIPBIN_WEBHOOK_SECRET: the ingress reads the customer's secret from GET /customer.
   const ingress = agent(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
-  const worker = agent(['worker'], { ...shared, OPENAI_BASE_URL: llm.baseUrl });
-  await Promise.all([ingress.waitReady(port), worker.waitOutput('worker running')]);
+  const worker = agent(['worker'], {
+    ...shared,
+    OPENAI_BASE_URL: llm.baseUrl,
+    METRICS_PORT: String(metricsPort),
+    HOST: '127.0.0.1',
+  });
+  await Promise.all([ingress.waitReady(port), worker.waitOutput('worker metrics listening')]);
   expect(ingress.output).toContain('signed=true');
   simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
 
@@ -83,6 +89,18 @@ it('ingress and worker in separate processes handle a call together', async () =
     'POST /speakings/{id}/stop -> 200',
     'POST /transcribes/{id}/stop -> 200',
   ]);
+
+  // Each half serves its own metrics: the worker's on METRICS_PORT, with the Temporal SDK's.
+  const workerMetrics = await scrape(`http://127.0.0.1:${metricsPort}/metrics`);
+  expect(metricValue(workerMetrics, 'voipbin_agent_turns_total', { outcome: 'completed' })).toBe(1);
+  expect(metricValue(workerMetrics, 'voipbin_agent_calls_ended_total', { reason: 'caller-hangup' })).toBe(1);
+  expect(metricValue(workerMetrics, 'temporal_activity_execution_latency_seconds_count')).toBeGreaterThan(0);
+  expect(metricValue(workerMetrics, 'voipbin_agent_events_total')).toBeUndefined();
+  const ingressMetrics = await scrape(`http://127.0.0.1:${port}/metrics`);
+  expect(metricValue(ingressMetrics, 'voipbin_agent_events_total', { outcome: 'delivered' })).toBeGreaterThan(
+    0,
+  );
+  expect(metricValue(ingressMetrics, 'voipbin_agent_turns_total')).toBeUndefined();
 
   ingress.kill('SIGTERM');
   worker.kill('SIGTERM');

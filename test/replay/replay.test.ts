@@ -3,6 +3,7 @@
 // workflow's commands must be caught.
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { callSinks } from '../../src/worker';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { bundleWorkflows } from '../helpers/temporal-env';
@@ -32,14 +33,20 @@ it('has the histories of the paths a call can take', () => {
 });
 
 it.each(HISTORIES)('%s replays against the current workflow', async (file) => {
-  await Worker.runReplayHistory({ workflowBundle: bundle, replayName: file }, history(file));
+  await Worker.runReplayHistory(
+    { workflowBundle: bundle, replayName: file, sinks: callSinks() },
+    history(file),
+  );
 });
 
 it('a workflow that issues one more command is caught by every history', async () => {
   const changed = await bundleWorkflows(require.resolve('./changed-workflow'));
   for (const file of HISTORIES) {
     await expect(
-      Worker.runReplayHistory({ workflowBundle: changed, replayName: file }, history(file)),
+      Worker.runReplayHistory(
+        { workflowBundle: changed, replayName: file, sinks: callSinks() },
+        history(file),
+      ),
     ).rejects.toBeInstanceOf(DeterminismViolationError);
   }
 }, 60_000);

@@ -51,7 +51,7 @@ describe('loadConfig defaults', () => {
       dataDir: join(dir, '.data'),
     });
     expect(config.log).toEqual({ level: 'info', format: 'text' });
-    expect(config.worker).toEqual({ shutdownGraceMs: 30_000, versioning: undefined });
+    expect(config.worker).toEqual({ shutdownGraceMs: 30_000, versioning: undefined, metricsPort: undefined });
     expect(config.agent).toEqual(DEFAULT_AGENT_CONFIG);
     expect(config.agentConfigSource).toBe('built-in default');
   });
@@ -110,6 +110,7 @@ describe('loadConfig defaults', () => {
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
         WORKER_SHUTDOWN_GRACE_SECONDS: '12.5',
+        METRICS_PORT: '9464',
         TEMPORAL_DEPLOYMENT_NAME: 'voipbin-agent',
         TEMPORAL_WORKER_BUILD_ID: 'build-7',
         TEMPORAL_WORKER_SET_CURRENT: 'true',
@@ -137,6 +138,7 @@ describe('loadConfig defaults', () => {
     expect(config.worker).toEqual({
       shutdownGraceMs: 12_500,
       versioning: { deploymentName: 'voipbin-agent', buildId: 'build-7', setCurrent: true },
+      metricsPort: 9464,
     });
   });
 
@@ -173,6 +175,7 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['PORT', '0'],
     ['PORT', '80.5'],
     ['PORT', '-1'],
+    ['METRICS_PORT', '0'],
     ['TEMPORAL_DEV_PORT', '65536'],
     ['TEMPORAL_DEV_UI_PORT', 'ui'],
     ['VOIPBIN_BASE_URL', 'not-a-url'],

@@ -9,6 +9,7 @@ import { RefusedEvents } from '../../src/ingress/refused-events';
 import { signBody } from '../../src/ingress/signature';
 import { lookupTranscribeCall } from '../../src/ingress/transcribe-lookup';
 import { silentLogger } from '../../src/logger';
+import { AgentMetrics } from '../../src/metrics';
 import { VoipbinClient } from '../../src/voipbin/client';
 import {
   AGENT_NUMBER,
@@ -25,6 +26,7 @@ import {
   uuidFor,
 } from '../fixtures/voipbin-payloads';
 import { ManualSchedule } from '../helpers/manual-schedule';
+import { metricValue, scrape } from '../helpers/metrics';
 import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflows';
 
 const SECRET = 'Jq3Vx8Lk2Rz7Tn5Wm1Pd9Hs4Gb6Yc0Fa';
@@ -80,6 +82,7 @@ interface Harness {
   workflows: RecordingWorkflows;
   voipbin: FakeVoipbin;
   counters: Counters;
+  metrics: AgentMetrics;
   refused: RefusedEvents;
   /** The retry rounds the refused events asked for, not yet run. */
   timers: ManualSchedule;
@@ -98,6 +101,7 @@ async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
     fetch: voipbin.fetch,
   });
   const counters = new Counters();
+  const metrics = new AgentMetrics();
   const timers = new ManualSchedule();
   const refused = new RefusedEvents({ workflows, counters, log: silentLogger, schedule: timers.schedule });
   const router = new EventRouter({
@@ -106,6 +110,7 @@ async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
     lookupTranscribe: lookupTranscribeCall(client),
     refused,
     counters,
+    metrics,
     log: silentLogger,
   });
   const ready: Harness['ready'] = { value: true };
@@ -114,6 +119,7 @@ async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
     {
       router,
       counters,
+      metrics,
       log: silentLogger,
       ready: async () => {
         if (ready.value instanceof Error) throw ready.value;
@@ -125,7 +131,17 @@ async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
     const s = app.listen(0, '127.0.0.1', (err?: Error) => (err ? reject(err) : resolve(s)));
   });
   const { port } = server.address() as AddressInfo;
-  h = { base: `http://127.0.0.1:${port}`, workflows, voipbin, counters, refused, timers, ready, server };
+  h = {
+    base: `http://127.0.0.1:${port}`,
+    workflows,
+    voipbin,
+    counters,
+    metrics,
+    refused,
+    timers,
+    ready,
+    server,
+  };
   return h;
 }
 
@@ -165,11 +181,15 @@ function postEvent(type: string, data: unknown, opts: Parameters<typeof post>[1]
 }
 
 /** On a rejected request nothing downstream ran: no workflow call, no lookup, no event counted. */
-function expectNothingDownstream(status: number): void {
+async function expectNothingDownstream(status: number): Promise<void> {
   expect(h.workflows.calls).toEqual([]);
   expect(h.voipbin.asked).toEqual([]);
   expect(h.timers.pending).toEqual([]);
   expect(h.counters.snapshot()).toEqual({ [`webhooks_rejected_${status}`]: 1 });
+  const metrics = await scrape(`${h.base}/metrics`);
+  expect(metricValue(metrics, 'voipbin_agent_webhook_responses_total')).toBe(1);
+  expect(metricValue(metrics, 'voipbin_agent_webhook_responses_total', { status: String(status) })).toBe(1);
+  expect(metricValue(metrics, 'voipbin_agent_events_total')).toBeUndefined();
 }
 
 const SALES_PROFILE = AGENT.profiles['sales'];
@@ -192,6 +212,16 @@ describe('POST /webhooks/voipbin: calls', () => {
     expect(h.voipbin.asked).toEqual([]);
     expect(h.counters.get('webhooks_accepted')).toBe(1);
     expect(h.counters.get('events_delivered')).toBe(1);
+    const metrics = await scrape(`${h.base}/metrics`);
+    expect(metricValue(metrics, 'voipbin_agent_webhook_responses_total', { status: '200' })).toBe(1);
+    expect(
+      metricValue(metrics, 'voipbin_agent_events_total', {
+        type: 'call_progressing',
+        path: 'webhook',
+        outcome: 'delivered',
+      }),
+    ).toBe(1);
+    expect(metricValue(metrics, 'voipbin_agent_event_ack_seconds_count', { path: 'webhook' })).toBe(1);
   });
 
   it('routes by the number called', async () => {
@@ -279,6 +309,15 @@ describe('POST /webhooks/voipbin: calls', () => {
     expect(reply).toEqual({ status: 503, body: { error: 'temporarily unavailable, retry' } });
     expect(h.counters.get('webhooks_rejected_503')).toBe(1);
     expect(h.counters.get('webhooks_accepted')).toBe(0);
+    const metrics = await scrape(`${h.base}/metrics`);
+    expect(metricValue(metrics, 'voipbin_agent_signal_failures_total', { reason: 'unavailable' })).toBe(1);
+    expect(
+      metricValue(metrics, 'voipbin_agent_events_total', {
+        type: 'call_progressing',
+        outcome: 'unavailable',
+      }),
+    ).toBe(1);
+    expect(metricValue(metrics, 'voipbin_agent_webhook_responses_total', { status: '503' })).toBe(1);
 
     h.workflows.error = undefined;
     await retryRound();
@@ -558,33 +597,33 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
     const raw = JSON.stringify(envelope('call_progressing', callPayload()));
     const reply = await post(raw, { sign: signBody('not-the-secret', raw) });
     expect(reply).toEqual({ status: 401, body: { error: 'invalid or missing X-VoIPBIN-Signature' } });
-    expectNothingDownstream(401);
+    await expectNothingDownstream(401);
   });
 
   it('answers 401 to a missing signature', async () => {
     const reply = await postEvent('call_progressing', callPayload(), { sign: false });
     expect(reply.status).toBe(401);
-    expectNothingDownstream(401);
+    await expectNothingDownstream(401);
   });
 
   it('answers 401 to a signature of another body', async () => {
     const raw = JSON.stringify(envelope('call_progressing', callPayload()));
     const other = JSON.stringify(envelope('call_progressing', callPayload({ id: uuidFor('other') })));
     expect((await post(raw, { sign: signBody(SECRET, other) })).status).toBe(401);
-    expectNothingDownstream(401);
+    await expectNothingDownstream(401);
   });
 
   it('checks the signature before reading the body', async () => {
     const reply = await post('{not json', { sign: false });
     expect(reply.status).toBe(401);
-    expectNothingDownstream(401);
+    await expectNothingDownstream(401);
   });
 
   it('answers 415 to a body that is not sent as JSON', async () => {
     const raw = JSON.stringify(envelope('call_progressing', callPayload()));
     const reply = await post(raw, { headers: { 'content-type': 'text/plain' } });
     expect(reply).toEqual({ status: 415, body: { error: 'Content-Type must be application/json' } });
-    expectNothingDownstream(415);
+    await expectNothingDownstream(415);
   });
 
   it('accepts JSON with a charset', async () => {
@@ -596,19 +635,19 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
   it('answers 400 to malformed JSON', async () => {
     const reply = await post('{"type":"call_progressing","data":');
     expect(reply).toEqual({ status: 400, body: { error: 'body is not valid JSON' } });
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 
   it('answers 400 to an empty body', async () => {
     expect((await post('')).status).toBe(400);
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 
   it('answers 400 to JSON that is not an envelope', async () => {
     const reply = await post(JSON.stringify(callPayload()));
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toMatch(/not a VoIPBIN event/);
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 
   it('answers 400 to a known type with malformed data, naming the field but not the values', async () => {
@@ -619,14 +658,14 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toContain('transcribe_id');
     expect(JSON.stringify(reply.body)).not.toContain('4321');
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 
   it('answers 400 to a call event with malformed data', async () => {
     const reply = await postEvent('call_progressing', callPayload({ status: 'answered' }));
     expect(reply.status).toBe(400);
     expect(reply.body['error']).toContain('status');
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 
   it('answers 400 to a call event whose call id is not a UUID', async () => {
@@ -635,14 +674,14 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
       status: 400,
       body: { error: 'call_progressing event data is malformed at: id (not a UUID)' },
     });
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 
   it('answers 413 to a body over the limit', async () => {
     const raw = JSON.stringify(envelope('call_progressing', callPayload({ padding: 'x'.repeat(MAX_BODY) })));
     const reply = await post(raw);
     expect(reply).toEqual({ status: 413, body: { error: 'body too large' } });
-    expectNothingDownstream(413);
+    await expectNothingDownstream(413);
   });
 
   it('answers 413 to a chunked body over the limit', async () => {
@@ -662,7 +701,7 @@ describe('POST /webhooks/voipbin: rejected requests', () => {
     });
     expect(res.status).toBe(413);
     await res.text();
-    expectNothingDownstream(413);
+    await expectNothingDownstream(413);
   });
 
   it('accepts a body exactly at the limit', async () => {
@@ -700,7 +739,7 @@ describe('POST /webhooks/voipbin without a secret: fail closed', () => {
       status: 401,
       body: { error: 'webhooks are refused: no webhook secret is configured (VOIPBIN_WEBHOOK_SECRET)' },
     });
-    expectNothingDownstream(401);
+    await expectNothingDownstream(401);
     expect((await postEvent('call_progressing', callPayload(), { sign: 'sha256=nonsense' })).status).toBe(
       401,
     );
@@ -725,7 +764,7 @@ describe('POST /webhooks/voipbin without a secret, unsigned webhooks allowed', (
 
   it('still rejects malformed bodies', async () => {
     expect((await post('nope', { sign: false })).status).toBe(400);
-    expectNothingDownstream(400);
+    await expectNothingDownstream(400);
   });
 });
 

@@ -3,6 +3,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_AGENT_CONFIG, type AgentProfile } from '../../src/agent-config';
+import { AgentMetrics } from '../../src/metrics';
 import { createCallWorker } from '../../src/worker';
 import { estimatePlaybackMs } from '../../workflows/playback';
 import { callWorkflow } from '../../workflows/call';
@@ -16,6 +17,7 @@ import {
   type CallStatus,
 } from '../../workflows/messages';
 import { FakeCallActivities, type ScriptedReply } from '../helpers/fake-activities';
+import { metricValue, parseScrape } from '../helpers/metrics';
 import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal-env';
 import { waitFor } from '../helpers/wait-for';
 
@@ -65,11 +67,14 @@ async function withCall<T>(
     callId: string;
     handle: WorkflowHandle<typeof callWorkflow>;
     send: (event: CallEvent) => Promise<void>;
+    /** What the workflow reported to the worker's metrics. */
+    metric: (name: string, labels?: Record<string, string>) => Promise<number | undefined>;
   }) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
   const callId = randomUUID();
   const fake = new FakeCallActivities(() => env.client);
+  const metrics = new AgentMetrics();
   fake.replies.push(...(opts.replies ?? []));
   opts.setup?.(fake);
   const worker = await createCallWorker({
@@ -78,7 +83,10 @@ async function withCall<T>(
     taskQueue,
     activities: fake.activities(),
     workflowBundle: bundle,
+    metrics,
   });
+  const metric = async (name: string, labels?: Record<string, string>) =>
+    metricValue(parseScrape(await metrics.scrape()), name, labels);
   return worker.runUntil(async () => {
     const handle = await env.client.workflow.signalWithStart(callWorkflow, {
       workflowId: callWorkflowId(callId),
@@ -87,7 +95,7 @@ async function withCall<T>(
       signal: voipbinEventSignal,
       signalArgs: [callEvent(callId, opts.startWith ?? 'progressing')],
     });
-    return body({ fake, callId, handle, send: (event) => handle.signal(voipbinEventSignal, event) });
+    return body({ fake, callId, handle, send: (event) => handle.signal(voipbinEventSignal, event), metric });
   });
 }
 
@@ -157,7 +165,7 @@ describe('call workflow', () => {
           { sentences: ['Of course, cancelling that.'] },
         ],
       },
-      async ({ fake, callId, handle, send }) => {
+      async ({ fake, callId, handle, send, metric }) => {
         await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
         await env.sleep(PLAYED);
         await send(transcript('What is my balance?'));
@@ -202,6 +210,14 @@ describe('call workflow', () => {
           { role: 'assistant', content: 'Let me look that up for you.' },
           { role: 'user', content: 'Wait, cancel that.' },
         ]);
+        // The worker's metrics: one barge-in, the turn it cut short, the one that answered.
+        expect(await metric('voipbin_agent_barge_ins_total')).toBe(1);
+        expect(await metric('voipbin_agent_turns_total', { outcome: 'cancelled' })).toBe(1);
+        expect(await metric('voipbin_agent_turns_total', { outcome: 'completed' })).toBe(1);
+        expect(await metric('voipbin_agent_turn_first_sentence_seconds_count')).toBe(2);
+        expect(await metric('voipbin_agent_calls_started_total')).toBe(1);
+        expect(await metric('voipbin_agent_calls_ended_total', { reason: 'caller-hangup' })).toBe(1);
+        expect(await metric('voipbin_agent_reprompts_total')).toBe(0);
       },
     );
   });
@@ -219,8 +235,11 @@ describe('call workflow', () => {
   });
 
   it('reprompts after each silence and, after maxReprompts, says goodbye and hangs up', async () => {
-    await withCall({ profile: { maxReprompts: 2 } }, async ({ fake, handle }) => {
+    await withCall({ profile: { maxReprompts: 2 } }, async ({ fake, handle, metric }) => {
       const summary = await handle.result(); // time skips through the silences
+      expect(await metric('voipbin_agent_reprompts_total')).toBe(2);
+      expect(await metric('voipbin_agent_calls_ended_total', { reason: 'silence' })).toBe(1);
+      expect(await metric('voipbin_agent_barge_ins_total')).toBe(0);
       // Before each reprompt, and before giving up, VoIPBIN is asked what was missed.
       expect(fake.log.slice(2)).toEqual([
         `say:${DEFAULT_PROFILE.greeting}`,

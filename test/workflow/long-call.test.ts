@@ -5,7 +5,7 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import { createCallWorker } from '../../src/worker';
+import { callSinks, createCallWorker } from '../../src/worker';
 import { callWorkflow } from '../../workflows/call';
 import {
   CALL_WORKFLOW_TASK_TIMEOUT,
@@ -181,6 +181,7 @@ describe('continuing as new', () => {
         taskQueue,
         activities: fake.activities(),
         workflowBundle: bundle,
+        sinks: callSinks(),
         maxCachedWorkflows: 0,
       });
     // A budget the first turn passes: the call wants a fresh run as soon as the answer has played.
