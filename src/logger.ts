@@ -71,7 +71,7 @@ function cleanValue(v: unknown, depth: number, seen: WeakSet<object>): unknown {
   try {
     if (Array.isArray(v)) return v.map((item) => cleanValue(item, depth + 1, seen) ?? null);
     if (isErrorLike(v)) return cleanFields(serializeError(v), depth + 1, seen);
-    if (v instanceof Map) return cleanFields(Object.fromEntries(v), depth + 1, seen);
+    if (v instanceof Map) return cleanFields(Object.fromEntries(v) as LogFields, depth + 1, seen);
     if (v instanceof Set) return cleanValue([...v], depth, seen);
     if (v instanceof URL) return v.origin + v.pathname; // never its query: keys travel there
     return cleanFields(v as LogFields, depth + 1, seen);
