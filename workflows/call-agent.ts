@@ -265,6 +265,7 @@ export class CallAgent {
       await condition(() => this.turns.size === 0, TURN_CLEANUP_CAP);
     });
     this.result = call.summary(this.state);
+    log.info('call ended', { endReason: this.result.endReason, turns: this.result.turns });
   }
 }
 
