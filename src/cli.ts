@@ -1,4 +1,3 @@
-import { Runtime, makeTelemetryFilterString, type PrometheusMetricsExporter } from '@temporalio/worker';
 import { exportHistory } from './commands/export';
 import { ingress } from './commands/ingress';
 import { replay } from './commands/replay';
@@ -7,9 +6,10 @@ import { UsageError } from './commands/usage';
 import { worker } from './commands/worker';
 import { ConfigError, loadConfig } from './config';
 import { HistoryError } from './histories';
-import { createLogger, type Logger } from './logger';
+import { createLogger } from './logger';
 import { AgentMetrics } from './metrics';
 import { coreMetrics } from './runtime/core-metrics';
+import { coreLevelOf, installRuntime } from './runtime/telemetry';
 
 const USAGE = `usage: voipbin-agent <command> [arguments]
 
@@ -33,21 +33,6 @@ const SERVICES = { serve, worker, ingress };
 /** Tools take arguments, print their results and return an exit code. */
 const TOOLS = { replay, export: exportHistory };
 
-/** Routes the SDK's own log lines (warnings and errors only) to our logger; Core's go to stderr. */
-function installRuntime(log: Logger, core: 'WARN' | 'ERROR', metrics?: PrometheusMetricsExporter): void {
-  Runtime.install({
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: (m, f) => log.warn(m, f),
-      error: (m, f) => log.error(m, f),
-    },
-    telemetryOptions: { logging: { filter: makeTelemetryFilterString({ core }) }, metrics },
-  });
-}
-
 function usageError(message: string): number {
   process.stderr.write(`voipbin-agent: ${message}\n\n${USAGE}\n`);
   return 2;
@@ -56,7 +41,8 @@ function usageError(message: string): number {
 async function runTool(tool: (typeof TOOLS)[keyof typeof TOOLS], args: string[]): Promise<number> {
   // A replay that fails is the answer, not a problem: Core's warning that it failed the task would
   // only repeat the result line.
-  installRuntime(createLogger({ level: 'warn' }), 'ERROR');
+  const format = process.env['LOG_FORMAT'] === 'json' ? 'json' : 'text';
+  const runtime = installRuntime(createLogger({ level: 'warn', format }), { coreLevel: 'ERROR' });
   try {
     return await tool(args, (line) => process.stdout.write(line + '\n'));
   } catch (err) {
@@ -66,6 +52,8 @@ async function runTool(tool: (typeof TOOLS)[keyof typeof TOOLS], args: string[])
       return 1;
     }
     throw err;
+  } finally {
+    runtime.flushLogs();
   }
 }
 
@@ -95,12 +83,15 @@ export async function main(argv: string[]): Promise<number> {
   const metrics = new AgentMetrics({ processMetrics: true });
   const core = await coreMetrics();
   metrics.append(core.scrape);
-  installRuntime(log, 'WARN', core.exporter);
+  const runtime = installRuntime(log, { coreLevel: coreLevelOf(config.log.level), metrics: core.exporter });
   try {
     await command(config, log, metrics);
     return 0;
   } catch (err) {
     log.error(err instanceof ConfigError ? err.message : 'fatal error', { error: err as Error });
     return 1;
+  } finally {
+    // The forwarded lines wait up to 100 ms to be put in order: the last ones, before the exit.
+    runtime.flushLogs();
   }
 }

@@ -290,6 +290,7 @@ export class CallAgent {
     });
     this.result = call.summary(this.state);
     callMetrics.callEnded(this.result.endReason);
+    log.info('call ended', { endReason: this.result.endReason, turns: this.result.turns });
   }
 }
 

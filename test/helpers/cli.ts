@@ -34,6 +34,8 @@ export function portOpen(port: number): Promise<boolean> {
 export class AgentProcess {
   readonly child: ChildProcess;
   private text = '';
+  /** Each stream on its own: lines from the two do not interleave mid-line here. */
+  readonly streams = { stdout: '', stderr: '' };
 
   constructor(args: string[], env: Record<string, string>, cwd: string) {
     if (!existsSync(join(PROJECT_ROOT, 'dist', 'src', 'cli.js'))) {
@@ -44,8 +46,14 @@ export class AgentProcess {
       env: { PATH: process.env.PATH ?? '', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    this.child.stdout!.on('data', (d: Buffer) => (this.text += d.toString()));
-    this.child.stderr!.on('data', (d: Buffer) => (this.text += d.toString()));
+    this.child.stdout!.on('data', (d: Buffer) => {
+      this.text += d.toString();
+      this.streams.stdout += d.toString();
+    });
+    this.child.stderr!.on('data', (d: Buffer) => {
+      this.text += d.toString();
+      this.streams.stderr += d.toString();
+    });
   }
 
   get output(): string {

@@ -215,7 +215,11 @@ describe('RefusedEvents: calls whose events were refused', () => {
     expect(h.timers.pending).toEqual([]);
     expect(h.counters.get('events_refused_abandoned')).toBe(1);
     expect(h.counters.get('events_refused_pending')).toBe(0);
-    const boom = { name: 'Error', message: 'boom' };
+    const boom = {
+      name: 'Error',
+      message: 'boom',
+      stack: expect.stringContaining('Error: boom\n') as unknown,
+    };
     expect(h.logs.filter((l) => l.level !== 'debug')).toEqual([
       {
         level: 'warn',
@@ -360,7 +364,15 @@ describe('RefusedEvents: the sweep at start', () => {
       {
         level: 'warn',
         msg: 'reconcile request failed',
-        fields: { callId: 'r1', reason: 'ingress-started', error: { name: 'Error', message: 'boom' } },
+        fields: {
+          callId: 'r1',
+          reason: 'ingress-started',
+          error: {
+            name: 'Error',
+            message: 'boom',
+            stack: expect.stringContaining('Error: boom\n') as unknown,
+          },
+        },
       },
     ]);
   });
