@@ -33,6 +33,24 @@ export const profileSchema = z.strictObject({
    * are left out (the model is told how many). Every turn's input is recorded in the call's history.
    */
   contextMessages: z.number().int().min(2).max(500).default(40),
+  /**
+   * What the caller says while the agent speaks or thinks that only shows they listen ("mm-hmm",
+   * "okay"): no interruption, no turn; in the conversation all the same. `phrases` replaces the
+   * built-in list of the profile's language; longer than `maxWords` words is never one (0: off).
+   */
+  backchannels: z
+    .strictObject({
+      phrases: z.array(z.string().min(1)).max(500).optional(),
+      maxWords: z.number().int().min(0).max(10).default(3),
+    })
+    .default({ maxWords: 3 }),
+  /**
+   * A final transcript that looks unfinished (no sentence end, or a last word like "and", "to")
+   * waits this long for the rest before the agent answers; a complete one is answered at once. 0: off.
+   */
+  unfinishedWaitSeconds: z.number().min(0).max(5).default(0.8),
+  /** How fast the voice speaks, in characters a second: when the agent has stopped being heard. Default: by language. */
+  speechCharsPerSecond: z.number().min(1).max(100).optional(),
 });
 
 export type AgentProfile = z.output<typeof profileSchema>;

@@ -9,6 +9,7 @@ import {
   isCancellation,
   log,
   makeContinueAsNewFunc,
+  patched,
   proxySinks,
   workflowInfo,
 } from '@temporalio/workflow';
@@ -42,6 +43,9 @@ export const HISTORY_BUDGET = { events: 1_500, bytes: 1_500_000 };
 
 const { callMetrics } = proxySinks<CallMetricsSinks>();
 
+/** Backchannels, unfinished finals and playback by language (call-state.ts settingsOf). */
+export const TURN_TAKING_PATCH = 'turn-taking-1';
+
 /** The counts of call-state that the metrics follow; what grew since the last look is reported. */
 function counted(s: CallState) {
   return { bargeIns: s.bargeIns, reprompts: s.repromptsTotal, latencies: s.firstSentenceLatenciesMs.length };
@@ -54,7 +58,8 @@ export class CallAgent {
   private reported: ReturnType<typeof counted>;
 
   constructor(private readonly input: CallWorkflowInput) {
-    const settings = call.settingsOf(input.profile);
+    // Calls that began on a build without these rules keep the old ones (README "Changing the workflow safely").
+    const settings = call.settingsOf(input.profile, { turnTaking: patched(TURN_TAKING_PATCH) });
     this.state = input.carried
       ? call.resume(input.carried, settings)
       : call.newCall({ callId: input.callId, profileName: input.profileName, settings }, Date.now());

@@ -14,8 +14,16 @@ import {
   type EndReason,
   type SentenceReady,
 } from './messages';
+import { SPEECH_CHARS_PER_SECOND } from './playback';
 import * as speech from './speech-queue';
 import type { SpeechOp, SpeechOutcome, SpeechQueue, Utterance } from './speech-queue';
+import {
+  backchannelRule,
+  isBackchannel,
+  looksUnfinished,
+  speechRateOf,
+  type BackchannelRule,
+} from './turn-taking';
 
 /** How long a call may ring before the agent leaves it alone. */
 export const ANSWER_TIMEOUT_MS = 5 * 60_000;
@@ -46,9 +54,31 @@ export interface CallSettings {
   maxCallMs: number;
   /** The most recent messages one LLM turn is given. */
   contextMessages: number;
+  language: string;
+  /** Said while the agent speaks or thinks, these neither interrupt nor start a turn. */
+  backchannel: BackchannelRule;
+  /** How long a final that looks unfinished waits for the rest before it is answered. */
+  unfinishedWaitMs: number;
+  /** The voice's pace: when what was said has finished playing. */
+  speechCharsPerSecond: number;
 }
 
-export function settingsOf(profile: AgentProfile): CallSettings {
+/**
+ * `turnTaking` false: a call that started before backchannels, unfinished finals and per-language
+ * playback existed keeps the old rules, so that its history replays (call-agent.ts `patched`).
+ */
+export function settingsOf(
+  profile: AgentProfile,
+  rules: { turnTaking: boolean } = { turnTaking: true },
+): CallSettings {
+  if (!rules.turnTaking) {
+    return {
+      ...settingsOf(profile),
+      backchannel: { phrases: [], maxWords: 0 },
+      unfinishedWaitMs: 0,
+      speechCharsPerSecond: SPEECH_CHARS_PER_SECOND,
+    };
+  }
   return {
     greeting: profile.greeting,
     repromptText: profile.repromptText,
@@ -58,6 +88,15 @@ export function settingsOf(profile: AgentProfile): CallSettings {
     maxReprompts: profile.maxReprompts,
     maxCallMs: profile.maxCallSeconds * 1000,
     contextMessages: profile.contextMessages,
+    language: profile.language,
+    // A call that began before these settings existed gets their defaults (its input lacks them).
+    backchannel: backchannelRule(
+      profile.language,
+      profile.backchannels?.phrases,
+      profile.backchannels?.maxWords ?? 3,
+    ),
+    unfinishedWaitMs: (profile.unfinishedWaitSeconds ?? 0.8) * 1000,
+    speechCharsPerSecond: speechRateOf(profile.language, profile.speechCharsPerSecond),
   };
 }
 
@@ -93,6 +132,8 @@ export interface CallState {
   newestTranscriptMs?: number;
   /** The caller said something that no turn has answered yet. */
   callerWaiting: boolean;
+  /** What the caller said last looked unfinished: their turn waits until then for the rest. */
+  answerAt?: number;
   heardAt: number;
   /** Silence is counted from the later of this and the end of playback. */
   quietSince: number;
@@ -302,7 +343,7 @@ export function onSpeakingCreated(s: CallState, speakingId: string | undefined, 
 }
 
 export function onSpeechDone(s: CallState, opId: number, outcome: SpeechOutcome, now: number): Command[] {
-  const op = speech.done(s.speech, opId, outcome, now);
+  const op = speech.done(s.speech, opId, outcome, now, s.settings.speechCharsPerSecond);
   if (!op) return [];
   if (op.kind === 'say') recordSay(s, op, outcome, now);
   if (s.phase === 'ended') return [];
@@ -419,6 +460,7 @@ export function nextWakeAt(s: CallState): number | undefined {
   if (s.reconcile.checkedSilenceAt !== silence) times.push(silence);
   if (s.ending?.hangupAt !== undefined && !s.ending.hangupSent) times.push(s.ending.hangupAt);
   if (s.rollover?.wakeAt !== undefined) times.push(s.rollover.wakeAt);
+  if (s.callerWaiting && s.answerAt !== undefined) times.push(s.answerAt);
   const next = Math.min(...times);
   return Number.isFinite(next) ? next : undefined;
 }
@@ -451,10 +493,20 @@ export function summary(s: CallState): CallSummary {
 }
 
 /** What the model sees: the conversation as the caller experienced it (an interrupted reply is cut where it was cut). */
+/**
+ * The conversation as the model reads it. The caller's back-to-back messages (an utterance split
+ * at a pause, a backchannel and what followed) are one message: one thing said, answered once.
+ */
 export function llmMessages(s: CallState): LlmMessage[] {
-  return s.messages
-    .filter((m) => m.text !== '')
-    .map((m) => ({ role: m.role === 'caller' ? 'user' : 'assistant', content: m.text }));
+  const out: LlmMessage[] = [];
+  for (const m of s.messages) {
+    if (m.text === '') continue;
+    const role = m.role === 'caller' ? 'user' : 'assistant';
+    const last = out[out.length - 1];
+    if (role === 'user' && last?.role === 'user') last.content = `${last.content} ${m.text}`;
+    else out.push({ role, content: m.text });
+  }
+  return out;
 }
 
 /**
@@ -498,13 +550,32 @@ function applyTranscript(s: CallState, t: IncomingTranscript, now: number, out: 
   // Our own speech comes back as `out` transcripts: never a turn, never a barge-in.
   const text = t.text.trim();
   if (t.direction !== 'in' || !text || s.phase === 'ended' || isCallGone(s)) return;
-  s.messages.push({ role: 'caller', text, at: now });
-  s.heardAt = now;
   s.quietSince = now;
   s.reprompts = 0;
+  // "Mm-hmm" while the agent speaks or thinks: the caller listens. Kept in the conversation, but
+  // nothing is cut off and no turn answers it. Said to a silent agent, or over "Are you still
+  // there?", it is an answer.
+  if (isListening(s, now) && isBackchannel(text, s.settings.backchannel)) {
+    s.messages.push({ role: 'caller', text, at: now, backchannel: true });
+    return;
+  }
+  s.messages.push({ role: 'caller', text, at: now });
+  s.heardAt = now;
   if (s.ending) return; // heard, but the agent is saying goodbye
   s.callerWaiting = true;
+  // The first half of what the caller says, cut at a pause: wait a little for the rest. What comes
+  // next, finished or not, decides again; a complete final is answered at once.
+  s.answerAt = looksUnfinished(text, s.settings.language) ? now + s.settings.unfinishedWaitMs : undefined;
   bargeIn(s, now, out);
+}
+
+/** The caller would be acknowledging the agent: it thinks, or speaks something other than a reprompt. */
+function isListening(s: CallState, now: number): boolean {
+  if (s.callerWaiting) return false;
+  if (s.turn) return true;
+  const q = s.speech;
+  const heard = q.inFlight?.kind === 'say' ? q.inFlight.utterance : q.lastSaid;
+  return speech.isSpeaking(q, now) && heard?.kind !== 'reprompt';
 }
 
 /** The caller speaks while the agent thinks or speaks: the turn in flight is cancelled, speech flushed. */
@@ -590,7 +661,8 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     if (s.creating === undefined) finish(s, reason, now, out);
     return out;
   }
-  if (s.callerWaiting && !s.turn && s.phase === 'listening') {
+  if (s.callerWaiting && !s.turn && s.phase === 'listening' && !(now < (s.answerAt ?? now))) {
+    s.answerAt = undefined;
     s.turns += 1;
     s.turn = { id: s.turns, heardAt: s.heardAt, attempt: 1, received: 0, refused: 0 };
     s.callerWaiting = false;

@@ -86,6 +86,8 @@ export interface ConversationMessage {
   /** The agent was cut off by the caller: `text` is what was actually sent to `/say`. */
   interrupted?: boolean;
   kind?: 'greeting' | 'reply' | 'reprompt' | 'goodbye' | 'apology';
+  /** The caller only acknowledged ("mm-hmm") while the agent spoke: no interruption, no turn. */
+  backchannel?: boolean;
 }
 
 export type CallPhase = 'waiting' | 'starting' | 'listening' | 'thinking' | 'ending' | 'ended';

@@ -4,6 +4,6 @@
 /** About 150 words a minute: the pace of typical TTS voices. */
 export const SPEECH_CHARS_PER_SECOND = 15;
 
-export function estimatePlaybackMs(text: string): number {
-  return Math.ceil((text.length / SPEECH_CHARS_PER_SECOND) * 1000);
+export function estimatePlaybackMs(text: string, charsPerSecond = SPEECH_CHARS_PER_SECOND): number {
+  return Math.ceil((text.length / charsPerSecond) * 1000);
 }

@@ -96,7 +96,13 @@ export function next(q: SpeechQueue, now: number): SpeechOp | undefined {
 }
 
 /** The request in flight ended. Returns the op, or undefined when `id` is not the one in flight. */
-export function done(q: SpeechQueue, id: number, outcome: SpeechOutcome, now: number): SpeechOp | undefined {
+export function done(
+  q: SpeechQueue,
+  id: number,
+  outcome: SpeechOutcome,
+  now: number,
+  charsPerSecond?: number,
+): SpeechOp | undefined {
   const op = q.inFlight;
   if (!op || op.id !== id) return undefined;
   q.inFlight = undefined;
@@ -110,7 +116,8 @@ export function done(q: SpeechQueue, id: number, outcome: SpeechOutcome, now: nu
     q.playbackEndsAt = Math.min(q.playbackEndsAt, now);
     if (!op.utterance.interrupted) q.queued.unshift(op);
   } else if (outcome === 'done') {
-    q.playbackEndsAt = Math.max(q.playbackEndsAt, op.sentAt ?? now) + estimatePlaybackMs(op.text);
+    q.playbackEndsAt =
+      Math.max(q.playbackEndsAt, op.sentAt ?? now) + estimatePlaybackMs(op.text, charsPerSecond);
     q.lastSaid = op.utterance;
   }
   return op;

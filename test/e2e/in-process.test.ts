@@ -15,6 +15,11 @@ import { waitFor } from '../helpers/wait-for';
 
 const TASK_QUEUE = 'in-process-e2e';
 const GREETING = DEFAULT_AGENT_CONFIG.profiles.default!.greeting;
+const PLANS = [
+  'We have three plans, each with unlimited calls.',
+  'The basic plan is ten dollars a month.',
+  'The premium plan adds international minutes.',
+];
 const LONG_REPLY = [
   'Sure, here is everything about your account.',
   'It was opened in March two thousand nineteen.',
@@ -33,10 +38,12 @@ beforeAll(async () => {
   simulator = await startSimulator({ accessKey: 'in-process-key', webhookRetryDelayMs: 100 });
   llm = await startFakeLlm({
     // The long reply pauses a long time after its first sentence: the caller always talks over it there.
-    reply: (req: FakeLlmRequest) =>
-      String(req.messages.at(-1)?.content).includes('everything')
-        ? { text: LONG_REPLY.join(' '), sentencePauseMs: 30_000 }
-        : defaultReply(req),
+    reply: (req: FakeLlmRequest) => {
+      const said = String(req.messages.at(-1)?.content);
+      if (said.includes('everything')) return { text: LONG_REPLY.join(' '), sentencePauseMs: 30_000 };
+      if (said.endsWith('about your plans.')) return { text: PLANS.join(' ') };
+      return defaultReply(req);
+    },
   });
   voipbin = new VoipbinClient({ baseUrl: simulator.baseUrl, apiKey: simulator.accessKey });
   agent = await startInProcessAgent({
@@ -106,6 +113,91 @@ it('the caller talks over a streaming reply: flush, then only the new reply is s
   const secondPrompt = llm.requests.at(-1)!.messages.map((m) => m.content);
   expect(secondPrompt).toContain(LONG_REPLY[0]);
   expect(secondPrompt.join(' ')).not.toContain(LONG_REPLY[1]);
+}, 60_000);
+
+it('"Mm-hmm." and "okay" during a reply: nothing cut off, the reply said once, no model request for them', async () => {
+  const call = simulator.startInboundCall({
+    from: '+15550003333',
+    to: '+15550004444',
+    script: {
+      steps: [
+        { say: 'Tell me about your plans.', quietMs: 300 },
+        // Each plays for about three seconds: the caller acknowledges the first two as they play.
+        { say: 'Mm-hmm.', duringAgentSpeech: true, afterMs: 600 },
+        { say: 'okay', duringAgentSpeech: true, afterMs: 600 },
+        { waitForAgent: true, quietMs: 300 },
+        // Then a real interruption.
+        { say: 'Tell me everything about my account.', quietMs: 300 },
+        { say: 'Stop, just the balance please.', duringAgentSpeech: true, afterMs: 200 },
+        { waitForAgent: true, quietMs: 300 },
+        { hangup: true },
+      ],
+    },
+  });
+  await call.ended;
+  const summary = await summaryOf(call.id);
+
+  expect(requestSequence(simulator)).toEqual([
+    ...SESSIONS_CREATED,
+    `POST /speakings/{id}/say ${GREETING} -> 200`,
+    ...PLANS.map((sentence) => `POST /speakings/{id}/say ${sentence} -> 200`),
+    `POST /speakings/{id}/say ${LONG_REPLY[0]} -> 200`,
+    'POST /speakings/{id}/flush -> 200',
+    'POST /speakings/{id}/say You said: Stop, just the balance please. -> 200',
+    'POST /speakings/{id}/say How else can I help you today? -> 200',
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
+  ]);
+  // The whole of the first reply was heard.
+  expect(call.heard()).toEqual([
+    GREETING,
+    ...PLANS,
+    'You said: Stop, just the balance please.',
+    'How else can I help you today?',
+  ]);
+  // Three model requests: none for the backchannels.
+  const asked = llm.requests.slice(-3).map((r) => r.messages.at(-1)!.content);
+  expect(asked).toEqual([
+    'Tell me about your plans.',
+    // They are in what the model reads next, with what the caller said after them.
+    'Mm-hmm. okay Tell me everything about my account.',
+    'Stop, just the balance please.',
+  ]);
+  expect(summary).toMatchObject({ endReason: 'caller-hangup', bargeIns: 1, turns: 3 });
+  expect(summary.messages.filter((m) => m.backchannel).map((m) => m.text)).toEqual(['Mm-hmm.', 'okay']);
+}, 60_000);
+
+it('two finals 400 ms apart, the first unfinished: one answer to the whole question', async () => {
+  const before = llm.requests.length;
+  const call = simulator.startInboundCall({
+    from: '+15550003333',
+    to: '+15550004444',
+    script: {
+      steps: [
+        { say: 'I would like to know', quietMs: 300 },
+        // The speech-to-text cut the utterance at a pause.
+        { say: 'your opening hours please?', waitForAgent: false, afterMs: 400 },
+        { waitForAgent: true, quietMs: 300 },
+        { hangup: true },
+      ],
+    },
+  });
+  await call.ended;
+  const summary = await summaryOf(call.id);
+
+  expect(requestSequence(simulator)).toEqual([
+    ...SESSIONS_CREATED,
+    `POST /speakings/{id}/say ${GREETING} -> 200`,
+    'POST /speakings/{id}/say You said: I would like to know your opening hours please. -> 200',
+    'POST /speakings/{id}/say How else can I help you today? -> 200',
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
+  ]);
+  // No model request for the first half alone.
+  expect(llm.requests.slice(before).map((r) => r.messages.at(-1)!.content)).toEqual([
+    'I would like to know your opening hours please?',
+  ]);
+  expect(summary).toMatchObject({ endReason: 'caller-hangup', bargeIns: 0, turns: 1 });
 }, 60_000);
 
 it('the speaking session stopped by VoIPBIN mid-call: the next reply is said once, on a new session', async () => {

@@ -5,6 +5,7 @@ import * as call from '../../workflows/call-state';
 import type { CallSettings, CallState, Command, TurnOutcome } from '../../workflows/call-state';
 import type { CallStatus, SentenceReady } from '../../workflows/messages';
 import type { SpeechOutcome } from '../../workflows/speech-queue';
+import { backchannelRule } from '../../workflows/turn-taking';
 
 export const SETTINGS: CallSettings = {
   greeting: 'Hello, how can I help?',
@@ -15,6 +16,10 @@ export const SETTINGS: CallSettings = {
   maxReprompts: 2,
   maxCallMs: 1_800_000,
   contextMessages: 40,
+  language: 'en-US',
+  backchannel: backchannelRule('en-US', undefined, 3),
+  unfinishedWaitMs: 800,
+  speechCharsPerSecond: 15,
 };
 
 /** A command as a short line, for asserting exact sequences. */

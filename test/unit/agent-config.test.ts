@@ -77,6 +77,8 @@ describe('DEFAULT_AGENT_CONFIG', () => {
       stallTimeoutSeconds: 5,
       sentencePauseSeconds: 0.2,
       contextMessages: 40,
+      backchannels: { maxWords: 3 },
+      unfinishedWaitSeconds: 0.8,
     });
   });
 });
@@ -92,6 +94,8 @@ describe('parseAgentConfig', () => {
       stallTimeoutSeconds: 5,
       sentencePauseSeconds: 0.2,
       contextMessages: 40,
+      backchannels: { maxWords: 3 },
+      unfinishedWaitSeconds: 0.8,
     });
   });
 

@@ -1,3 +1,4 @@
+import type { AgentProfile } from '../../src/agent-config';
 import * as call from '../../workflows/call-state';
 import {
   CARRIED_MAX_CHARS,
@@ -213,12 +214,11 @@ describe('barge-in', () => {
 
   it('while the agent thinks (nothing said yet): cancel the turn, no flush, one answer to both', () => {
     const d = CallDriver.answered();
-    d.caller('I would like to know');
-    expect(d.caller('your opening hours.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+    expect(d.caller('What time do you open?')).toEqual(['startTurn 1']);
+    expect(d.caller('On Sundays.')).toEqual(['cancelTurn 1', 'startTurn 2']);
     const start = d.last[1] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.slice(-2)).toEqual([
-      { role: 'user', content: 'I would like to know' },
-      { role: 'user', content: 'your opening hours.' },
+    expect(start.context.messages.slice(-1)).toEqual([
+      { role: 'user', content: 'What time do you open? On Sundays.' },
     ]);
     expect(d.s.bargeIns).toBe(1);
     expect(d.sentence(1, 0, 'Answer to half.')).toEqual([]);
@@ -244,6 +244,162 @@ describe('barge-in', () => {
     d.now += 10_000;
     expect(d.caller('Another question.')).toEqual(['startTurn 2']);
     expect(d.s.bargeIns).toBe(0);
+  });
+});
+
+describe('turn-taking: backchannels', () => {
+  /** The agent in the middle of a two-sentence reply: the first sentence sent and playing. */
+  function midReply(settings = {}) {
+    const d = CallDriver.answered(settings);
+    d.caller('Tell me about your plans.');
+    d.sentence(1, 0, 'We have three plans, each with unlimited calls.');
+    d.sentence(1, 1, 'The basic plan is ten dollars a month.'); // queued behind the say in flight
+    return d;
+  }
+
+  it('"Mm-hmm." and "okay" while the agent speaks: nothing cut off, no turn, in the conversation', () => {
+    const d = midReply();
+    d.now += 300;
+    expect(d.caller('Mm-hmm.')).toEqual([]);
+    d.spoken(); // the first sentence; the second follows
+    d.now += 200;
+    expect(d.caller('okay')).toEqual([]);
+    expect(d.drain()).toEqual(['The basic plan is ten dollars a month.']);
+    d.turnDone(1);
+    expect(d.s.bargeIns).toBe(0);
+    expect(d.s.turns).toBe(1);
+    expect(d.log.filter((l) => l.startsWith('startTurn') || l.startsWith('flush'))).toEqual(['startTurn 1']);
+    expect(call.view(d.s).messages.map((m) => [m.role, m.text, m.backchannel ?? false])).toEqual([
+      ['agent', SETTINGS.greeting, false],
+      ['caller', 'Tell me about your plans.', false],
+      [
+        'agent',
+        'We have three plans, each with unlimited calls. The basic plan is ten dollars a month.',
+        false,
+      ],
+      ['caller', 'Mm-hmm.', true],
+      ['caller', 'okay', true],
+    ]);
+    // The next turn's model sees them, with what the caller says next, as one message.
+    d.now += 10_000;
+    d.caller('What about the premium one?');
+    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
+    expect(start.context.messages.slice(-1)).toEqual([
+      { role: 'user', content: 'Mm-hmm. okay What about the premium one?' },
+    ]);
+  });
+
+  it('a real interruption still is one: "No wait, stop." cuts the reply off and flushes', () => {
+    const d = midReply();
+    d.now += 300;
+    expect(d.caller('Yeah.')).toEqual([]);
+    expect(d.caller('No wait, stop.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+    expect(d.spoken()).toEqual(['flush @sp-1']);
+    expect(d.s.bargeIns).toBe(1);
+  });
+
+  it('"okay" while the agent thinks does not restart its reply', () => {
+    const d = CallDriver.answered();
+    d.caller('Can you check my order?');
+    d.now += 200;
+    expect(d.caller('Okay.')).toEqual([]);
+    expect(d.sentence(1, 0, 'Sure, one moment.')).toEqual(['say Sure, one moment. @sp-1']);
+  });
+
+  it('"okay" said to a silent agent is an answer: a turn of its own', () => {
+    const d = CallDriver.answered();
+    expect(d.caller('Okay.')).toEqual(['startTurn 1']);
+  });
+
+  it('"Yes." over "Are you still there?" is an answer, not a backchannel', () => {
+    const d = CallDriver.answered();
+    d.advanceReconciling(SETTINGS.silenceMs + 1000);
+    expect(d.log).toContain(`say ${SETTINGS.repromptText} @sp-1`);
+    d.spoken();
+    d.now += 300; // the reprompt is playing
+    expect(d.caller('Yes.')).toEqual(['startTurn 1']);
+  });
+
+  it('maxWords 0 turns them off; longer than maxWords is never one', () => {
+    const off = midReply({ backchannel: { ...SETTINGS.backchannel, maxWords: 0 } });
+    expect(off.caller('Okay.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+    const two = midReply({ backchannel: { ...SETTINGS.backchannel, maxWords: 2 } });
+    expect(two.caller('Yeah, okay.')).toEqual([]);
+    expect(two.caller('Yeah okay right.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+  });
+});
+
+describe('turn-taking: an utterance split at a pause', () => {
+  it('a final that looks unfinished waits for the rest; both are answered once, as one', () => {
+    const d = CallDriver.answered();
+    expect(d.caller('I would like to know')).toEqual([]);
+    expect(d.advance(400)).toEqual([]);
+    expect(d.caller('your opening hours please?')).toEqual(['startTurn 1']);
+    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
+    expect(start.context.messages.slice(-1)).toEqual([
+      { role: 'user', content: 'I would like to know your opening hours please?' },
+    ]);
+    expect(d.s.bargeIns).toBe(0);
+    // Timed from the caller's last words.
+    d.now += 300;
+    d.sentence(1, 0, 'We open at nine.');
+    d.spoken();
+    expect(d.s.firstSentenceLatenciesMs).toEqual([300]);
+  });
+
+  it('with no rest coming, answers what was said once the wait is over', () => {
+    const d = CallDriver.answered();
+    expect(d.caller('I need to cancel my')).toEqual([]);
+    expect(d.advance(SETTINGS.unfinishedWaitMs - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['startTurn 1']);
+  });
+
+  it('a second unfinished final waits again, from its own arrival', () => {
+    const d = CallDriver.answered();
+    d.caller('So I was thinking, and');
+    d.advance(500);
+    expect(d.caller('maybe the')).toEqual([]);
+    expect(d.advance(SETTINGS.unfinishedWaitMs - 1)).toEqual([]);
+    expect(d.advance(1)).toEqual(['startTurn 1']);
+  });
+
+  it('a complete question is answered at once: no wait added', () => {
+    const d = CallDriver.answered();
+    expect(d.caller('What are your opening hours?')).toEqual(['startTurn 1']);
+    const e = CallDriver.answered();
+    expect(e.caller('I want to pay my bill.')).toEqual(['startTurn 1']);
+  });
+
+  it('an unfinished final still interrupts the agent at once', () => {
+    const d = CallDriver.answered();
+    d.caller('Tell me about your plans.');
+    d.sentence(1, 0, 'We have three plans.');
+    d.now += 300;
+    expect(d.caller('Actually, I wanted to ask about')).toEqual(['cancelTurn 1']);
+    expect(d.spoken()).toEqual(['flush @sp-1']);
+    expect(d.advance(SETTINGS.unfinishedWaitMs)).toEqual(['startTurn 2']);
+  });
+
+  it('unfinishedWaitMs 0: every final is answered at once', () => {
+    const d = CallDriver.answered({ unfinishedWaitMs: 0 });
+    expect(d.caller('I would like to know')).toEqual(['startTurn 1']);
+  });
+});
+
+describe('turn-taking: playback time by the voice pace', () => {
+  it('the silence runs from when the sentence has played at the profile pace', () => {
+    const text = 'This sentence is exactly forty chars ok.';
+    const at = (charsPerSecond: number) => {
+      const d = CallDriver.answered({ speechCharsPerSecond: charsPerSecond });
+      d.caller('Hi.');
+      d.sentence(1, 0, text);
+      d.spoken();
+      d.turnDone(1);
+      return call.nextWakeAt(d.s)! - d.now;
+    };
+    expect(text.length).toBe(40);
+    expect(at(10)).toBe(4000 + SETTINGS.silenceMs);
+    expect(at(20)).toBe(2000 + SETTINGS.silenceMs);
   });
 });
 
@@ -521,8 +677,9 @@ describe('reconciliation', () => {
     });
     expect(d.log.filter((l) => l.startsWith('startTurn'))).toEqual(['startTurn 1']);
     expect(call.llmMessages(d.s).slice(-2)).toEqual([
-      { role: 'user', content: 'Hello?' },
-      { role: 'user', content: 'Anyone there?' },
+      { role: 'assistant', content: SETTINGS.greeting },
+      // Back to back, the caller's two finals are one message to the model.
+      { role: 'user', content: 'Hello? Anyone there?' },
     ]);
   });
 });
@@ -588,10 +745,11 @@ describe('a long call: what each turn is given', () => {
       earlier: 3,
     });
     // Exactly CONTEXT_MAX_CHARS: all of it.
-    const full = CallDriver.answered();
+    // (Not waiting for the rest of a text with no sentence end: the lengths are what counts.)
+    const full = CallDriver.answered({ unfinishedWaitMs: 0 });
     full.caller('z'.repeat(CONTEXT_MAX_CHARS - SETTINGS.greeting.length));
     expect(startOf(full).context.earlier).toBe(0);
-    const huge = CallDriver.answered();
+    const huge = CallDriver.answered({ unfinishedWaitMs: 0 });
     huge.caller('y'.repeat(CONTEXT_MAX_CHARS + 1));
     expect(startOf(huge).context.messages).toEqual([
       { role: 'user', content: 'y'.repeat(CONTEXT_MAX_CHARS + 1) },
@@ -656,7 +814,7 @@ describe('a long call: continuing as new', () => {
   });
 
   it('carries a conversation exactly at the cap whole, and always the newest message', () => {
-    const d = CallDriver.answered();
+    const d = CallDriver.answered({ unfinishedWaitMs: 0 });
     exchange(d, 'q'.repeat(CARRIED_MAX_CHARS - SETTINGS.greeting.length - 5), 'Yes.');
     d.caller('x'); // greeting + question + answer + 'x': exactly the cap
     d.turnDone(2, { kind: 'cancelled' });
@@ -759,6 +917,9 @@ describe('the edges', () => {
       stallTimeoutSeconds: 5,
       sentencePauseSeconds: 0.2,
       contextMessages: 12,
+      backchannels: { phrases: ['Mm-hmm', 'Sure thing'], maxWords: 2 },
+      unfinishedWaitSeconds: 0.5,
+      speechCharsPerSecond: 12,
     };
     expect(call.settingsOf(profile)).toEqual({
       greeting: 'g',
@@ -769,7 +930,19 @@ describe('the edges', () => {
       maxReprompts: 3,
       maxCallMs: 90_000,
       contextMessages: 12,
+      language: 'en-US',
+      backchannel: { phrases: ['mm hmm', 'sure thing'], maxWords: 2 },
+      unfinishedWaitMs: 500,
+      speechCharsPerSecond: 12,
     });
+    // A call that began before these settings existed: its input has none of them.
+    const { backchannels, unfinishedWaitSeconds, speechCharsPerSecond, ...older } = profile;
+    void [backchannels, unfinishedWaitSeconds, speechCharsPerSecond];
+    const settings = call.settingsOf({ ...older, language: 'de-DE' } as AgentProfile);
+    expect(settings.backchannel.maxWords).toBe(3);
+    expect(settings.backchannel.phrases).toContain('genau');
+    expect(settings.unfinishedWaitMs).toBe(800);
+    expect(settings.speechCharsPerSecond).toBe(14);
   });
 
   it('the call status as VoIPBIN last told it', () => {

@@ -371,18 +371,19 @@ describe('call workflow', () => {
       async ({ fake, callId, handle, send }) => {
         await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
         await env.sleep(PLAYED);
-        await send(transcript('I would like to know'));
+        // A question the caller goes on with while the agent thinks.
+        await send(transcript('What time do you open?'));
         await waitFor(() => fake.llmInputs.length === 1, 'the first turn');
-        await send(transcript('your opening hours please?'));
+        await send(transcript('On Sundays.'));
         await waitFor(() => fake.log.includes('say:We open at nine.'), 'the reply');
         await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the first turn cancelled');
         await send(callEvent(callId, 'hangup'));
         const summary = await handle.result();
         expect(saysOf(fake.log)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'say:We open at nine.']);
         expect(fake.log).not.toContain('flush');
-        expect(fake.llmInputs[1]!.messages.slice(-2)).toEqual([
-          { role: 'user', content: 'I would like to know' },
-          { role: 'user', content: 'your opening hours please?' },
+        // One message of both: the model answers them once, as one.
+        expect(fake.llmInputs[1]!.messages.slice(-1)).toEqual([
+          { role: 'user', content: 'What time do you open? On Sundays.' },
         ]);
         expect(summary).toMatchObject({ bargeIns: 1, turns: 2 });
       },
