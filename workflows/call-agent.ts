@@ -11,10 +11,11 @@ import {
   makeContinueAsNewFunc,
   patched,
   proxySinks,
+  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconcileResult } from '../activities/types';
-import { llm, reads, speech, voipbin } from './activities';
+import { llm, reads, sessionStops, speech, voipbin } from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
 import {
@@ -32,6 +33,14 @@ import type { SpeechOp, SpeechOutcome } from './speech-queue';
 
 /** Longest wait at the end of a call for cancelled LLM turns to confirm they stopped. */
 const TURN_CLEANUP_CAP = '5s';
+
+/**
+ * The patch (workflow versioning) under which nothing the call did in local activities is left for
+ * the task that completes the workflow: the session stops are regular activities (sessionStops in
+ * activities.ts), and a call with no session to stop waits a timer instead. Calls whose histories
+ * lack it stop their sessions in local activities and complete at once.
+ */
+export const RECORDED_BEFORE_COMPLETING = 'local-activities-recorded-before-completing';
 
 /**
  * A run's history budget: past it, the call continues as new at its next quiet moment. Well below
@@ -283,12 +292,20 @@ export class CallAgent {
   private async finish(transcribeId?: string, speakingId?: string): Promise<void> {
     // Stop both sessions even if this workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
-      const stops: Promise<void>[] = [];
-      if (speakingId) stops.push(voipbin.stopSpeaking({ speakingId }));
-      if (transcribeId) stops.push(voipbin.stopTranscribe({ transcribeId }));
-      for (const outcome of await Promise.allSettled(stops)) {
-        if (outcome.status === 'rejected')
-          log.warn('session stop failed', { error: message(outcome.reason) });
+      // A signal landing as the workflow completes makes the server refuse the completion, and the
+      // run is replayed from its history: what the last task did in local activities would be
+      // done again (both stops sent twice, when the other ingress replica's copy of the hangup
+      // arrived as the call ended). Hence the stops as regular activities, or a timer.
+      if (patched(RECORDED_BEFORE_COMPLETING)) {
+        // One after the other, speaking first, in the order VoIPBIN has always received them.
+        if (speakingId) await stopped(sessionStops.stopSpeaking({ speakingId }));
+        if (transcribeId) await stopped(sessionStops.stopTranscribe({ transcribeId }));
+        if (!speakingId && !transcribeId) await sleep(1);
+      } else {
+        const stops: Promise<void>[] = [];
+        if (speakingId) stops.push(stopped(voipbin.stopSpeaking({ speakingId })));
+        if (transcribeId) stops.push(stopped(voipbin.stopTranscribe({ transcribeId })));
+        await Promise.all(stops);
       }
       // A cancelled turn's stream is closed before the call's workflow ends (a dead worker's: bounded).
       await condition(() => this.turns.size === 0, TURN_CLEANUP_CAP);
@@ -297,6 +314,11 @@ export class CallAgent {
     callMetrics.callEnded(this.result.endReason);
     log.info('call ended', { endReason: this.result.endReason, turns: this.result.turns });
   }
+}
+
+/** A session stop that failed (already retried) is logged, and the call ends anyway. */
+function stopped(stop: Promise<void>): Promise<void> {
+  return stop.catch((err: unknown) => log.warn('session stop failed', { error: message(err) }));
 }
 
 function historyFull(budget: { events: number; bytes: number }): boolean {
