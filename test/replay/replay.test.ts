@@ -9,9 +9,18 @@ import { join } from 'node:path';
 import { bundleWorkflows } from '../helpers/temporal-env';
 
 const DIR = join(__dirname, 'histories');
-const HISTORIES = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort();
+/**
+ * Recorded on the build before the patches `turn-taking-1` and
+ * `local-activities-recorded-before-completing`: the calls of that build still in flight take the
+ * old branches. Kept until those patches are deprecated (README "Changing the workflow safely").
+ */
+const BEFORE_PATCHES = 'before-patches';
+const jsonIn = (dir: string) =>
+  readdirSync(join(DIR, dir))
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => (dir ? `${dir}/${f}` : f));
+const HISTORIES = [...jsonIn(''), ...jsonIn(BEFORE_PATCHES)];
 const history = (file: string): unknown => JSON.parse(readFileSync(join(DIR, file), 'utf8'));
 
 let bundle: WorkflowBundleWithSourceMap;
@@ -19,17 +28,19 @@ beforeAll(async () => {
   bundle = await bundleWorkflows();
 }, 60_000);
 
-it('has the histories of the paths a call can take', () => {
-  expect(HISTORIES).toEqual([
-    'barge-in-and-end-call.json',
-    'continue-as-new-1.json',
-    'continue-as-new-2.json',
-    'continue-as-new-3.json',
-    'failover-continued-reply.json',
-    'outage-reconciled.json',
-    'silence-reprompt-goodbye.json',
-    'speaking-session-gone.json',
-  ]);
+const PATHS = [
+  'barge-in-and-end-call.json',
+  'continue-as-new-1.json',
+  'continue-as-new-2.json',
+  'continue-as-new-3.json',
+  'failover-continued-reply.json',
+  'outage-reconciled.json',
+  'silence-reprompt-goodbye.json',
+  'speaking-session-gone.json',
+];
+
+it('has the histories of the paths a call can take, on this build and on the last', () => {
+  expect(HISTORIES).toEqual([...PATHS, ...PATHS.map((f) => `${BEFORE_PATCHES}/${f}`)]);
 });
 
 it.each(HISTORIES)('%s replays against the current workflow', async (file) => {
