@@ -49,6 +49,14 @@ export const profileSchema = z.strictObject({
    * waits this long for the rest before the agent answers; a complete one is answered at once. 0: off.
    */
   unfinishedWaitSeconds: z.number().min(0).max(5).default(0.8),
+  /**
+   * When the caller talking over the agent cuts it off: `words`, as soon as the speech-to-text has
+   * heard `bargeInWords` words that are not only a backchannel (before the final transcript);
+   * `speech`, as soon as VoIPBIN hears speech at all (fastest, but a cough or a "mm-hmm" cuts too);
+   * `final`, only on the final transcript.
+   */
+  bargeIn: z.enum(['words', 'speech', 'final']).default('words'),
+  bargeInWords: z.number().int().min(1).max(10).default(2),
   /** How fast the voice speaks, in characters a second: when the agent has stopped being heard. Default: by language. */
   speechCharsPerSecond: z.number().min(1).max(100).optional(),
 });

@@ -21,6 +21,7 @@ import type { CallState, Command } from './call-state';
 import {
   FailureType,
   type CallEvent,
+  type CallerSpeech,
   type CallMetricsSinks,
   type CallStatus,
   type CallSummary,
@@ -82,6 +83,10 @@ export class CallAgent {
     } else {
       this.apply((s, now) => call.onTranscript(s, event, now));
     }
+  }
+
+  onCallerSpeech(speech: CallerSpeech): void {
+    this.apply((s, now) => call.onCallerSpeech(s, speech, now));
   }
 
   onSentence(sentence: SentenceReady): void {

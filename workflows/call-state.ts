@@ -9,6 +9,7 @@ import {
   type CallPhase,
   type CallStatus,
   type CallSummary,
+  type CallerSpeech,
   type ConversationMessage,
   type ConversationView,
   type EndReason,
@@ -21,6 +22,7 @@ import {
   backchannelRule,
   isBackchannel,
   looksUnfinished,
+  normalizeUtterance,
   speechRateOf,
   type BackchannelRule,
 } from './turn-taking';
@@ -59,6 +61,9 @@ export interface CallSettings {
   backchannel: BackchannelRule;
   /** How long a final that looks unfinished waits for the rest before it is answered. */
   unfinishedWaitMs: number;
+  /** What of the caller's speech, before the final, cuts the agent off (profile `bargeIn`). */
+  bargeIn: 'words' | 'speech' | 'final';
+  bargeInWords: number;
   /** The voice's pace: when what was said has finished playing. */
   speechCharsPerSecond: number;
 }
@@ -77,6 +82,7 @@ export function settingsOf(
       backchannel: { phrases: [], maxWords: 0 },
       unfinishedWaitMs: 0,
       speechCharsPerSecond: SPEECH_CHARS_PER_SECOND,
+      bargeIn: 'final',
     };
   }
   return {
@@ -96,6 +102,8 @@ export function settingsOf(
       profile.backchannels?.maxWords ?? 3,
     ),
     unfinishedWaitMs: (profile.unfinishedWaitSeconds ?? 0.8) * 1000,
+    bargeIn: profile.bargeIn ?? 'words',
+    bargeInWords: profile.bargeInWords ?? 2,
     speechCharsPerSecond: speechRateOf(profile.language, profile.speechCharsPerSecond),
   };
 }
@@ -251,6 +259,34 @@ export function onCallStatus(s: CallState, status: CallStatus, now: number): Com
 export function onTranscript(s: CallState, t: IncomingTranscript, now: number): Command[] {
   const out: Command[] = [];
   applyTranscript(s, t, now, out);
+  return progress(s, now, out);
+}
+
+/**
+ * The caller is talking, before the final transcript arrives: by the profile's `bargeIn`, the agent
+ * stops at once (the turn cancelled, what plays flushed). The final then starts the turn as usual.
+ */
+export function onCallerSpeech(s: CallState, speech: CallerSpeech, now: number): Command[] {
+  const { bargeIn: mode, bargeInWords, backchannel } = s.settings;
+  if (mode === 'final' || s.phase === 'ended' || s.ending || isCallGone(s) || !isListening(s, now)) return [];
+  // A late copy (the other path, a retry) of speech whose final is in: the turn it started is
+  // the answer to it, never to be cut off by it.
+  const atMs = Date.parse(speech.at ?? '');
+  if (Number.isFinite(atMs) && atMs <= (s.newestTranscriptMs ?? -Infinity)) return [];
+  if (mode === 'words') {
+    const words = normalizeUtterance(speech.text ?? '')
+      .split(' ')
+      .filter(Boolean);
+    if (words.length < bargeInWords) return [];
+    // "mm hmm okay" so far: still only listening, however many words.
+    if (
+      backchannel.maxWords > 0 &&
+      isBackchannel(speech.text ?? '', { ...backchannel, maxWords: words.length })
+    )
+      return [];
+  }
+  const out: Command[] = [];
+  bargeIn(s, now, out);
   return progress(s, now, out);
 }
 
@@ -590,8 +626,9 @@ function bargeIn(s: CallState, now: number, out: Command[]): void {
     interrupted = true;
   }
   if (speech.isSpeaking(s.speech, now)) {
+    // Already being cut off (the words heard before the final did it): the same barge-in.
+    if (!speech.isFlushing(s.speech)) interrupted = true;
     speech.interrupt(s.speech, now);
-    interrupted = true;
   }
   if (interrupted) s.bargeIns += 1;
 }

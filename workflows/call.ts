@@ -1,6 +1,7 @@
 import { setHandler } from '@temporalio/workflow';
 import { CallAgent } from './call-agent';
 import {
+  callerSpeechSignal,
   conversationQuery,
   reconcileSignal,
   sentenceSignal,
@@ -14,6 +15,7 @@ export async function callWorkflow(input: CallWorkflowInput): Promise<CallSummar
   const agent = new CallAgent(input);
   setHandler(voipbinEventSignal, (event) => agent.onEvent(event));
   setHandler(sentenceSignal, (sentence) => agent.onSentence(sentence));
+  setHandler(callerSpeechSignal, (speech) => agent.onCallerSpeech(speech));
   setHandler(reconcileSignal, () => agent.onReconcileRequested());
   setHandler(conversationQuery, () => agent.view());
   return agent.run();

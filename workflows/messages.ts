@@ -126,7 +126,21 @@ export const FailureType = {
   LlmStalled: 'LlmStalled',
 } as const;
 
+/**
+ * The caller is speaking, before the final transcript: VoIPBIN's `transcribe_speech_started` (no
+ * text) or `transcribe_speech_interim` (the words so far). Only the caller's side (`in`).
+ */
+export interface CallerSpeech {
+  eventType: string;
+  transcribeId: string;
+  text?: string;
+  /** VoIPBIN's `tm_event`: a copy that arrives after the utterance's final transcript is stale. */
+  at?: string;
+}
+
 export const voipbinEventSignal = defineSignal<[CallEvent]>('voipbinEvent');
+/** A signal of its own: a build that does not know it leaves it unhandled, instead of misreading it. */
+export const callerSpeechSignal = defineSignal<[CallerSpeech]>('callerSpeech');
 export const sentenceSignal = defineSignal<[SentenceReady]>('sentence');
 export const reconcileSignal = defineSignal<[ReconcileRequest]>('reconcile');
 export const conversationQuery = defineQuery<ConversationView>('conversation');

@@ -59,6 +59,11 @@ export function isBusy(q: SpeechQueue): boolean {
   return q.inFlight !== undefined || q.queued.length > 0;
 }
 
+/** A flush is on its way: what was playing is being cut off already. */
+export function isFlushing(q: SpeechQueue): boolean {
+  return q.inFlight?.kind === 'flush' || q.queued.some((op) => op.kind === 'flush');
+}
+
 /** The caller would hear the agent now. */
 export function isSpeaking(q: SpeechQueue, now: number): boolean {
   return isBusy(q) || now < q.playbackEndsAt;

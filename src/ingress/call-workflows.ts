@@ -3,6 +3,8 @@ import { WorkflowIdReusePolicy } from '@temporalio/common';
 import {
   CALL_WORKFLOW_TASK_TIMEOUT,
   callWorkflowId,
+  callerSpeechSignal,
+  type CallerSpeech,
   reconcileSignal,
   voipbinEventSignal,
   type CallEvent,
@@ -23,6 +25,8 @@ export interface CallWorkflows {
   signalWithStart(input: CallWorkflowInput, event: CallEvent): Promise<SignalOutcome>;
   /** Signals the call's workflow only if it is running. */
   signal(callId: string, event: CallEvent): Promise<SignalOutcome>;
+  /** Tells the call's workflow, if it is running, that the caller is speaking (before the final). */
+  speech(callId: string, speech: CallerSpeech): Promise<SignalOutcome>;
   /** Asks the call's workflow, if it is running, to compare its view of the call with VoIPBIN's. */
   reconcile(callId: string, request: ReconcileRequest): Promise<SignalOutcome>;
   /** The call ids of the call workflows running on this task queue. */
@@ -102,6 +106,8 @@ export function temporalCallWorkflows(client: Client, taskQueue: string, deadlin
       }),
     signal: (callId, event) =>
       signalled(() => client.workflow.getHandle(callWorkflowId(callId)).signal(voipbinEventSignal, event)),
+    speech: (callId, speech) =>
+      signalled(() => client.workflow.getHandle(callWorkflowId(callId)).signal(callerSpeechSignal, speech)),
     reconcile: (callId, request) =>
       signalled(() => client.workflow.getHandle(callWorkflowId(callId)).signal(reconcileSignal, request)),
     runningCalls: async function* () {

@@ -2,9 +2,11 @@ import { matchRoute, type AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
 import type { AgentMetrics, EventPath } from '../metrics';
 import type { VoipbinEvent } from '../voipbin/events';
+import type { SpeechEvent } from '../voipbin/schemas';
 import { callSignal, transcriptSignal } from './call-signals';
 import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
 import { DeliveredEvents } from './delivered-events';
+import { SpeechGate } from './speech-gate';
 import type { Counters } from './metrics';
 import type { RefusedEvents } from './refused-events';
 import type { TranscribeLookup } from './transcribe-lookup';
@@ -35,7 +37,9 @@ export type RouteOutcome =
   | 'unknown-type'
   | 'not-a-call'
   /** Already delivered (or something newer was): the workflow would ignore it. */
-  | 'duplicate';
+  | 'duplicate'
+  /** Speech before the final that Temporal did not take: the final transcript will do. */
+  | 'speech-dropped';
 
 const succeeded = (p: Promise<unknown>): Promise<boolean> =>
   p.then(
@@ -62,6 +66,7 @@ export class EventRouter {
   /** Lookups in flight, shared by transcripts of the same session arriving together. */
   private readonly lookups = new Map<string, Promise<string | null>>();
   private readonly delivered = new DeliveredEvents();
+  private readonly speech = new SpeechGate();
   /**
    * Deliveries under way, by event: the same event arriving meanwhile (by the other path, or twice
    * on the socket) waits for it instead of signalling again. Two signals of one hangup can fail the
@@ -154,6 +159,7 @@ export class EventRouter {
         // Our own speech transcribed back (`out`): the workflow never acts on it, so it costs no
         // signal, no history, and is never refused while Temporal is down.
         if (transcript.direction !== 'in') return 'unused';
+        this.speech.ended(transcript.transcribe_id, Date.parse(transcript.tm_create ?? ''));
         if (!this.delivered.isNewTranscript(transcript.id)) return 'duplicate';
         // When the lookup itself fails (VoIPBIN unreachable) the call is unknown, so nothing can be
         // remembered for it: only VoIPBIN's own retries (the 503) can bring this transcript back.
@@ -168,10 +174,43 @@ export class EventRouter {
         return outcome;
       }
       case 'speech':
-        return 'unused';
+        return this.speechSignal(event.type, event.speech);
       case 'unknown':
         log.debug('ignored an event of unknown type', { type: event.type });
         return 'unknown-type';
+    }
+  }
+
+  /**
+   * The caller is speaking: the call's workflow may cut the agent off before the final transcript
+   * (profile `bargeIn`). Transient news: never remembered or retried when Temporal does not take it.
+   */
+  private async speechSignal(type: string, speech: SpeechEvent): Promise<RouteOutcome> {
+    if (speech.direction !== 'in') return 'unused';
+    if (type === 'transcribe_speech_ended') {
+      this.speech.ended(speech.transcribe_id);
+      return 'unused';
+    }
+    const text = speech.message?.trim() || undefined;
+    const started = type === 'transcribe_speech_started';
+    // A WebSocket frame without words is a start or an end: nothing tells which.
+    if (!started && !text) return 'unused';
+    const at = Date.parse(speech.tm_event ?? speech.tm_create ?? '');
+    if (!this.speech.pass(speech.transcribe_id, started, text, Number.isFinite(at) ? at : undefined))
+      return 'unused';
+    const callId = await this.callOf(speech.transcribe_id).catch(() => null);
+    if (!callId) return 'not-a-call';
+    try {
+      return await this.deps.workflows.speech(callId, {
+        eventType: type,
+        transcribeId: speech.transcribe_id,
+        ...(text && { text }),
+        ...(speech.tm_event && { at: speech.tm_event }),
+      });
+    } catch (err) {
+      this.deps.metrics?.signalFailures.inc({ reason: 'speech' });
+      this.deps.log.debug('speech not handed over', { callId, error: err as Error });
+      return 'speech-dropped';
     }
   }
 

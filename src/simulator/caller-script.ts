@@ -43,7 +43,7 @@ async function runStep(world: World, call: CallState, step: CallerStep): Promise
     if (ended(call)) return;
     if (step.afterMs) await world.timers.sleep(step.afterMs);
     if (ended(call)) return;
-    callerSpeak(world, call, step.say);
+    await callerSpeak(world, call, step.say, step.speakingMs);
   } else {
     await waitForAgent(world, call, step.quietMs ?? DEFAULT_QUIET_MS);
   }

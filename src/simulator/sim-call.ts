@@ -20,7 +20,7 @@ export function simCallOf(world: World, call: CallState, scriptDone: Promise<voi
     agentSaid: () => [...call.agentSaid],
     heard: () => [...call.heard],
     callerSaid: () => [...call.callerSaid],
-    speak: (text: string) => callerSpeak(world, call, text),
+    speak: (text: string) => void callerSpeak(world, call, text),
     hangup: () => remoteHangup(world, call),
     ended: call.ended,
     scriptDone,

@@ -83,19 +83,35 @@ function speechEvent(
  * transcribe_speech_ended, then transcript_created 'in'. Without a transcribe the speech is lost,
  * as on a real call; it is still recorded as said.
  */
-export function callerSpeak(world: World, call: CallState, text: string): void {
+export async function callerSpeak(
+  world: World,
+  call: CallState,
+  text: string,
+  speakingMs = 0,
+): Promise<void> {
   call.callerSaid.push(text);
   call.mark = { heard: call.heard.length, starts: call.playback.starts };
   world.notify(call);
   if (call.record.status !== 'progressing' || text.trim() === '') return;
   const callId = call.record.id;
-  for (const t of world.progressingTranscribes(callId)) {
-    if (t.direction === 'out') continue;
-    world.emit('transcribe_speech_started', speechEvent(world, t, 'in'), callId);
-    world.emit('transcribe_speech_interim', speechEvent(world, t, 'in', text), callId);
-    world.emit('transcribe_speech_ended', speechEvent(world, t, 'in'), callId);
-    addTranscript(world, t, 'in', text);
+  const listening = () => world.progressingTranscribes(callId).filter((t) => t.direction !== 'out');
+  const emit = (type: string, message?: string) => {
+    for (const t of listening()) world.emit(type, speechEvent(world, t, 'in', message), callId);
+  };
+  emit('transcribe_speech_started');
+  const words = text.trim().split(/\s+/);
+  if (speakingMs > 0) {
+    // One more word heard at each step, as the speech-to-text's interim results come.
+    for (let n = 1; n <= words.length; n++) {
+      await world.timers.sleep(speakingMs / words.length);
+      if (call.record.status !== 'progressing') return;
+      emit('transcribe_speech_interim', words.slice(0, n).join(' '));
+    }
+  } else {
+    emit('transcribe_speech_interim', text);
   }
+  emit('transcribe_speech_ended');
+  for (const t of listening()) addTranscript(world, t, 'in', text);
 }
 
 /**

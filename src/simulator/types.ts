@@ -94,6 +94,12 @@ export type CallerStep =
        * then afterMs, then speak over it. Takes precedence over waitForAgent.
        */
       duringAgentSpeech?: boolean;
+      /**
+       * How long the caller takes to say it. Default 0: the speech events and the final transcript
+       * all at once. Else `transcribe_speech_started` at once, an interim with one more word at
+       * each even step, then `_ended` and the final at the end, as a real speech-to-text sends them.
+       */
+      speakingMs?: number;
     }
   | { pause: number }
   | { hangup: true; afterMs?: number }

@@ -167,6 +167,55 @@ it('"Mm-hmm." and "okay" during a reply: nothing cut off, the reply said once, n
   expect(summary.messages.filter((m) => m.backchannel).map((m) => m.text)).toEqual(['Mm-hmm.', 'okay']);
 }, 60_000);
 
+it('barge-in on the words heard so far: /flush before the final transcript arrives', async () => {
+  const call = simulator.startInboundCall({
+    from: '+15550003333',
+    to: '+15550004444',
+    script: {
+      steps: [
+        { say: 'Tell me everything about my account.', quietMs: 300 },
+        // Seven words over two seconds: the final transcript comes at the end.
+        {
+          say: 'Stop, just the balance please, thank you.',
+          duringAgentSpeech: true,
+          afterMs: 200,
+          speakingMs: 2000,
+        },
+        { waitForAgent: true, quietMs: 300 },
+        { hangup: true },
+      ],
+    },
+  });
+  await call.ended;
+  const summary = await summaryOf(call.id);
+
+  expect(requestSequence(simulator)).toEqual([
+    ...SESSIONS_CREATED,
+    `POST /speakings/{id}/say ${GREETING} -> 200`,
+    `POST /speakings/{id}/say ${LONG_REPLY[0]} -> 200`,
+    'POST /speakings/{id}/flush -> 200',
+    'POST /speakings/{id}/say You said: Stop, just the balance please, thank you. -> 200',
+    'POST /speakings/{id}/say How else can I help you today? -> 200',
+    'POST /speakings/{id}/stop -> 200',
+    'POST /transcribes/{id}/stop -> 200',
+  ]);
+  const flushAt = simulator.requests.find((r) => r.path.endsWith('/flush'))!.at;
+  const final = simulator.webhooks
+    .filter(
+      (w) =>
+        w.type === 'transcript_created' &&
+        w.body.includes('"message":"Stop, just the balance please, thank you."'),
+    )
+    .at(-1)!;
+  const started = simulator.webhooks
+    .filter((w) => w.type === 'transcribe_speech_started' && w.at < final.at)
+    .at(-1)!;
+  // Cut off on the second word, well before the caller finished.
+  expect(flushAt).toBeLessThan(final.at - 1000);
+  expect(flushAt).toBeGreaterThan(started.at);
+  expect(summary.bargeIns).toBe(1);
+}, 60_000);
+
 it('two finals 400 ms apart, the first unfinished: one answer to the whole question', async () => {
   const before = llm.requests.length;
   const call = simulator.startInboundCall({

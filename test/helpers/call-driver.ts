@@ -20,6 +20,8 @@ export const SETTINGS: CallSettings = {
   backchannel: backchannelRule('en-US', undefined, 3),
   unfinishedWaitMs: 800,
   speechCharsPerSecond: 15,
+  bargeIn: 'words',
+  bargeInWords: 2,
 };
 
 /** A command as a short line, for asserting exact sequences. */

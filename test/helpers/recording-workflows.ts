@@ -1,11 +1,12 @@
 import type { CallWorkflows, SignalOutcome } from '../../src/ingress/call-workflows';
-import type { CallEvent, CallWorkflowInput, ReconcileRequest } from '../../workflows/messages';
+import type { CallEvent, CallerSpeech, CallWorkflowInput, ReconcileRequest } from '../../workflows/messages';
 
 /** One request the ingress made of Temporal, as a `CallWorkflows` received it. */
 export type Recorded =
   | { method: 'signalWithStart'; input: CallWorkflowInput; event: CallEvent }
   | { method: 'signal'; callId: string; event: CallEvent }
   | { method: 'reconcile'; callId: string; request: ReconcileRequest }
+  | { method: 'speech'; callId: string; speech: CallerSpeech }
   | { method: 'runningCalls' };
 
 /**
@@ -29,6 +30,10 @@ export class RecordingWorkflows implements CallWorkflows {
 
   async signal(callId: string, event: CallEvent): Promise<SignalOutcome> {
     return this.answer({ method: 'signal', callId, event });
+  }
+
+  async speech(callId: string, speech: CallerSpeech): Promise<SignalOutcome> {
+    return this.answer({ method: 'speech', callId, speech });
   }
 
   async reconcile(callId: string, request: ReconcileRequest): Promise<SignalOutcome> {

@@ -79,6 +79,8 @@ describe('DEFAULT_AGENT_CONFIG', () => {
       contextMessages: 40,
       backchannels: { maxWords: 3 },
       unfinishedWaitSeconds: 0.8,
+      bargeIn: 'words',
+      bargeInWords: 2,
     });
   });
 });
@@ -96,6 +98,8 @@ describe('parseAgentConfig', () => {
       contextMessages: 40,
       backchannels: { maxWords: 3 },
       unfinishedWaitSeconds: 0.8,
+      bargeIn: 'words',
+      bargeInWords: 2,
     });
   });
 

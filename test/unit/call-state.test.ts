@@ -329,6 +329,90 @@ describe('turn-taking: backchannels', () => {
   });
 });
 
+describe('turn-taking: barge-in before the final transcript', () => {
+  function midReply(settings = {}) {
+    const d = CallDriver.answered(settings);
+    d.caller('Tell me about your plans.');
+    d.sentence(1, 0, 'We have three plans, each with unlimited calls.');
+    d.sentence(1, 1, 'The basic plan is ten dollars a month.');
+    d.now += 300;
+    return d;
+  }
+  const speech = (d: CallDriver, text?: string) =>
+    d.step((s, now) =>
+      call.onCallerSpeech(
+        s,
+        {
+          eventType: text ? 'transcribe_speech_interim' : 'transcribe_speech_started',
+          transcribeId: 'tr-1',
+          text,
+        },
+        now,
+      ),
+    );
+
+  it('`words` (the default): two words that are not a backchannel cut the agent off at once', () => {
+    const d = midReply();
+    expect(speech(d)).toEqual([]);
+    expect(speech(d, 'no')).toEqual([]);
+    expect(speech(d, 'mm hmm')).toEqual([]);
+    expect(speech(d, 'no wait')).toEqual(['cancelTurn 1']);
+    expect(d.spoken()).toEqual(['flush @sp-1']);
+    expect(d.s.bargeIns).toBe(1);
+    // The final then starts the turn, and cuts nothing more.
+    expect(d.caller('No wait, stop.')).toEqual(['startTurn 2']);
+    expect(d.s.bargeIns).toBe(1);
+  });
+
+  it('`words`: acknowledgements so far, however many, are still listening', () => {
+    const d = midReply();
+    expect(speech(d, 'yeah yeah okay right')).toEqual([]);
+    expect(speech(d, 'yeah yeah okay right but')).toEqual(['cancelTurn 1']);
+  });
+
+  it("a late copy of the words of the final's own utterance never cuts off the turn that answers it", () => {
+    const d = CallDriver.answered();
+    d.caller('Tell me everything about my account.', { createdAt: '2026-11-24T10:00:05.000Z' });
+    const late = (at: string) =>
+      d.step((s, now) =>
+        call.onCallerSpeech(
+          s,
+          { eventType: 'transcribe_speech_interim', transcribeId: 'tr-1', text: 'Tell me everything', at },
+          now,
+        ),
+      );
+    expect(late('2026-11-24T10:00:04.500Z')).toEqual([]);
+    expect(late('2026-11-24T10:00:05.000Z')).toEqual([]);
+    expect(d.s.turn?.id).toBe(1);
+    // Speech after the final: the caller is talking over the agent's thinking.
+    expect(late('2026-11-24T10:00:05.200Z')).toEqual(['cancelTurn 1']);
+  });
+
+  it('`speech`: the start of speech is enough', () => {
+    const d = midReply({ bargeIn: 'speech' });
+    expect(speech(d)).toEqual(['cancelTurn 1']);
+    expect(d.spoken()).toEqual(['flush @sp-1']);
+  });
+
+  it('`final`: speech events change nothing, the final does', () => {
+    const d = midReply({ bargeIn: 'final' });
+    expect(speech(d)).toEqual([]);
+    expect(speech(d, 'no wait stop')).toEqual([]);
+    expect(d.caller('No wait, stop.')).toEqual(['cancelTurn 1', 'startTurn 2']);
+  });
+
+  it('nothing to cut off: a silent agent, a reprompt playing, or the goodbye', () => {
+    const silent = CallDriver.answered();
+    expect(speech(silent, 'hello there')).toEqual([]);
+    expect(silent.s.bargeIns).toBe(0);
+    const reprompted = CallDriver.answered();
+    reprompted.advanceReconciling(SETTINGS.silenceMs + 1000);
+    reprompted.spoken();
+    reprompted.now += 300;
+    expect(speech(reprompted, 'yes I am')).toEqual([]);
+  });
+});
+
 describe('turn-taking: an utterance split at a pause', () => {
   it('a final that looks unfinished waits for the rest; both are answered once, as one', () => {
     const d = CallDriver.answered();
@@ -920,6 +1004,8 @@ describe('the edges', () => {
       backchannels: { phrases: ['Mm-hmm', 'Sure thing'], maxWords: 2 },
       unfinishedWaitSeconds: 0.5,
       speechCharsPerSecond: 12,
+      bargeIn: 'speech' as const,
+      bargeInWords: 3,
     };
     expect(call.settingsOf(profile)).toEqual({
       greeting: 'g',
@@ -934,15 +1020,26 @@ describe('the edges', () => {
       backchannel: { phrases: ['mm hmm', 'sure thing'], maxWords: 2 },
       unfinishedWaitMs: 500,
       speechCharsPerSecond: 12,
+      bargeIn: 'speech',
+      bargeInWords: 3,
     });
     // A call that began before these settings existed: its input has none of them.
-    const { backchannels, unfinishedWaitSeconds, speechCharsPerSecond, ...older } = profile;
-    void [backchannels, unfinishedWaitSeconds, speechCharsPerSecond];
+    const { backchannels, unfinishedWaitSeconds, speechCharsPerSecond, bargeIn, bargeInWords, ...older } =
+      profile;
+    void [backchannels, unfinishedWaitSeconds, speechCharsPerSecond, bargeIn, bargeInWords];
     const settings = call.settingsOf({ ...older, language: 'de-DE' } as AgentProfile);
     expect(settings.backchannel.maxWords).toBe(3);
     expect(settings.backchannel.phrases).toContain('genau');
     expect(settings.unfinishedWaitMs).toBe(800);
     expect(settings.speechCharsPerSecond).toBe(14);
+    expect(settings.bargeIn).toBe('words');
+    // Built before these rules: none of them (call-agent.ts patches them in for new calls only).
+    expect(call.settingsOf(profile, { turnTaking: false })).toMatchObject({
+      backchannel: { phrases: [], maxWords: 0 },
+      unfinishedWaitMs: 0,
+      speechCharsPerSecond: 15,
+      bargeIn: 'final',
+    });
   });
 
   it('the call status as VoIPBIN last told it', () => {

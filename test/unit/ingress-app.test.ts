@@ -577,15 +577,61 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     ]);
   });
 
-  it.each(['transcribe_speech_started', 'transcribe_speech_interim', 'transcribe_speech_ended'] as const)(
-    'accepts %s without handing it on',
-    async (type) => {
-      const reply = await postEvent(type, speechPayload(type));
-      expect(reply).toEqual({ status: 200, body: { result: 'unused' } });
-      expect(h.workflows.calls).toEqual([]);
-      expect(h.voipbin.asked).toEqual([]);
-    },
-  );
+  it("hands the caller's speech on (start, then words), once each, for an early barge-in", async () => {
+    const SPEECH_AT = speechPayload('transcribe_speech_started')['tm_event'];
+    const started = await postEvent('transcribe_speech_started', speechPayload('transcribe_speech_started'));
+    expect(started).toEqual({ status: 200, body: { result: 'delivered' } });
+    const interim = speechPayload('transcribe_speech_interim', { id: uuidFor('interim') });
+    expect(await postEvent('transcribe_speech_interim', interim)).toEqual({
+      status: 200,
+      body: { result: 'delivered' },
+    });
+    // The same words again (the other path, a retry): nothing new.
+    expect(await postEvent('transcribe_speech_interim', interim)).toEqual({
+      status: 200,
+      body: { result: 'unused' },
+    });
+    expect(
+      await postEvent(
+        'transcribe_speech_ended',
+        speechPayload('transcribe_speech_ended', { id: uuidFor('ended') }),
+      ),
+    ).toEqual({ status: 200, body: { result: 'unused' } });
+    expect(h.workflows.calls).toEqual([
+      {
+        method: 'speech',
+        callId: CALL_ID,
+        speech: { eventType: 'transcribe_speech_started', transcribeId: TRANSCRIBE_ID, at: SPEECH_AT },
+      },
+      {
+        method: 'speech',
+        callId: CALL_ID,
+        speech: {
+          eventType: 'transcribe_speech_interim',
+          transcribeId: TRANSCRIBE_ID,
+          text: 'Hello, I need',
+          at: SPEECH_AT,
+        },
+      },
+    ]);
+    expect(h.voipbin.asked).toEqual([TRANSCRIBE_ID]);
+  });
+
+  it("never answers 503 for speech: the final transcript will do, and VoIPBIN's retries would be late", async () => {
+    h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
+    const reply = await postEvent('transcribe_speech_started', speechPayload('transcribe_speech_started'));
+    expect(reply).toEqual({ status: 200, body: { result: 'speech-dropped' } });
+    expect(h.timers.pending).toEqual([]);
+  });
+
+  it("the agent's own side is never speech of the caller", async () => {
+    const reply = await postEvent(
+      'transcribe_speech_started',
+      speechPayload('transcribe_speech_started', { direction: 'out' }),
+    );
+    expect(reply).toEqual({ status: 200, body: { result: 'unused' } });
+    expect(h.workflows.calls).toEqual([]);
+  });
 });
 
 describe('POST /webhooks/voipbin: rejected requests', () => {

@@ -1,0 +1,62 @@
+/** The most speech signals one utterance sends a call's workflow: its start and a few interims. */
+export const SPEECH_SIGNALS_PER_UTTERANCE = 4;
+const MAX_UTTERANCES = 10_000;
+/**
+ * Interim results come every few hundred milliseconds: this long without one, the utterance is
+ * over even if its end never came (an empty result has no final; a WebSocket frame does not say
+ * which of start and end it is).
+ */
+export const UTTERANCE_GAP_MS = 3000;
+
+/**
+ * Which of VoIPBIN's speech events (`transcribe_speech_started`, `_interim`) go on to the call's
+ * workflow: enough for it to cut the agent off before the final transcript (the start of speech,
+ * and each interim with more words than the last one sent), never every partial result of a long
+ * utterance, each of which would be an event in the call's history. The same event again (by
+ * webhook and WebSocket) adds no word and goes nowhere.
+ */
+export class SpeechGate {
+  private readonly utterances = new Map<string, { words: number; sent: number; at: number }>();
+  /** VoIPBIN's time of each session's last final: speech from before it is a late copy. */
+  private readonly finals = new Map<string, number>();
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Whether this speech event of the transcribe session is worth a signal. */
+  pass(transcribeId: string, started: boolean, text: string | undefined, eventAt?: number): boolean {
+    const final = this.finals.get(transcribeId);
+    // Of an utterance whose final was seen already (the other path's copy, a retry): stale.
+    if (final !== undefined && eventAt !== undefined && eventAt <= final) return false;
+    const now = this.now();
+    let seen = this.utterances.get(transcribeId);
+    if (seen && now - seen.at > UTTERANCE_GAP_MS) seen = undefined;
+    if (started) {
+      if (seen) return false; // a second copy of the start
+      this.track(transcribeId, { words: 0, sent: 1, at: now });
+      return true;
+    }
+    const words = (text ?? '').trim().split(/\s+/).filter(Boolean).length;
+    seen ??= { words: 0, sent: 0, at: now };
+    if (words <= seen.words || seen.sent >= SPEECH_SIGNALS_PER_UTTERANCE) return false;
+    this.track(transcribeId, { words, sent: seen.sent + 1, at: now });
+    return true;
+  }
+
+  /**
+   * The utterance ended (its final transcript at VoIPBIN's `finalAt`, or `_ended`): the next speech
+   * is a new one, and what is older than the final is a late copy.
+   */
+  ended(transcribeId: string, finalAt?: number): void {
+    this.utterances.delete(transcribeId);
+    if (finalAt === undefined || !Number.isFinite(finalAt)) return;
+    this.finals.delete(transcribeId);
+    this.finals.set(transcribeId, Math.max(finalAt, this.finals.get(transcribeId) ?? finalAt));
+    if (this.finals.size > MAX_UTTERANCES) this.finals.delete(this.finals.keys().next().value!);
+  }
+
+  private track(transcribeId: string, state: { words: number; sent: number; at: number }): void {
+    this.utterances.delete(transcribeId);
+    this.utterances.set(transcribeId, state);
+    if (this.utterances.size > MAX_UTTERANCES) this.utterances.delete(this.utterances.keys().next().value!);
+  }
+}
