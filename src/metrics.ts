@@ -42,6 +42,12 @@ export class AgentMetrics {
     labelNames: ['reason'] as const,
     registers: [this.registry],
   });
+  readonly speechSignals = new Counter({
+    name: 'voipbin_agent_speech_signals_total',
+    help: "The caller's speech before the final, handed to the call (early barge-in), by outcome (delivered, superseded by its final, dropped, ...)",
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
   readonly socketConnected = new Gauge({
     name: 'voipbin_agent_socket_connected',
     help: '1 while the event WebSocket is connected and subscribed, else 0',

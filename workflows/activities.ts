@@ -6,7 +6,6 @@ import { FailureType } from './messages';
 /**
  * VoIPBIN requests the next step waits for, all idempotent (a create adopts the session it
  * already made): local, so no server round trip before the request; replayed after a crash.
- * The stops here are those of calls whose histories predate sessionStops.
  */
 export const voipbin = proxyLocalActivities<
   Pick<
@@ -14,18 +13,6 @@ export const voipbin = proxyLocalActivities<
     'createTranscribe' | 'createSpeaking' | 'flush' | 'stopSpeaking' | 'stopTranscribe' | 'hangupCall'
   >
 >({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '3s', maximumAttempts: 6 },
-});
-
-/**
- * The session stops at the end of a call, as regular activities: scheduling them completes the
- * workflow task, so they (and any local activity before them in that task, such as the hangup)
- * are in the history before the task that completes the workflow. A signal landing as the
- * workflow completes (another ingress replica's copy of the hangup) makes the server refuse that
- * completion; the replay that follows must find them there, or they would be sent again.
- */
-export const sessionStops = proxyActivities<Pick<VoipbinActivities, 'stopSpeaking' | 'stopTranscribe'>>({
   startToCloseTimeout: '10s',
   retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '3s', maximumAttempts: 6 },
 });

@@ -15,7 +15,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { ReconcileResult } from '../activities/types';
-import { llm, reads, sessionStops, speech, voipbin } from './activities';
+import { llm, reads, speech, voipbin } from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
 import {
@@ -37,9 +37,8 @@ const TURN_CLEANUP_CAP = '5s';
 
 /**
  * The patch (workflow versioning) under which nothing the call did in local activities is left for
- * the task that completes the workflow: the session stops are regular activities (sessionStops in
- * activities.ts), and a call with no session to stop waits a timer instead. Calls whose histories
- * lack it stop their sessions in local activities and complete at once.
+ * the task that completes the workflow: after the session stops, a timer ends the task, which
+ * records them. Calls whose histories lack it complete at once after the stops.
  */
 export const RECORDED_BEFORE_COMPLETING = 'local-activities-recorded-before-completing';
 
@@ -297,21 +296,17 @@ export class CallAgent {
   private async finish(transcribeId?: string, speakingId?: string): Promise<void> {
     // Stop both sessions even if this workflow is being cancelled.
     await CancellationScope.nonCancellable(async () => {
+      const stops: Promise<void>[] = [];
+      if (speakingId) stops.push(stopped(voipbin.stopSpeaking({ speakingId })));
+      if (transcribeId) stops.push(stopped(voipbin.stopTranscribe({ transcribeId })));
+      await Promise.all(stops);
       // A signal landing as the workflow completes makes the server refuse the completion, and the
       // run is replayed from its history: what the last task did in local activities would be
       // done again (both stops sent twice, when the other ingress replica's copy of the hangup
-      // arrived as the call ended). Hence the stops as regular activities, or a timer.
-      if (patched(RECORDED_BEFORE_COMPLETING)) {
-        // One after the other, speaking first, in the order VoIPBIN has always received them.
-        if (speakingId) await stopped(sessionStops.stopSpeaking({ speakingId }));
-        if (transcribeId) await stopped(sessionStops.stopTranscribe({ transcribeId }));
-        if (!speakingId && !transcribeId) await sleep(1);
-      } else {
-        const stops: Promise<void>[] = [];
-        if (speakingId) stops.push(stopped(voipbin.stopSpeaking({ speakingId })));
-        if (transcribeId) stops.push(stopped(voipbin.stopTranscribe({ transcribeId })));
-        await Promise.all(stops);
-      }
+      // arrived as the call ended). A timer ends this task first, which records them. (Regular
+      // activities for the stops did the same, at a cost other calls' turns felt under load:
+      // docs/benchmarks.md.)
+      if (patched(RECORDED_BEFORE_COMPLETING)) await sleep(1);
       // A cancelled turn's stream is closed before the call's workflow ends (a dead worker's: bounded).
       await condition(() => this.turns.size === 0, TURN_CLEANUP_CAP);
     });

@@ -1,12 +1,13 @@
 import { matchRoute, type AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
 import type { AgentMetrics, EventPath } from '../metrics';
+import type { CallerSpeech } from '../../workflows/messages';
 import type { VoipbinEvent } from '../voipbin/events';
 import type { SpeechEvent } from '../voipbin/schemas';
 import { callSignal, transcriptSignal } from './call-signals';
 import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
 import { DeliveredEvents } from './delivered-events';
-import { SpeechGate } from './speech-gate';
+import { SPEECH_SETTLE_MS, SpeechGate, speechPolicyOf } from './speech-gate';
 import type { Counters } from './metrics';
 import type { RefusedEvents } from './refused-events';
 import type { TranscribeLookup } from './transcribe-lookup';
@@ -38,8 +39,8 @@ export type RouteOutcome =
   | 'not-a-call'
   /** Already delivered (or something newer was): the workflow would ignore it. */
   | 'duplicate'
-  /** Speech before the final that Temporal did not take: the final transcript will do. */
-  | 'speech-dropped';
+  /** The caller's speech, signalled in the background (metrics: `speech_signals_total`). */
+  | 'speech-queued';
 
 const succeeded = (p: Promise<unknown>): Promise<boolean> =>
   p.then(
@@ -66,7 +67,8 @@ export class EventRouter {
   /** Lookups in flight, shared by transcripts of the same session arriving together. */
   private readonly lookups = new Map<string, Promise<string | null>>();
   private readonly delivered = new DeliveredEvents();
-  private readonly speech = new SpeechGate();
+  private readonly speech: SpeechGate;
+  private readonly speechInFlight = new Set<Promise<void>>();
   /**
    * Deliveries under way, by event: the same event arriving meanwhile (by the other path, or twice
    * on the socket) waits for it instead of signalling again. Two signals of one hangup can fail the
@@ -74,7 +76,9 @@ export class EventRouter {
    */
   private readonly inFlight = new Map<string, Promise<RouteOutcome>>();
 
-  constructor(private readonly deps: EventRouterDeps) {}
+  constructor(private readonly deps: EventRouterDeps) {
+    this.speech = new SpeechGate(speechPolicyOf(Object.values(deps.agent.profiles)));
+  }
 
   /** Hands the event over; `path` is how it came, for the metrics. */
   async route(event: VoipbinEvent, path: EventPath = 'webhook'): Promise<RouteOutcome> {
@@ -183,9 +187,11 @@ export class EventRouter {
 
   /**
    * The caller is speaking: the call's workflow may cut the agent off before the final transcript
-   * (profile `bargeIn`). Transient news: never remembered or retried when Temporal does not take it.
+   * (profile `bargeIn`). Transient news, acknowledged at once: the speech waits a moment in the
+   * background (a final right behind it makes it needless) and is never remembered or retried when
+   * Temporal does not take it; the final transcript, which is, says it all.
    */
-  private async speechSignal(type: string, speech: SpeechEvent): Promise<RouteOutcome> {
+  private speechSignal(type: string, speech: SpeechEvent): RouteOutcome {
     if (speech.direction !== 'in') return 'unused';
     if (type === 'transcribe_speech_ended') {
       this.speech.ended(speech.transcribe_id);
@@ -198,20 +204,40 @@ export class EventRouter {
     const at = Date.parse(speech.tm_event ?? speech.tm_create ?? '');
     if (!this.speech.pass(speech.transcribe_id, started, text, Number.isFinite(at) ? at : undefined))
       return 'unused';
-    const callId = await this.callOf(speech.transcribe_id).catch(() => null);
-    if (!callId) return 'not-a-call';
-    try {
-      return await this.deps.workflows.speech(callId, {
-        eventType: type,
-        transcribeId: speech.transcribe_id,
-        ...(text && { text }),
-        ...(speech.tm_event && { at: speech.tm_event }),
-      });
-    } catch (err) {
-      this.deps.metrics?.signalFailures.inc({ reason: 'speech' });
-      this.deps.log.debug('speech not handed over', { callId, error: err as Error });
-      return 'speech-dropped';
+    const signalled = this.signalSpeech({
+      eventType: type,
+      transcribeId: speech.transcribe_id,
+      ...(text && { text }),
+      ...(speech.tm_event && { at: speech.tm_event }),
+    });
+    this.speechInFlight.add(signalled);
+    void signalled.finally(() => this.speechInFlight.delete(signalled));
+    return 'speech-queued';
+  }
+
+  private async signalSpeech(speech: CallerSpeech): Promise<void> {
+    const { metrics, log } = this.deps;
+    const [callId, needed] = await Promise.all([
+      this.callOf(speech.transcribeId).catch(() => null),
+      this.speech.settle(speech.transcribeId, SPEECH_SETTLE_MS),
+    ]);
+    let outcome: string = 'superseded';
+    if (!callId) outcome = 'not-a-call';
+    else if (needed) {
+      try {
+        outcome = await this.deps.workflows.speech(callId, speech);
+      } catch (err) {
+        outcome = 'dropped';
+        metrics?.signalFailures.inc({ reason: 'speech' });
+        log.debug('speech not handed over', { callId, error: err as Error });
+      }
     }
+    metrics?.speechSignals.inc({ outcome });
+  }
+
+  /** Resolves once the speech signals under way are done (tests; a closing ingress). */
+  async settled(): Promise<void> {
+    while (this.speechInFlight.size > 0) await Promise.all([...this.speechInFlight]);
   }
 
   /** Hands an event over; when Temporal cannot take it (a 503), remembers the call first. */

@@ -59,7 +59,8 @@ function orderKey(event: VoipbinEvent): string {
     case 'transcribe':
       return event.transcribe.id;
     case 'speech':
-      return event.speech.transcribe_id;
+      // Its own line: speech waits a moment before it is signalled, never holding up the final.
+      return `speech:${event.speech.transcribe_id}`;
     case 'unknown':
       return '';
   }

@@ -15,12 +15,50 @@ export const UTTERANCE_GAP_MS = 3000;
  * utterance, each of which would be an event in the call's history. The same event again (by
  * webhook and WebSocket) adds no word and goes nowhere.
  */
+/** What the profiles of the agent config can act on, so that nothing else costs a signal. */
+export interface SpeechPolicy {
+  /** A profile cuts the agent off on the start of speech (`bargeIn: speech`). */
+  starts: boolean;
+  /** Interims with fewer words than this change nothing (Infinity: every profile waits for the final). */
+  minWords: number;
+}
+
+export function speechPolicyOf(
+  profiles: Iterable<{ bargeIn?: string; bargeInWords?: number }>,
+): SpeechPolicy {
+  let starts = false;
+  let minWords = Infinity;
+  for (const p of profiles) {
+    const mode = p.bargeIn ?? 'words';
+    if (mode === 'speech') {
+      starts = true;
+      minWords = 1; // a WebSocket frame has no start: its first words stand in
+    } else if (mode === 'words') {
+      minWords = Math.min(minWords, p.bargeInWords ?? 2);
+    }
+  }
+  return { starts, minWords };
+}
+
+/**
+ * How long speech waits before it is signalled: a final (or the end of speech) arriving meanwhile
+ * makes it needless. Interim results come hundreds of milliseconds before the final on a real call,
+ * so this costs an early barge-in little; when they come together (one short word, a fast
+ * speech-to-text), the final is not held up behind a workflow task for the speech.
+ */
+export const SPEECH_SETTLE_MS = 40;
+
 export class SpeechGate {
+  /** Per session, how many utterances have ended: speech waiting to be signalled checks it did not change. */
+  private readonly endings = new Map<string, number>();
   private readonly utterances = new Map<string, { words: number; sent: number; at: number }>();
   /** VoIPBIN's time of each session's last final: speech from before it is a late copy. */
   private readonly finals = new Map<string, number>();
 
-  constructor(private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly policy: SpeechPolicy = { starts: true, minWords: 1 },
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Whether this speech event of the transcribe session is worth a signal. */
   pass(transcribeId: string, started: boolean, text: string | undefined, eventAt?: number): boolean {
@@ -31,11 +69,12 @@ export class SpeechGate {
     let seen = this.utterances.get(transcribeId);
     if (seen && now - seen.at > UTTERANCE_GAP_MS) seen = undefined;
     if (started) {
-      if (seen) return false; // a second copy of the start
+      if (!this.policy.starts || seen) return false; // of no use, or a second copy of the start
       this.track(transcribeId, { words: 0, sent: 1, at: now });
       return true;
     }
     const words = (text ?? '').trim().split(/\s+/).filter(Boolean).length;
+    if (words < this.policy.minWords) return false;
     seen ??= { words: 0, sent: 0, at: now };
     if (words <= seen.words || seen.sent >= SPEECH_SIGNALS_PER_UTTERANCE) return false;
     this.track(transcribeId, { words, sent: seen.sent + 1, at: now });
@@ -48,10 +87,22 @@ export class SpeechGate {
    */
   ended(transcribeId: string, finalAt?: number): void {
     this.utterances.delete(transcribeId);
+    this.endings.set(transcribeId, (this.endings.get(transcribeId) ?? 0) + 1);
+    if (this.endings.size > MAX_UTTERANCES) this.endings.delete(this.endings.keys().next().value!);
     if (finalAt === undefined || !Number.isFinite(finalAt)) return;
     this.finals.delete(transcribeId);
     this.finals.set(transcribeId, Math.max(finalAt, this.finals.get(transcribeId) ?? finalAt));
     if (this.finals.size > MAX_UTTERANCES) this.finals.delete(this.finals.keys().next().value!);
+  }
+
+  /**
+   * Waits `ms`; false when the utterance ended meanwhile (its final, or the end of speech, came):
+   * the speech is needless then.
+   */
+  async settle(transcribeId: string, ms: number, sleep = defaultSleep): Promise<boolean> {
+    const before = this.endings.get(transcribeId) ?? 0;
+    await sleep(ms);
+    return (this.endings.get(transcribeId) ?? 0) === before;
   }
 
   private track(transcribeId: string, state: { words: number; sent: number; at: number }): void {
@@ -60,3 +111,5 @@ export class SpeechGate {
     if (this.utterances.size > MAX_UTTERANCES) this.utterances.delete(this.utterances.keys().next().value!);
   }
 }
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));

@@ -136,6 +136,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     close: async () => {
       try {
         await eventSocket?.close();
+        await router.settled();
         await new Promise<void>((resolve, reject) => {
           server.close((err) => (err ? reject(err) : resolve()));
           server.closeAllConnections();

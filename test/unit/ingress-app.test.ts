@@ -83,6 +83,7 @@ interface Harness {
   voipbin: FakeVoipbin;
   counters: Counters;
   metrics: AgentMetrics;
+  router: EventRouter;
   refused: RefusedEvents;
   /** The retry rounds the refused events asked for, not yet run. */
   timers: ManualSchedule;
@@ -137,6 +138,7 @@ async function start(options: Partial<IngressOptions> = {}): Promise<Harness> {
     voipbin,
     counters,
     metrics,
+    router,
     refused,
     timers,
     ready,
@@ -577,15 +579,17 @@ describe('POST /webhooks/voipbin: transcripts', () => {
     ]);
   });
 
-  it("hands the caller's speech on (start, then words), once each, for an early barge-in", async () => {
+  it("hands the caller's words on, once each, for an early barge-in (the profiles cut on words)", async () => {
     const SPEECH_AT = speechPayload('transcribe_speech_started')['tm_event'];
+    // No profile cuts the agent off on the start of speech alone (bargeIn: speech): no signal.
     const started = await postEvent('transcribe_speech_started', speechPayload('transcribe_speech_started'));
-    expect(started).toEqual({ status: 200, body: { result: 'delivered' } });
+    expect(started).toEqual({ status: 200, body: { result: 'unused' } });
     const interim = speechPayload('transcribe_speech_interim', { id: uuidFor('interim') });
     expect(await postEvent('transcribe_speech_interim', interim)).toEqual({
       status: 200,
-      body: { result: 'delivered' },
+      body: { result: 'speech-queued' },
     });
+    await h.router.settled(); // signalled a moment later, no final having come meanwhile
     // The same words again (the other path, a retry): nothing new.
     expect(await postEvent('transcribe_speech_interim', interim)).toEqual({
       status: 200,
@@ -597,12 +601,8 @@ describe('POST /webhooks/voipbin: transcripts', () => {
         speechPayload('transcribe_speech_ended', { id: uuidFor('ended') }),
       ),
     ).toEqual({ status: 200, body: { result: 'unused' } });
+    await h.router.settled();
     expect(h.workflows.calls).toEqual([
-      {
-        method: 'speech',
-        callId: CALL_ID,
-        speech: { eventType: 'transcribe_speech_started', transcribeId: TRANSCRIBE_ID, at: SPEECH_AT },
-      },
       {
         method: 'speech',
         callId: CALL_ID,
@@ -619,15 +619,27 @@ describe('POST /webhooks/voipbin: transcripts', () => {
 
   it("never answers 503 for speech: the final transcript will do, and VoIPBIN's retries would be late", async () => {
     h.workflows.error = new TemporalUnavailableError('Temporal is unreachable');
-    const reply = await postEvent('transcribe_speech_started', speechPayload('transcribe_speech_started'));
-    expect(reply).toEqual({ status: 200, body: { result: 'speech-dropped' } });
+    const reply = await postEvent('transcribe_speech_interim', speechPayload('transcribe_speech_interim'));
+    expect(reply).toEqual({ status: 200, body: { result: 'speech-queued' } });
+    await h.router.settled();
     expect(h.timers.pending).toEqual([]);
+    const metrics = await scrape(`${h.base}/metrics`);
+    expect(metricValue(metrics, 'voipbin_agent_speech_signals_total', { outcome: 'dropped' })).toBe(1);
+  });
+
+  it('speech whose final comes right behind it is never signalled: the final says it all', async () => {
+    await postEvent('transcribe_speech_interim', speechPayload('transcribe_speech_interim'));
+    await postEvent('transcript_created', transcriptPayload());
+    await h.router.settled();
+    expect(h.workflows.calls.map((c) => c.method)).toEqual(['signal']);
+    const metrics = await scrape(`${h.base}/metrics`);
+    expect(metricValue(metrics, 'voipbin_agent_speech_signals_total', { outcome: 'superseded' })).toBe(1);
   });
 
   it("the agent's own side is never speech of the caller", async () => {
     const reply = await postEvent(
-      'transcribe_speech_started',
-      speechPayload('transcribe_speech_started', { direction: 'out' }),
+      'transcribe_speech_interim',
+      speechPayload('transcribe_speech_interim', { direction: 'out' }),
     );
     expect(reply).toEqual({ status: 200, body: { result: 'unused' } });
     expect(h.workflows.calls).toEqual([]);

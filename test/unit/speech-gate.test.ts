@@ -1,4 +1,9 @@
-import { SPEECH_SIGNALS_PER_UTTERANCE, SpeechGate, UTTERANCE_GAP_MS } from '../../src/ingress/speech-gate';
+import {
+  SPEECH_SIGNALS_PER_UTTERANCE,
+  SpeechGate,
+  UTTERANCE_GAP_MS,
+  speechPolicyOf,
+} from '../../src/ingress/speech-gate';
 
 describe('SpeechGate', () => {
   it('passes the start of speech and each interim with more words, a few per utterance', () => {
@@ -36,7 +41,7 @@ describe('SpeechGate', () => {
 
   it('an utterance whose end never came is over after a gap', () => {
     let now = 0;
-    const gate = new SpeechGate(() => now);
+    const gate = new SpeechGate(undefined, () => now);
     gate.pass('tr-1', false, 'one two three');
     now += UTTERANCE_GAP_MS - 1;
     expect(gate.pass('tr-1', false, 'hi')).toBe(false);
@@ -44,5 +49,35 @@ describe('SpeechGate', () => {
     expect(gate.pass('tr-1', false, 'hi')).toBe(true);
     now += UTTERANCE_GAP_MS + 1;
     expect(gate.pass('tr-1', true, undefined)).toBe(true);
+  });
+
+  it('passes only what a profile of the agent acts on', () => {
+    expect(speechPolicyOf([{}])).toEqual({ starts: false, minWords: 2 });
+    expect(speechPolicyOf([{ bargeIn: 'words', bargeInWords: 3 }, { bargeIn: 'final' }])).toEqual({
+      starts: false,
+      minWords: 3,
+    });
+    expect(speechPolicyOf([{ bargeIn: 'final' }])).toEqual({ starts: false, minWords: Infinity });
+    expect(speechPolicyOf([{ bargeIn: 'speech' }, {}])).toEqual({ starts: true, minWords: 1 });
+    const words = new SpeechGate(speechPolicyOf([{}]));
+    expect(words.pass('tr-1', true, undefined)).toBe(false);
+    expect(words.pass('tr-1', false, 'no')).toBe(false);
+    expect(words.pass('tr-1', false, 'no wait')).toBe(true);
+    const finals = new SpeechGate(speechPolicyOf([{ bargeIn: 'final' }]));
+    expect(finals.pass('tr-1', false, 'no wait stop now')).toBe(false);
+  });
+});
+
+describe('SpeechGate.settle', () => {
+  it('speech is needless when its utterance ends while it waits', async () => {
+    const gate = new SpeechGate();
+    const wait: Array<() => void> = [];
+    const sleep = () => new Promise<void>((resolve) => wait.push(resolve));
+    const needless = gate.settle('tr-1', 40, sleep);
+    const needed = gate.settle('tr-2', 40, sleep);
+    gate.ended('tr-1', 1000);
+    wait.forEach((resolve) => resolve());
+    expect(await needless).toBe(false);
+    expect(await needed).toBe(true);
   });
 });
