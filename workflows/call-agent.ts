@@ -30,6 +30,7 @@ import {
   type ConversationView,
   type SentenceReady,
 } from './messages';
+import { profileFor } from './prompt-variables';
 import type { SpeechOp, SpeechOutcome } from './speech-queue';
 
 /** Longest wait at the end of a call for cancelled LLM turns to confirm they stopped. */
@@ -66,9 +67,13 @@ export class CallAgent {
   private result?: CallSummary;
   private reported: ReturnType<typeof counted>;
 
-  constructor(private readonly input: CallWorkflowInput) {
+  private readonly input: CallWorkflowInput;
+
+  constructor(input: CallWorkflowInput) {
+    // The prompts filled in for this call, once: every run and every turn reads the same text.
+    this.input = { ...input, profile: profileFor(input.profile, input.variables) };
     // Calls that began on a build without these rules keep the old ones (README "Changing the workflow safely").
-    const settings = call.settingsOf(input.profile, { turnTaking: patched(TURN_TAKING_PATCH) });
+    const settings = call.settingsOf(this.input.profile, { turnTaking: patched(TURN_TAKING_PATCH) });
     this.state = input.carried
       ? call.resume(input.carried, settings)
       : call.newCall({ callId: input.callId, profileName: input.profileName, settings }, Date.now());

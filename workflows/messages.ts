@@ -20,6 +20,11 @@ export interface CallWorkflowInput {
   callId: string;
   profileName: string;
   profile: AgentProfile;
+  /**
+   * What the profile's prompts may say of the call (`{{caller}}`, `{{called}}`, `{{direction}}`,
+   * `{{profile}}`): only those they use (workflows/prompt-variables.ts).
+   */
+  variables?: Record<string, string>;
   /** Set when the call continues as new: everything the last run knew of it. */
   carried?: CarriedCall;
   /**

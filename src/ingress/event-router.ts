@@ -2,6 +2,7 @@ import { matchRoute, type AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
 import type { AgentMetrics, EventPath } from '../metrics';
 import type { CallerSpeech } from '../../workflows/messages';
+import { usedVariables } from '../../workflows/prompt-variables';
 import type { VoipbinEvent } from '../voipbin/events';
 import type { SpeechEvent } from '../voipbin/schemas';
 import { callSignal, transcriptSignal } from './call-signals';
@@ -133,7 +134,18 @@ export class EventRouter {
             log.debug('no route for the number called', { callId: call.id, to: call.destination.target });
             return 'unrouted';
           }
-          const input = { callId: call.id, profileName: route.profileName, profile: route.profile };
+          const variables = usedVariables(route.profile, {
+            caller: call.source.target,
+            called: call.destination.target,
+            direction: 'inbound',
+            profile: route.profileName,
+          });
+          const input = {
+            callId: call.id,
+            profileName: route.profileName,
+            profile: route.profile,
+            ...(variables && { variables }),
+          };
           const outcome = await this.handOver(
             () => workflows.signalWithStart(input, signal),
             () => refused.rememberStart(input, signal),

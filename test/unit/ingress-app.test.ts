@@ -32,12 +32,18 @@ import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflow
 const SECRET = 'Jq3Vx8Lk2Rz7Tn5Wm1Pd9Hs4Gb6Yc0Fa';
 const MAX_BODY = 16 * 1024;
 const OTHER_NUMBER = '+15550001111';
+const NAMED_NUMBER = '+15550003333';
 
 const AGENT = parseAgentConfig(
   JSON.stringify({
-    profiles: { default: {}, sales: { greeting: 'Sales, how can I help?', model: 'sales-model' } },
+    profiles: {
+      default: {},
+      sales: { greeting: 'Sales, how can I help?', model: 'sales-model' },
+      named: { systemPrompt: 'The caller is {{caller}}.', greeting: 'Hello from {{profile}}.' },
+    },
     routes: [
       { to: AGENT_NUMBER, profile: 'sales' },
+      { to: NAMED_NUMBER, profile: 'named' },
       { to: OTHER_NUMBER, profile: 'default' },
     ],
   }),
@@ -199,6 +205,23 @@ const SALES_PROFILE = AGENT.profiles['sales'];
 describe('POST /webhooks/voipbin: calls', () => {
   beforeEach(async () => {
     await start();
+  });
+
+  it("passes the call's details the profile's prompts use, and only those", async () => {
+    const payload = callPayload({
+      source: { type: 'tel', target: '+15550001234' },
+      destination: { type: 'tel', target: NAMED_NUMBER },
+    });
+    expect((await postEvent('call_progressing', payload)).status).toBe(200);
+    expect(h.workflows.calls).toEqual([
+      expect.objectContaining({
+        method: 'signalWithStart',
+        input: expect.objectContaining({
+          profileName: 'named',
+          variables: { caller: '+15550001234', profile: 'named' },
+        }) as unknown,
+      }),
+    ]);
   });
 
   it('starts the workflow of an incoming progressing call with the route profile', async () => {

@@ -57,6 +57,8 @@ const transcript = (
 async function withCall<T>(
   opts: {
     profile?: Partial<AgentProfile>;
+    /** What the ingress knew of the call that the profile's prompts use. */
+    variables?: Record<string, string>;
     replies?: ScriptedReply[];
     startWith?: CallStatus;
     /** Scripts VoIPBIN's answers before the call starts. */
@@ -91,7 +93,14 @@ async function withCall<T>(
     const handle = await env.client.workflow.signalWithStart(callWorkflow, {
       workflowId: callWorkflowId(callId),
       taskQueue,
-      args: [{ callId, profileName: 'default', profile: { ...DEFAULT_PROFILE, ...opts.profile } }],
+      args: [
+        {
+          callId,
+          profileName: 'default',
+          profile: { ...DEFAULT_PROFILE, ...opts.profile },
+          ...(opts.variables && { variables: opts.variables }),
+        },
+      ],
       signal: voipbinEventSignal,
       signalArgs: [callEvent(callId, opts.startWith ?? 'progressing')],
     });
@@ -218,6 +227,28 @@ describe('call workflow', () => {
         expect(await metric('voipbin_agent_calls_started_total')).toBe(1);
         expect(await metric('voipbin_agent_calls_ended_total', { reason: 'caller-hangup' })).toBe(1);
         expect(await metric('voipbin_agent_reprompts_total')).toBe(0);
+      },
+    );
+  });
+
+  it("fills the greeting and the system prompt with the call's details", async () => {
+    await withCall(
+      {
+        profile: {
+          greeting: 'Hello, you are calling {{called}}.',
+          systemPrompt: 'The caller is {{caller}}.',
+        },
+        variables: { caller: '+15550001234', called: 'Acme' },
+        replies: [{ sentences: ['Sure.'] }],
+      },
+      async ({ fake, callId, handle, send }) => {
+        await waitFor(() => fake.log.includes('say:Hello, you are calling Acme.'), 'the greeting');
+        await env.sleep(PLAYED);
+        await send(transcript('Hi.'));
+        await waitFor(() => fake.log.includes('say:Sure.'), 'the reply');
+        await send(callEvent(callId, 'hangup'));
+        await handle.result();
+        expect(fake.llmInputs[0]!.systemPrompt).toBe('The caller is +15550001234.');
       },
     );
   });
