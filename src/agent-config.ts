@@ -66,6 +66,10 @@ export type AgentProfile = z.output<typeof profileSchema>;
 const routeSchema = z.strictObject({
   to: z.string().min(1),
   profile: z.string().min(1),
+  /** `inbound` (the default): calls to `to` are answered; `outbound`: `call --to` may place them. */
+  direction: z.enum(['inbound', 'outbound']).optional(),
+  /** An outbound route's caller id (`call --from` overrides it). */
+  from: z.string().min(1).optional(),
 });
 
 export const agentConfigSchema = z
@@ -142,8 +146,35 @@ export interface RouteMatch {
 
 /** The first route whose `to` is the number called (or `*`) wins; no match leaves the call alone. */
 export function matchRoute(config: AgentConfig, to: string): RouteMatch | undefined {
-  const route = config.routes.find((r) => r.to === '*' || r.to === to);
+  const route = config.routes.find(
+    (r) => (r.direction ?? 'inbound') === 'inbound' && (r.to === '*' || r.to === to),
+  );
   if (!route) return undefined;
   const profile = config.profiles[route.profile];
   return profile ? { profileName: route.profile, profile } : undefined;
+}
+
+export interface OutboundMatch extends RouteMatch {
+  /** The route's caller id, if it gives one. */
+  from?: string;
+}
+
+/**
+ * Which profile places a call to `to`: the first `outbound` route for that number (or `*`), naming
+ * `profileName` when one is asked for. A profile takes only the outbound calls its routes allow.
+ */
+export function matchOutboundRoute(
+  config: AgentConfig,
+  to: string,
+  profileName?: string,
+): OutboundMatch | undefined {
+  const route = config.routes.find(
+    (r) =>
+      r.direction === 'outbound' &&
+      (r.to === '*' || r.to === to) &&
+      (profileName === undefined || r.profile === profileName),
+  );
+  const profile = route && config.profiles[route.profile];
+  if (!route || !profile) return undefined;
+  return { profileName: route.profile, profile, ...(route.from && { from: route.from }) };
 }

@@ -1,3 +1,4 @@
+import { placeCall } from './commands/call';
 import { exportHistory } from './commands/export';
 import { ingress } from './commands/ingress';
 import { replay } from './commands/replay';
@@ -22,6 +23,10 @@ commands:
             replay each call's history (every run, from Temporal) or history file against the
             workflow code this build runs, or the workflows module at <path> (a build about to be
             deployed); exits 1 if one does not replay
+  call --to <number> [--from <number>] [--profile <name>] [--var name=value ...]
+            place an outbound call and start the workflow that runs it (the workers and the
+            ingress take it from there); the profile is that of the first "outbound" route for
+            the number; prints the call id, its workflow id and its status
   export <call-id> [--out <directory> | <file> | -]
             save the call's history as JSON, loadable by replay: <workflow id>-<run id>.json, one
             per run (a call that continued as new has several), in the current directory
@@ -31,7 +36,7 @@ configuration: environment variables (see README.md) and AGENT_CONFIG`;
 /** Services run until stopped and take no arguments. */
 const SERVICES = { serve, worker, ingress };
 /** Tools take arguments, print their results and return an exit code. */
-const TOOLS = { replay, export: exportHistory };
+const TOOLS = { replay, export: exportHistory, call: placeCall };
 
 function usageError(message: string): number {
   process.stderr.write(`voipbin-agent: ${message}\n\n${USAGE}\n`);

@@ -80,7 +80,7 @@ export interface SentenceReady {
  * the ingress was not running).
  */
 export interface ReconcileRequest {
-  reason: 'events-refused' | 'ingress-started' | 'operator';
+  reason: 'events-refused' | 'ingress-started' | 'operator' | 'call-placed';
 }
 
 export interface ConversationMessage {

@@ -5,6 +5,7 @@ import {
   type AgentConfig,
   DEFAULT_AGENT_CONFIG,
   loadAgentConfig,
+  matchOutboundRoute,
   matchRoute,
   parseAgentConfig,
 } from '../../src/agent-config';
@@ -366,5 +367,39 @@ describe('routes left out', () => {
     );
     expect(config.routes).toEqual([{ to: '*', profile: 'sales' }]);
     expect(matchRoute(config, '+15550000000')?.profileName).toBe('sales');
+  });
+});
+
+describe('outbound routes', () => {
+  const config = parseAgentConfig(
+    JSON.stringify({
+      profiles: { default: {}, sales: {}, callback: {} },
+      routes: [
+        { to: '+15557770000', profile: 'sales', direction: 'outbound', from: '+15551230000' },
+        { to: '*', profile: 'callback', direction: 'outbound' },
+        { to: '*', profile: 'default' },
+      ],
+    }),
+    'agent.config.json',
+  );
+
+  it('say which profile places a call to a number, with its caller id', () => {
+    expect(matchOutboundRoute(config, '+15557770000')).toMatchObject({
+      profileName: 'sales',
+      from: '+15551230000',
+    });
+    expect(matchOutboundRoute(config, '+15558880000')?.profileName).toBe('callback');
+    expect(matchOutboundRoute(config, '+15557770000', 'callback')?.profileName).toBe('callback');
+    // A profile no outbound route names places no call.
+    expect(matchOutboundRoute(config, '+15557770000', 'default')).toBeUndefined();
+  });
+
+  it('never answer an inbound call', () => {
+    expect(matchRoute(config, '+15557770000')?.profileName).toBe('default');
+    const outboundOnly = parseAgentConfig(
+      JSON.stringify({ profiles: { a: {} }, routes: [{ to: '*', profile: 'a', direction: 'outbound' }] }),
+      'agent.config.json',
+    );
+    expect(matchRoute(outboundOnly, '+15557770000')).toBeUndefined();
   });
 });
