@@ -8,7 +8,7 @@ import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
-import { AgentProcess, freePort } from '../helpers/cli';
+import { AgentProcesses, freePort } from '../helpers/cli';
 import { localEnv } from '../helpers/temporal-env';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
 
@@ -20,7 +20,7 @@ let env: TestWorkflowEnvironment;
 let simulator: Simulator;
 let llm: FakeLlm;
 let cwd: string;
-const processes: AgentProcess[] = [];
+const agents = new AgentProcesses(() => cwd);
 
 beforeAll(async () => {
   [env, simulator, llm] = await Promise.all([
@@ -57,18 +57,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of processes) p.kill();
+  await agents.killAll();
   await simulator?.close();
   await llm?.close();
   await env?.teardown();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
-
-function agent(args: string[], vars: Record<string, string>): AgentProcess {
-  const p = new AgentProcess(args, vars, cwd);
-  processes.push(p);
-  return p;
-}
 
 it('places a call with `call`: answered, greeted, one turn, hung up by the callee', async () => {
   const port = await freePort();
@@ -78,12 +72,12 @@ it('places a call with `call`: answered, greeted, one turn, hung up by the calle
     VOIPBIN_BASE_URL: simulator.baseUrl,
     VOIPBIN_API_KEY: simulator.accessKey,
   };
-  const ingress = agent(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
-  const worker = agent(['worker'], { ...shared, OPENAI_BASE_URL: llm.baseUrl });
+  const ingress = agents.start(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
+  const worker = agents.start(['worker'], { ...shared, OPENAI_BASE_URL: llm.baseUrl });
   await Promise.all([ingress.waitReady(port), worker.waitOutput('worker running')]);
   simulator.setWebhookUri(`http://127.0.0.1:${port}/webhooks/voipbin`);
 
-  const placing = agent(['call', '--to', CALLEE], shared);
+  const placing = agents.start(['call', '--to', CALLEE], shared);
   expect(await placing.exited()).toBe(0);
   const [callId, workflowId, status] = placing.output.trim().split(/\s+/);
   expect(workflowId).toBe(callWorkflowId(callId!));
@@ -123,7 +117,7 @@ describe('`call` refuses what it cannot place, naming why', () => {
     [['--to', CALLEE, '--profile', 'default'], 'no outbound route takes calls to'],
     [['--to', CALLEE, '--var', 'novalue'], '--var takes name=value'],
   ])('%j', async (args, why) => {
-    const p = agent(['call', ...args], {
+    const p = agents.start(['call', ...args], {
       TEMPORAL_ADDRESS: env.address,
       VOIPBIN_BASE_URL: simulator.baseUrl,
       VOIPBIN_API_KEY: simulator.accessKey,

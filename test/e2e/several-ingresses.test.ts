@@ -14,7 +14,7 @@ import { startSimulator, type RecordedRequest, type SimCall, type Simulator } fr
 import { VoipbinClient } from '../../src/voipbin/client';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
-import { AgentProcess, freePort } from '../helpers/cli';
+import { AgentProcesses, freePort } from '../helpers/cli';
 import { localEnv } from '../helpers/temporal-env';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
@@ -37,7 +37,7 @@ let llm: FakeLlm;
 let voipbin: VoipbinClient;
 let balancer: Balancer;
 let cwd: string;
-const processes: AgentProcess[] = [];
+const agents = new AgentProcesses(() => cwd);
 
 /** A load balancer in front of the replicas' webhook routes: each POST to the next one in turn. */
 interface Balancer {
@@ -115,9 +115,9 @@ beforeAll(async () => {
   // Both replicas as deployed: webhooks and the socket (VOIPBIN_EVENTS defaults to both); the
   // webhook secret comes from GET /customer.
   const ingresses = ports.map((port) =>
-    agent(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' }),
+    agents.start(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' }),
   );
-  const worker = agent(['worker'], { ...shared, OPENAI_BASE_URL: llm.baseUrl });
+  const worker = agents.start(['worker'], { ...shared, OPENAI_BASE_URL: llm.baseUrl });
   await Promise.all([
     ...ingresses.map((p, i) => p.waitReady(ports[i]!)),
     worker.waitOutput('worker running'),
@@ -129,20 +129,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   // No embedded Temporal server in these processes (TEMPORAL_ADDRESS is set): SIGKILL is safe.
-  for (const p of processes) p.kill();
-  await Promise.all(processes.map((p) => p.exited()));
+  await agents.killAll();
   await simulator?.close();
   await llm?.close();
   if (balancer) await new Promise((resolve) => balancer.server.close(resolve));
   await env?.teardown();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
-
-function agent(args: string[], vars: Record<string, string>): AgentProcess {
-  const p = new AgentProcess(args, vars, cwd);
-  processes.push(p);
-  return p;
-}
 
 const handleOf = (callId: string) =>
   env.client.workflow.getHandle<typeof callWorkflow>(callWorkflowId(callId));

@@ -8,7 +8,7 @@ import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
 import { startSimulator, type Simulator } from '../../src/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
-import { AgentProcess, freePort } from '../helpers/cli';
+import { AgentProcesses, freePort } from '../helpers/cli';
 import { metricValue, scrape } from '../helpers/metrics';
 import { localEnv } from '../helpers/temporal-env';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';
@@ -17,7 +17,7 @@ let env: TestWorkflowEnvironment;
 let simulator: Simulator;
 let llm: FakeLlm;
 let cwd: string;
-const processes: AgentProcess[] = [];
+const agents = new AgentProcesses(() => cwd);
 
 beforeAll(async () => {
   [env, simulator, llm] = await Promise.all([
@@ -29,18 +29,12 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const p of processes) p.kill();
+  await agents.killAll();
   await simulator?.close();
   await llm?.close();
   await env?.teardown();
   if (cwd) rmSync(cwd, { recursive: true, force: true });
 });
-
-function agent(args: string[], vars: Record<string, string>): AgentProcess {
-  const p = new AgentProcess(args, vars, cwd);
-  processes.push(p);
-  return p;
-}
 
 it('ingress and worker in separate processes handle a call together', async () => {
   const [port, metricsPort] = await Promise.all([freePort(), freePort()]);
@@ -51,8 +45,8 @@ it('ingress and worker in separate processes handle a call together', async () =
     VOIPBIN_API_KEY: simulator.accessKey,
   };
   // No VOIPBIN_WEBHOOK_SECRET: the ingress reads the customer's secret from GET /customer.
-  const ingress = agent(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
-  const worker = agent(['worker'], {
+  const ingress = agents.start(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
+  const worker = agents.start(['worker'], {
     ...shared,
     OPENAI_BASE_URL: llm.baseUrl,
     METRICS_PORT: String(metricsPort),
@@ -115,13 +109,13 @@ describe('start-up refuses bad configuration, naming what is wrong', () => {
     [['serve'], { PORT: 'eighty' }, 'PORT'],
     [['serve'], { AGENT_CONFIG: 'missing.json' }, 'AGENT_CONFIG'],
   ])('%j with %j', async (args, vars, named) => {
-    const p = agent(args, vars);
+    const p = agents.start(args, vars);
     expect(await p.exited()).toBe(1);
     expect(p.output).toContain(named);
   });
 
   it('an unknown command prints the usage and exits 2', async () => {
-    const p = agent(['dance'], {});
+    const p = agents.start(['dance'], {});
     expect(await p.exited()).toBe(2);
     expect(p.output).toContain('usage: voipbin-agent <command>');
   });

@@ -121,3 +121,23 @@ export function serveEnv(
     ...extra,
   };
 }
+
+/** The agent processes a test file starts, stopped together at its end. */
+export class AgentProcesses {
+  private readonly started: AgentProcess[] = [];
+
+  /** `cwd`: read when each process starts (a test file makes its folder in `beforeAll`). */
+  constructor(private readonly cwd: () => string) {}
+
+  start(args: string[], vars: Record<string, string>): AgentProcess {
+    const p = new AgentProcess(args, vars, this.cwd());
+    this.started.push(p);
+    return p;
+  }
+
+  /** SIGKILL, for processes with no embedded Temporal server of their own (TEMPORAL_ADDRESS set). */
+  async killAll(): Promise<void> {
+    for (const p of this.started) p.kill();
+    await Promise.all(this.started.map((p) => p.exited()));
+  }
+}
