@@ -133,7 +133,7 @@ export class AgentMetrics {
     const name = 'voipbin_agent_active_calls';
     // `serve` runs the ingress and the worker on one registry: the first to ask counts.
     if (this.registry.getSingleMetric(name)) return;
-    const gauge = new Gauge({
+    new Gauge({
       name,
       help: 'Call workflows running on this task queue (all instances: the same figure on each)',
       registers: [this.registry],
@@ -142,7 +142,6 @@ export class AgentMetrics {
         this.set(await count().catch(() => Number.NaN));
       },
     });
-    void gauge;
   }
 
   /** More exposition text, appended to each scrape: the Temporal runtime's metrics. */

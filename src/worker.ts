@@ -2,6 +2,7 @@ import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions }
 import type { Activities } from '../activities';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { CallMetricsSinks } from '../workflows/messages';
+import { rememberKey } from './bounded';
 import type { AgentMetrics } from './metrics';
 
 export interface CallWorkerOptions {
@@ -42,11 +43,7 @@ export function callSinks(metrics?: AgentMetrics): InjectedSinks<CallMetricsSink
   const seen = new Set<string>();
   const oncePerRun = <A extends unknown[]>(what: string, fn: (m: AgentMetrics, ...args: A) => void) => ({
     fn: (info: WorkflowInfo, ...args: A) => {
-      const key = `${what}:${info.runId}`;
-      if (!metrics || seen.has(key)) return;
-      seen.add(key);
-      if (seen.size > 10_000) seen.delete(seen.values().next().value!);
-      fn(metrics, ...args);
+      if (metrics && rememberKey(seen, `${what}:${info.runId}`, 10_000)) fn(metrics, ...args);
     },
     callDuringReplay: false,
   });

@@ -65,7 +65,7 @@ export class CallAgent {
   private readonly state: CallState;
   private readonly turns = new Map<number, CancellationScope>();
   private result?: CallSummary;
-  private reported: ReturnType<typeof counted>;
+  private readonly reported: ReturnType<typeof counted>;
 
   private readonly input: CallWorkflowInput;
 
@@ -145,12 +145,12 @@ export class CallAgent {
 
   /** Tells the worker's metrics what this transition added: barge-ins, reprompts, answered turns. */
   private report(): void {
-    const now = counted(this.state);
-    for (let i = this.reported.bargeIns; i < now.bargeIns; i++) callMetrics.bargeIn();
-    for (let i = this.reported.reprompts; i < now.reprompts; i++) callMetrics.reprompt();
-    for (const ms of this.state.firstSentenceLatenciesMs.slice(this.reported.latencies))
-      callMetrics.firstSentence(ms);
-    this.reported = now;
+    const s = this.state;
+    const r = this.reported;
+    for (; r.bargeIns < s.bargeIns; r.bargeIns++) callMetrics.bargeIn();
+    for (; r.reprompts < s.repromptsTotal; r.reprompts++) callMetrics.reprompt();
+    for (; r.latencies < s.firstSentenceLatenciesMs.length; r.latencies++)
+      callMetrics.firstSentence(s.firstSentenceLatenciesMs[r.latencies]!);
   }
 
   /** Quiet, by call-state's rules, and no cancelled turn still winding down. */

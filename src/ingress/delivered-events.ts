@@ -1,4 +1,5 @@
 import { CALL_STATUS_RANK, type CallStatus } from '../../workflows/messages';
+import { remember, rememberKey } from '../bounded';
 
 /**
  * What this ingress has already handed to call workflows, so that it does not signal what a
@@ -30,20 +31,6 @@ export class DeliveredEvents {
   }
 
   transcriptDelivered(id: string): void {
-    this.transcripts.delete(id);
-    this.transcripts.add(id);
-    evictOldest(this.transcripts, this.capacity);
+    rememberKey(this.transcripts, id, this.capacity);
   }
-}
-
-/** Most recently used last; the oldest goes when the map is full. */
-function remember<V>(map: Map<string, V>, key: string, value: V, capacity: number): void {
-  map.delete(key);
-  map.set(key, value);
-  evictOldest(map, capacity);
-}
-
-function evictOldest(keys: Map<string, unknown> | Set<string>, capacity: number): void {
-  // Over capacity, so not empty: the first key is the oldest.
-  if (keys.size > capacity) keys.delete(keys.keys().next().value as string);
 }

@@ -1,3 +1,5 @@
+import { remember } from '../bounded';
+
 /** The most speech signals one utterance sends a call's workflow: its start and a few interims. */
 export const SPEECH_SIGNALS_PER_UTTERANCE = 4;
 const MAX_UTTERANCES = 10_000;
@@ -48,10 +50,15 @@ export function speechPolicyOf(
  */
 export const SPEECH_SETTLE_MS = 40;
 
+interface Utterance {
+  words: number;
+  sent: number;
+  at: number;
+}
+
 export class SpeechGate {
-  /** Per session, how many utterances have ended: speech waiting to be signalled checks it did not change. */
-  private readonly endings = new Map<string, number>();
-  private readonly utterances = new Map<string, { words: number; sent: number; at: number }>();
+  /** Per session, the utterance under way: a new object for each new utterance. */
+  private readonly utterances = new Map<string, Utterance>();
   /** VoIPBIN's time of each session's last final: speech from before it is a late copy. */
   private readonly finals = new Map<string, number>();
 
@@ -70,14 +77,16 @@ export class SpeechGate {
     if (seen && now - seen.at > UTTERANCE_GAP_MS) seen = undefined;
     if (started) {
       if (!this.policy.starts || seen) return false; // of no use, or a second copy of the start
-      this.track(transcribeId, { words: 0, sent: 1, at: now });
+      remember(this.utterances, transcribeId, { words: 0, sent: 1, at: now }, MAX_UTTERANCES);
       return true;
     }
     const words = (text ?? '').trim().split(/\s+/).filter(Boolean).length;
     if (words < this.policy.minWords) return false;
-    seen ??= { words: 0, sent: 0, at: now };
-    if (words <= seen.words || seen.sent >= SPEECH_SIGNALS_PER_UTTERANCE) return false;
-    this.track(transcribeId, { words, sent: seen.sent + 1, at: now });
+    if (seen && (words <= seen.words || seen.sent >= SPEECH_SIGNALS_PER_UTTERANCE)) return false;
+    // The same utterance stays the same object: speech waiting in `settle` is still of it.
+    const utterance = seen ?? { words: 0, sent: 0, at: now };
+    Object.assign(utterance, { words, sent: utterance.sent + 1, at: now });
+    remember(this.utterances, transcribeId, utterance, MAX_UTTERANCES);
     return true;
   }
 
@@ -87,12 +96,9 @@ export class SpeechGate {
    */
   ended(transcribeId: string, finalAt?: number): void {
     this.utterances.delete(transcribeId);
-    this.endings.set(transcribeId, (this.endings.get(transcribeId) ?? 0) + 1);
-    if (this.endings.size > MAX_UTTERANCES) this.endings.delete(this.endings.keys().next().value!);
     if (finalAt === undefined || !Number.isFinite(finalAt)) return;
-    this.finals.delete(transcribeId);
-    this.finals.set(transcribeId, Math.max(finalAt, this.finals.get(transcribeId) ?? finalAt));
-    if (this.finals.size > MAX_UTTERANCES) this.finals.delete(this.finals.keys().next().value!);
+    const latest = Math.max(finalAt, this.finals.get(transcribeId) ?? finalAt);
+    remember(this.finals, transcribeId, latest, MAX_UTTERANCES);
   }
 
   /**
@@ -100,15 +106,9 @@ export class SpeechGate {
    * the speech is needless then.
    */
   async settle(transcribeId: string, ms: number, sleep = defaultSleep): Promise<boolean> {
-    const before = this.endings.get(transcribeId) ?? 0;
+    const utterance = this.utterances.get(transcribeId);
     await sleep(ms);
-    return (this.endings.get(transcribeId) ?? 0) === before;
-  }
-
-  private track(transcribeId: string, state: { words: number; sent: number; at: number }): void {
-    this.utterances.delete(transcribeId);
-    this.utterances.set(transcribeId, state);
-    if (this.utterances.size > MAX_UTTERANCES) this.utterances.delete(this.utterances.keys().next().value!);
+    return utterance !== undefined && this.utterances.get(transcribeId) === utterance;
   }
 }
 

@@ -1,3 +1,5 @@
+import { remember } from '../bounded';
+
 /**
  * `transcript_created` names the transcribe session, not the call. This remembers which call
  * each transcribe session belongs to (learnt from `transcribe_*` events or a lookup).
@@ -13,11 +15,6 @@ export class TranscribeMap {
   }
 
   set(transcribeId: string, callId: string | null): void {
-    this.calls.delete(transcribeId);
-    this.calls.set(transcribeId, callId);
-    if (this.calls.size > this.capacity) {
-      const oldest = this.calls.keys().next();
-      if (!oldest.done) this.calls.delete(oldest.value);
-    }
+    remember(this.calls, transcribeId, callId, this.capacity);
   }
 }

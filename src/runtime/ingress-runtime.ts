@@ -1,7 +1,4 @@
 import type { Client } from '@temporalio/client';
-import { once } from 'node:events';
-import type { Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { AgentConfig } from '../agent-config';
 import { socketUrlOf } from '../config';
 import { ConfigError } from '../config-error';
@@ -15,6 +12,7 @@ import { lookupTranscribeCall } from '../ingress/transcribe-lookup';
 import type { Logger } from '../logger';
 import { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
+import { listen } from './metrics-server';
 import type { Customer } from '../voipbin/schemas';
 
 export interface IngressRuntimeOptions {
@@ -103,9 +101,8 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     { webhooks, webhookSecret: secret, allowUnsigned, maxBodyBytes: MAX_WEBHOOK_BYTES },
     { router, ready, counters, metrics, log },
   );
-  const server: Server = app.listen(opts.port, opts.host);
-  await once(server, 'listening');
-  const port = (server.address() as AddressInfo).port;
+  const server = await listen(app, opts.port, opts.host);
+  const { port } = server;
   log.info('ingress listening', {
     host: opts.host,
     port,
@@ -137,10 +134,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
       try {
         await eventSocket?.close();
         await router.settled();
-        await new Promise<void>((resolve, reject) => {
-          server.close((err) => (err ? reject(err) : resolve()));
-          server.closeAllConnections();
-        });
+        await server.close();
       } finally {
         await refused.close();
       }

@@ -4,9 +4,24 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
 
-export interface MetricsServer {
+export interface ListeningServer {
   port: number;
+  /** Stops listening and drops open connections (keep-alive ones would hold the close up). */
   close: () => Promise<void>;
+}
+
+/** `app` listening on `host:port` (0: any free port), once it is. */
+export async function listen(app: express.Express, port: number, host: string): Promise<ListeningServer> {
+  const server = app.listen(port, host);
+  await once(server, 'listening');
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve, reject) => {
+        server.close((err) => (err ? reject(err) : resolve()));
+        server.closeAllConnections();
+      }),
+  };
 }
 
 /** Serves `GET /metrics` in the Prometheus text format; a failed scrape answers 500 and is logged. */
@@ -27,23 +42,14 @@ export async function startMetricsServer(
   host: string,
   port: number,
   log: Logger,
-): Promise<MetricsServer> {
+): Promise<ListeningServer> {
   const app = express();
   app.disable('x-powered-by');
   app.get('/metrics', metricsRoute(metrics, log));
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  const server = app.listen(port, host);
-  await once(server, 'listening');
-  const bound = (server.address() as AddressInfo).port;
-  log.info('worker metrics listening', { host, port: bound, path: '/metrics' });
-  return {
-    port: bound,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((err) => (err ? reject(err) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const server = await listen(app, port, host);
+  log.info('worker metrics listening', { host, port: server.port, path: '/metrics' });
+  return server;
 }

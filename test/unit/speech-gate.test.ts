@@ -71,6 +71,8 @@ describe('SpeechGate', () => {
 describe('SpeechGate.settle', () => {
   it('speech is needless when its utterance ends while it waits', async () => {
     const gate = new SpeechGate();
+    gate.pass('tr-1', false, 'no wait');
+    gate.pass('tr-2', false, 'no wait');
     const wait: Array<() => void> = [];
     const sleep = () => new Promise<void>((resolve) => wait.push(resolve));
     const needless = gate.settle('tr-1', 40, sleep);
