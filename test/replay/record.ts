@@ -124,13 +124,19 @@ async function inProcess(): Promise<void> {
   const env = await localEnv();
   const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
   const llm = await startFakeLlm({
-    reply: (req: FakeLlmRequest) =>
-      String(req.messages.at(-1)?.content).includes('everything')
-        ? {
-            text: 'Sure, here is everything. It was opened in March. It has two cards.',
-            sentencePauseMs: 30_000,
-          }
-        : defaultReply(req),
+    reply: (req: FakeLlmRequest) => {
+      const said = String(req.messages.at(-1)?.content);
+      if (said.includes('everything'))
+        return {
+          text: 'Sure, here is everything. It was opened in March. It has two cards.',
+          sentencePauseMs: 30_000,
+        };
+      if (said.endsWith('about your plans.'))
+        return {
+          text: 'We have three plans, each with unlimited calls. The basic plan is ten dollars a month. The premium plan adds international minutes.',
+        };
+      return defaultReply(req);
+    },
   });
   const agent = await startInProcessAgent({
     client: env.client,
@@ -186,6 +192,35 @@ async function inProcess(): Promise<void> {
     await voipbin.stopSpeaking(speaking.id);
     await gone.ended;
     await save(env.client, env.address, 'speaking-session-gone', gone.id);
+
+    // Turn-taking: backchannels during a reply, an utterance cut at a pause, and a barge-in on the
+    // words heard before the final (a callerSpeech signal).
+    const turnTaking = simulator.startInboundCall({
+      from: '+15550000005',
+      to: '+15550000001',
+      script: {
+        steps: [
+          { say: 'Tell me about your plans.', quietMs: 300 },
+          { say: 'Mm-hmm.', duringAgentSpeech: true, afterMs: 600 },
+          { say: 'okay', duringAgentSpeech: true, afterMs: 600 },
+          { waitForAgent: true, quietMs: 300 },
+          { say: 'I would like to know', quietMs: 300 },
+          { say: 'your opening hours please?', waitForAgent: false, afterMs: 400 },
+          { waitForAgent: true, quietMs: 300 },
+          { say: 'Tell me everything about my account.', quietMs: 300 },
+          {
+            say: 'Stop, just the balance please, thank you.',
+            duringAgentSpeech: true,
+            afterMs: 200,
+            speakingMs: 2000,
+          },
+          { waitForAgent: true, quietMs: 300 },
+          { hangup: true },
+        ],
+      },
+    });
+    await turnTaking.ended;
+    await save(env.client, env.address, 'turn-taking', turnTaking.id);
   } finally {
     await agent.close();
     await simulator.close();
