@@ -19,7 +19,10 @@ const question = (i: number) => `What are your opening hours, says caller ${i}?`
 const long = (i: number) => `Tell me everything about account ${i}.`;
 const stop = (i: number) => `Stop, thanks, says caller ${i}.`;
 const answer = (i: number) => `Caller ${i}, we open at nine.`;
-const LONG_FIRST = 'Sure, here is everything.';
+// About 6 s of playback: under this load the interruption can take more than a second to reach the
+// agent, and past the sentence's playback there is nothing left to flush.
+const LONG_FIRST =
+  'Sure, here is everything we have on that account, from the day it was opened until this morning.';
 const LONG_REST = ['It was opened in March.', 'It has two cards.'];
 const CALLER = /caller (\d+)|account (\d+)/;
 
@@ -171,6 +174,13 @@ function measure(
     says.find((r) => r.at > after && (r.body as { text?: string } | undefined)?.text === text);
   const figures = { answer: [] as number[], flush: [] as number[], greeting: [] as number[] };
   calls.forEach((call, i) => {
+    try {
+      measureCall(call, i);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${timeline(simulator, call, i)}`);
+    }
+  });
+  function measureCall(call: SimCall, i: number): void {
     const progressing = simulator.webhooks.find(
       (w) => w.type === 'call_progressing' && w.body.includes(`"id":"${call.id}"`),
     );
@@ -188,7 +198,22 @@ function measure(
     figures.greeting.push(greeted.at - progressing.at);
     const interrupted = sentAt(stop(i));
     const flush = simulator.requests.find((r) => r.at > interrupted && r.path === `${speaking}/flush`);
-    if (!flush) throw new Error(`caller ${i}'s barge-in was not flushed`);
+    if (!flush) {
+      // Say how late the interruption reached the agent: past the first sentence's playback, there
+      // is nothing left to flush, and the agent rightly only cancels the turn.
+      const started = says.find(
+        (r) =>
+          r.path === `${speaking}/say` &&
+          r.at < interrupted &&
+          (r.body as { text?: string }).text === LONG_FIRST,
+      );
+      const answered = says.find((r) => r.path === `${speaking}/say` && r.at > interrupted);
+      const ms = (at?: number) => (at === undefined ? 'never' : `${Math.round(at - interrupted)} ms`);
+      throw new Error(
+        `caller ${i}'s barge-in was not flushed (relative to the interruption: first sentence said ${ms(started?.at)}, ` +
+          `its playback over ${ms(started && started.at + (LONG_FIRST.length / 15) * 1000)}, the interruption answered ${ms(answered?.at)})`,
+      );
+    }
     figures.flush.push(flush.at - interrupted);
     // Nothing of the interrupted answer after its flush; every caller heard an answer to each question.
     const stale = says.find(
@@ -202,13 +227,40 @@ function measure(
     if (heard.filter((t) => t === answer(i)).length !== 1)
       throw new Error(`caller ${i}: answer said ${heard.join(' | ')}`);
     if (!heard.includes(LONG_FIRST)) throw new Error(`caller ${i}: the long answer was never started`);
-  });
+  }
   const webhookAck = simulator.webhooks
     .filter((w) => w.sentAt !== undefined && w.answeredAt !== undefined)
     .map((w) => w.answeredAt! - w.sentAt!);
   const failed = simulator.webhooks.filter((w) => w.finalStatus !== 200);
   if (failed.length) throw new Error(`${failed.length} webhooks not acknowledged with 200`);
   return { ...figures, webhookAck };
+}
+
+/** One call's webhooks and requests, in time order, relative to its first: what a failed check saw. */
+function timeline(simulator: Simulator, call: SimCall, i: number): string {
+  const ours = new RegExp(`${call.id}|caller ${i}\\b|account ${i}\\b`, 'i');
+  const lines: { at: number; line: string }[] = [];
+  for (const w of simulator.webhooks) {
+    if (!ours.test(w.body)) continue;
+    const message = /"message":"([^"]*)"/.exec(w.body)?.[1];
+    lines.push({ at: w.at, line: `webhook ${w.type}${message ? ` "${message}"` : ''} -> ${w.finalStatus}` });
+  }
+  const sessions = new Set<string>();
+  for (const r of simulator.requests) {
+    const body = JSON.stringify(r.body ?? '');
+    const session = r.path.split('/').slice(0, 3).join('/');
+    if (session.split('/').length === 3 && ours.test(body)) sessions.add(session);
+  }
+  for (const r of simulator.requests) {
+    const body = JSON.stringify(r.body ?? '');
+    if (!ours.test(body) && !ours.test(r.path) && !sessions.has(r.path.split('/').slice(0, 3).join('/')))
+      continue;
+    const text = (r.body as { text?: string } | undefined)?.text;
+    lines.push({ at: r.at, line: `${r.method} ${r.path}${text ? ` "${text}"` : ''}` });
+  }
+  lines.sort((a, b) => a.at - b.at);
+  const t0 = lines[0]?.at ?? 0;
+  return lines.map((l) => `  ${String(Math.round(l.at - t0)).padStart(6)} ms  ${l.line}`).join('\n');
 }
 
 export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
