@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import type { AgentMetrics } from '../src/metrics';
-import { FailureType } from '../workflows/messages';
+import { FailureType, type SentenceReady } from '../workflows/messages';
 import { continuationPrompt } from './continuation';
 import { toActivityFailure } from './failures';
 import { SentenceSplitter } from './sentences';
@@ -105,9 +105,14 @@ export function createLlmActivities(deps: {
         let seq = said.length;
         // Sentences go out one at a time, in order, from the stream and from the pause timer.
         let sending: Promise<void> = Promise.resolve();
+        /** The model's first token (this worker's clock): told with this attempt's first sentence. */
+        let firstTokenAt: number | undefined;
+        let told = false;
         const emit = (sentences: string[]): Promise<void> => {
           for (const text of sentences) {
-            const sentence = { turnId: input.turnId, seq: seq++, text, attempt };
+            const sentence: SentenceReady = { turnId: input.turnId, seq: seq++, text, attempt };
+            if (!told && firstTokenAt !== undefined) sentence.firstTokenAt = firstTokenAt;
+            told = true;
             sending = sending.then(() => {
               ctx.cancellationSignal.throwIfAborted();
               return deps.channel.send(execution, sentence);
@@ -134,7 +139,10 @@ export function createLlmActivities(deps: {
           const delta = chunk.choices[0]?.delta;
           if (!delta?.content && !delta?.tool_calls?.length) continue;
           arm(input.stallTimeoutMs, `no token for ${input.stallTimeoutMs} ms`);
-          if (tokens++ === 0) firstToken?.();
+          if (tokens++ === 0) {
+            firstToken?.();
+            firstTokenAt = Date.now();
+          }
           for (const call of delta.tool_calls ?? []) {
             const entry = toolCalls.get(call.index) ?? { name: '', args: '' };
             entry.name += call.function?.name ?? '';

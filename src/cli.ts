@@ -1,5 +1,6 @@
 import { placeCall } from './commands/call';
 import { exportHistory } from './commands/export';
+import { inspect } from './commands/inspect';
 import { ingress } from './commands/ingress';
 import { replay } from './commands/replay';
 import { serve } from './commands/serve';
@@ -27,6 +28,11 @@ commands:
             place an outbound call and start the workflow that runs it (the workers and the
             ingress take it from there); the profile is that of the first "outbound" route for
             the number; prints the call id, its workflow id and its status
+  inspect <call-id> [--json]
+            the call as a timeline from its Temporal history (every run; live while it runs):
+            what the caller and the agent said and when, barge-ins and what they cut, reprompts,
+            each turn's latencies; --json prints it as one JSON document. The VoIPBIN call id or
+            the workflow id
   export <call-id> [--out <directory> | <file> | -]
             save the call's history as JSON, loadable by replay: <workflow id>-<run id>.json, one
             per run (a call that continued as new has several), in the current directory
@@ -36,7 +42,7 @@ configuration: environment variables (see README.md) and AGENT_CONFIG`;
 /** Services run until stopped and take no arguments. */
 const SERVICES = { serve, worker, ingress };
 /** Tools take arguments, print their results and return an exit code. */
-const TOOLS = { replay, export: exportHistory, call: placeCall };
+const TOOLS = { replay, export: exportHistory, call: placeCall, inspect };
 
 function usageError(message: string): number {
   process.stderr.write(`voipbin-agent: ${message}\n\n${USAGE}\n`);

@@ -27,6 +27,8 @@ export const envSchema = z.object({
   TEMPORAL_CLI_PATH: z.string().min(1).optional(),
   TEMPORAL_DEV_PORT: port.default(7233),
   TEMPORAL_DEV_UI_PORT: port.optional(),
+  /** The Temporal UI's address, for each call's link in logs, `inspect` and the call page. */
+  TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
   TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
   TEMPORAL_WORKER_BUILD_ID: z.string().min(1).optional(),
   TEMPORAL_WORKER_SET_CURRENT: z.stringbool().default(false),
@@ -65,6 +67,11 @@ export interface AppConfig {
     devPort: number;
     devUiPort: number;
     dataDir: string;
+    /**
+     * The Temporal UI: TEMPORAL_UI_URL; else the embedded server's UI, or Temporal Cloud's for a
+     * `*.tmprl.cloud` address; else unknown (no links).
+     */
+    uiUrl?: string;
   };
   worker: {
     /** After SIGTERM or SIGINT, how long running activities may finish before they are cancelled. */
@@ -101,6 +108,7 @@ const temporalEnvSchema = envSchema.pick({
   TEMPORAL_CLI_PATH: true,
   TEMPORAL_DEV_PORT: true,
   TEMPORAL_DEV_UI_PORT: true,
+  TEMPORAL_UI_URL: true,
   DATA_DIR: true,
   LOG_LEVEL: true,
   LOG_FORMAT: true,
@@ -142,9 +150,16 @@ function temporalConfig(
       devPort: e.TEMPORAL_DEV_PORT,
       devUiPort,
       dataDir: resolve(cwd, e.DATA_DIR),
+      uiUrl: e.TEMPORAL_UI_URL ?? defaultUiUrl(external, devUiPort),
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
+}
+
+function defaultUiUrl(external: ClientConnectConfig | undefined, devUiPort: number): string | undefined {
+  if (!external) return `http://localhost:${devUiPort}`;
+  const address = String((external.connectionOptions as { address?: unknown }).address ?? '');
+  return /\.tmprl\.cloud(:\d+)?$/.test(address) ? 'https://cloud.temporal.io' : undefined;
 }
 
 /**

@@ -51,20 +51,30 @@ export async function callHistories(client: Client, callId: string): Promise<Run
   );
 }
 
-/** The histories of the calls, from the Temporal server of TEMPORAL_* (or a local `serve`'s). */
-export async function fetchCallHistories(config: TemporalConfig, callIds: string[]): Promise<RunHistory[]> {
+/** Runs fn with a client of the Temporal server of TEMPORAL_* (or a local `serve`'s), then closes it. */
+export async function withTemporalClient<T>(
+  config: TemporalConfig,
+  fn: (client: Client) => Promise<T>,
+): Promise<T> {
   const target = await resolveTemporal(config, silentLogger, false);
   const client = await connectClient(target).catch((err: Error) => {
     const where = config.temporal.external ? '' : ' (TEMPORAL_ADDRESS unset: a local `serve`)';
     throw new HistoryError(`cannot reach Temporal at ${target.address}${where}: ${err.message}`);
   });
   try {
-    const histories = [];
-    for (const callId of callIds) histories.push(...(await callHistories(client, callId)));
-    return histories;
+    return await fn(client);
   } finally {
     await client.connection.close();
   }
+}
+
+/** The histories of the calls, from the Temporal server of TEMPORAL_* (or a local `serve`'s). */
+export function fetchCallHistories(config: TemporalConfig, callIds: string[]): Promise<RunHistory[]> {
+  return withTemporalClient(config, async (client) => {
+    const histories = [];
+    for (const callId of callIds) histories.push(...(await callHistories(client, callId)));
+    return histories;
+  });
 }
 
 /** A history as `temporal workflow show --output json` and `export` write it. */

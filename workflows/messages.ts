@@ -72,6 +72,11 @@ export interface SentenceReady {
   text: string;
   /** The activity attempt that produced it. A later attempt continues the same reply (failover). */
   attempt: number;
+  /**
+   * On an attempt's first sentence: when the model's first token came (epoch ms, the worker's
+   * clock). Only `inspect` and the call page read it (the turn's latencies); the workflow does not.
+   */
+  firstTokenAt?: number;
 }
 
 /**

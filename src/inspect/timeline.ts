@@ -1,0 +1,484 @@
+// A call as a readable timeline, built from its Temporal histories (every run, oldest first): what
+// the caller said, what the agent said and when, what a barge-in cut, the reprompts, and each
+// turn's latencies. Only what the history records is shown: the signals the call received, the
+// requests it made (a `/say` is an activity, `/flush` and the sessions are local-activity markers).
+// `inspect` prints it; the call page draws it.
+import type { History } from '@temporalio/common/lib/proto-utils';
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
+import type { LlmTurnInput, LlmTurnResult, SayInput } from '../../activities/types';
+import type { AgentProfile } from '../agent-config';
+import { acceptSentence } from '../../workflows/call-state';
+import type {
+  CallEvent,
+  CallSummary,
+  CallWorkflowInput,
+  ConversationView,
+  EndReason,
+  SentenceReady,
+} from '../../workflows/messages';
+
+/** One run of the call's workflow, as `callHistories` gives it. */
+export interface TimelineRun {
+  runId: string;
+  history: History;
+}
+
+export type Utterance = 'greeting' | 'reply' | 'reprompt' | 'goodbye' | 'apology';
+
+/** A moment of the call. `offsetMs`: since the call's workflow started. */
+export type TimelineEntry = { at: string; offsetMs: number; run: number } & (
+  | { kind: 'call-status'; status: string }
+  | { kind: 'session'; session: 'transcribe' | 'speaking'; id: string; adopted: boolean }
+  | { kind: 'session-failed'; session: 'transcribe' | 'speaking'; error: string }
+  | {
+      kind: 'caller';
+      text: string;
+      /** Found by reconciliation with VoIPBIN, not delivered as an event. */
+      recovered?: boolean;
+      /** Only an acknowledgement ("mm-hmm") while the agent spoke: no turn. */
+      backchannel?: boolean;
+    }
+  | {
+      kind: 'agent';
+      text: string;
+      utterance: Utterance;
+      turn?: number;
+      /** `done`: VoIPBIN took it. `failed`: the request failed (maybe said: never resent). */
+      outcome: 'done' | 'failed' | 'pending';
+      /** Still playing when the caller cut in, and flushed. */
+      interrupted?: boolean;
+    }
+  | {
+      kind: 'barge-in';
+      /** The reply cancelled, if one was in flight. */
+      turn?: number;
+      /** `/flush` was sent: something was playing. */
+      flushed: boolean;
+      /** The sentence that was playing when it was flushed. */
+      interrupted?: string;
+      /** The reply's sentences that were never said. */
+      cut: string[];
+    }
+  | { kind: 'turn-failed'; turn: number; error: string }
+  | { kind: 'turn-retried'; turn: number; attempt: number }
+  | { kind: 'tool'; name: string; turn: number }
+  | { kind: 'reconciled'; callStatus: string; recovered: number }
+  | { kind: 'hangup'; ok: boolean }
+  | { kind: 'continued-as-new'; nextRun: number }
+  | { kind: 'ended'; reason: EndReason | 'failed' | 'cancelled' | 'terminated' | 'timed-out' }
+);
+
+/** One answer to the caller, with its latencies (ms). */
+export interface TurnTiming {
+  turn: number;
+  run: number;
+  /** What the caller said that this turn answers. */
+  question?: string;
+  /** When the caller's final transcript reached the workflow. */
+  heardAt?: string;
+  /** Transcript in → the model's first token (the worker's clock). */
+  firstTokenMs?: number;
+  /** Transcript in → the first sentence complete at the workflow. */
+  firstSentenceMs?: number;
+  /** Transcript in → the first `/say` sent. */
+  firstSayMs?: number;
+  outcome: 'completed' | 'cancelled' | 'failed' | 'running';
+  attempts: number;
+  /** Sentences the model gave / of which said. */
+  sentences: number;
+  said: number;
+}
+
+export interface CallTimeline {
+  workflowId: string;
+  callId: string;
+  profile: string;
+  /** Running, or how the last run closed. */
+  status: 'running' | 'completed' | 'failed' | 'cancelled' | 'terminated' | 'timed-out';
+  startedAt: string;
+  endedAt?: string;
+  durationMs?: number;
+  endReason?: EndReason;
+  runs: { runId: string; startedAt: string; closedAt?: string }[];
+  counts: { turns: number; bargeIns: number; reprompts: number; callerLines: number; agentLines: number };
+  entries: TimelineEntry[];
+  turns: TurnTiming[];
+  /** From the live query while the call runs. */
+  live?: Pick<ConversationView, 'phase' | 'callStatus'>;
+}
+
+type HistoryEvent = NonNullable<History['events']>[number];
+
+function decode<T>(payloads: { payloads?: Payload[] | null } | null | undefined): T[] {
+  return (payloads?.payloads ?? []).map((p) => defaultPayloadConverter.fromPayload<T>(p));
+}
+
+function timeOf(e: HistoryEvent): number {
+  const t = e.eventTime;
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) : 0;
+}
+
+function protoTime(t: { seconds?: unknown; nanos?: number | null } | null | undefined): number | undefined {
+  return t ? Number(t.seconds ?? 0) * 1000 + Math.round((t.nanos ?? 0) / 1e6) : undefined;
+}
+
+interface TurnState {
+  timing: TurnTiming;
+  scheduledId: string;
+  accept: { id: number; attempt: number; received: number; refused: number };
+  /** Accepted sentences, in order; `said` once a `/say` of it was scheduled. */
+  sentences: { text: string; said: boolean }[];
+  heardAtMs?: number;
+  cancelled: boolean;
+}
+
+interface SayState {
+  entry: Extract<TimelineEntry, { kind: 'agent' }>;
+  turn?: TurnState;
+}
+
+/**
+ * Builds the call's timeline from its runs' histories, oldest first. `live` is the running call's
+ * query answer; `summary` the last run's result when it has one (its messages mark backchannels).
+ */
+export function buildTimeline(
+  workflowId: string,
+  runs: TimelineRun[],
+  live?: ConversationView,
+): CallTimeline {
+  if (runs.length === 0) throw new Error(`no history for ${workflowId}`);
+  const entries: TimelineEntry[] = [];
+  const turns: TurnTiming[] = [];
+  const first = runs[0]!.history.events?.[0];
+  const startMs = first ? timeOf(first) : 0;
+  let input: CallWorkflowInput | undefined;
+  let status: CallTimeline['status'] = 'running';
+  let endReason: EndReason | undefined;
+  let endedAtMs: number | undefined;
+  let summary: CallSummary | undefined;
+  let lastCallerText: string | undefined;
+  let lastCallerAtMs: number | undefined;
+  let callStatus = '';
+  const seenTranscripts = new Set<string>();
+  const runInfo: CallTimeline['runs'] = [];
+
+  runs.forEach((run, runIndex) => {
+    const runNo = runIndex + 1;
+    const events = run.history.events ?? [];
+    const push = (atMs: number, entry: DistributiveOmit<TimelineEntry, 'at' | 'offsetMs' | 'run'>) => {
+      entries.push({
+        at: new Date(atMs).toISOString(),
+        offsetMs: atMs - startMs,
+        run: runNo,
+        ...entry,
+      });
+      return entries[entries.length - 1]!;
+    };
+    const activities = new Map<
+      string,
+      { type: string; input: unknown; state: TurnState | SayState | undefined }
+    >();
+    const turnsById = new Map<number, TurnState>();
+    let current: TurnState | undefined;
+    let lastSay: SayState | undefined;
+    let bargeTask: { task: string; entry: Extract<TimelineEntry, { kind: 'barge-in' }> } | undefined;
+    let task = '';
+    const runStart = events[0] ? timeOf(events[0]) : startMs;
+    runInfo.push({ runId: run.runId, startedAt: new Date(runStart).toISOString() });
+
+    /** A barge-in of this workflow task: the turn cancelled and the flush of one caller interruption. */
+    const bargeIn = (atMs: number) => {
+      if (bargeTask?.task === task) return bargeTask.entry;
+      const entry = push(atMs, { kind: 'barge-in', flushed: false, cut: [] }) as Extract<
+        TimelineEntry,
+        { kind: 'barge-in' }
+      >;
+      bargeTask = { task, entry };
+      return entry;
+    };
+
+    for (const e of events) {
+      const at = timeOf(e);
+      const id = String(e.eventId ?? '');
+      if (e.workflowExecutionStartedEventAttributes) {
+        [input] = decode<CallWorkflowInput>(e.workflowExecutionStartedEventAttributes.input);
+      } else if (e.workflowTaskCompletedEventAttributes) {
+        task = id;
+      } else if (e.workflowExecutionSignaledEventAttributes) {
+        const a = e.workflowExecutionSignaledEventAttributes;
+        if (a.signalName === 'voipbinEvent') {
+          const [event] = decode<CallEvent>(a.input);
+          if (event?.kind === 'call') {
+            if (event.callId === input?.callId && event.status !== callStatus) {
+              callStatus = event.status;
+              push(at, { kind: 'call-status', status: event.status });
+            }
+          } else if (event?.kind === 'transcript' && event.direction === 'in') {
+            if (seenTranscripts.has(event.id)) continue; // the other path's copy
+            seenTranscripts.add(event.id);
+            push(at, { kind: 'caller', text: event.text });
+            lastCallerText = event.text;
+            lastCallerAtMs = at;
+          }
+        } else if (a.signalName === 'sentence') {
+          const [sentence] = decode<SentenceReady>(a.input);
+          const turn = sentence && turnsById.get(sentence.turnId);
+          if (!turn || !sentence) continue;
+          if (!acceptSentence(turn.accept, sentence)) continue;
+          turn.sentences.push({ text: sentence.text, said: false });
+          turn.timing.sentences = turn.sentences.length;
+          if (sentence.seq === 0 && turn.heardAtMs !== undefined) {
+            turn.timing.firstSentenceMs = at - turn.heardAtMs;
+            if (sentence.firstTokenAt !== undefined)
+              turn.timing.firstTokenMs = Math.max(0, sentence.firstTokenAt - turn.heardAtMs);
+          }
+        }
+      } else if (e.activityTaskScheduledEventAttributes) {
+        const a = e.activityTaskScheduledEventAttributes;
+        const type = a.activityType?.name ?? '';
+        const [args] = decode<unknown>(a.input);
+        if (type === 'llmTurn') {
+          const llm = args as LlmTurnInput;
+          const turn: TurnState = {
+            scheduledId: id,
+            accept: { id: llm.turnId, attempt: 1, received: 0, refused: 0 },
+            sentences: [],
+            cancelled: false,
+            heardAtMs: lastCallerAtMs,
+            timing: {
+              turn: llm.turnId,
+              run: runNo,
+              question: lastCallerText,
+              heardAt: lastCallerAtMs === undefined ? undefined : new Date(lastCallerAtMs).toISOString(),
+              outcome: 'running',
+              attempts: 1,
+              sentences: 0,
+              said: 0,
+            },
+          };
+          turnsById.set(llm.turnId, turn);
+          turns.push(turn.timing);
+          current = turn;
+          activities.set(id, { type, input: args, state: turn });
+        } else if (type === 'say') {
+          const text = (args as SayInput).text;
+          const say = classifySay(text, current, input?.profile, turns.length === 0 && !lastSay);
+          const entry = push(at, {
+            kind: 'agent',
+            text,
+            utterance: say.utterance,
+            ...(say.turn && { turn: say.turn.timing.turn }),
+            outcome: 'pending',
+          }) as SayState['entry'];
+          const state: SayState = { entry, turn: say.turn };
+          if (say.turn) {
+            say.turn.timing.said += 1;
+            if (say.turn.timing.said === 1 && say.turn.heardAtMs !== undefined)
+              say.turn.timing.firstSayMs = at - say.turn.heardAtMs;
+          }
+          lastSay = state;
+          activities.set(id, { type, input: args, state });
+        } else {
+          activities.set(id, { type, input: args, state: undefined });
+        }
+      } else if (e.activityTaskCompletedEventAttributes) {
+        const a = e.activityTaskCompletedEventAttributes;
+        const act = activities.get(String(a.scheduledEventId ?? ''));
+        if (act?.type === 'say') (act.state as SayState).entry.outcome = 'done';
+        else if (act?.type === 'llmTurn') {
+          const turn = act.state as TurnState;
+          turn.timing.outcome = turn.cancelled ? 'cancelled' : 'completed';
+          const [result] = decode<LlmTurnResult>(a.result);
+          if (result?.endCall) push(at, { kind: 'tool', name: 'end_call', turn: turn.timing.turn });
+        } else if (act?.type === 'reconcile') {
+          const [result] = decode<{ call: string; transcripts: { id: string; text: string }[] }>(a.result);
+          const fresh = (result?.transcripts ?? []).filter((t) => !seenTranscripts.has(t.id));
+          push(at, { kind: 'reconciled', callStatus: result?.call ?? 'unknown', recovered: fresh.length });
+          for (const t of fresh) {
+            seenTranscripts.add(t.id);
+            push(at, { kind: 'caller', text: t.text, recovered: true });
+            lastCallerText = t.text;
+            lastCallerAtMs = at;
+          }
+        }
+      } else if (e.activityTaskFailedEventAttributes || e.activityTaskTimedOutEventAttributes) {
+        const a = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes!;
+        const act = activities.get(String(a.scheduledEventId ?? ''));
+        const error = a.failure?.cause?.message || a.failure?.message || 'failed';
+        if (act?.type === 'say') (act.state as SayState).entry.outcome = 'failed';
+        else if (act?.type === 'llmTurn') {
+          const turn = act.state as TurnState;
+          turn.timing.outcome = 'failed';
+          push(at, { kind: 'turn-failed', turn: turn.timing.turn, error });
+        }
+      } else if (e.activityTaskStartedEventAttributes) {
+        const a = e.activityTaskStartedEventAttributes;
+        const act = activities.get(String(a.scheduledEventId ?? ''));
+        const attempt = a.attempt ?? 1;
+        if (act?.type === 'llmTurn' && attempt > 1) {
+          const turn = act.state as TurnState;
+          turn.timing.attempts = attempt;
+          push(at, { kind: 'turn-retried', turn: turn.timing.turn, attempt });
+        }
+      } else if (e.activityTaskCancelRequestedEventAttributes) {
+        const act = activities.get(
+          String(e.activityTaskCancelRequestedEventAttributes.scheduledEventId ?? ''),
+        );
+        if (act?.type !== 'llmTurn') continue;
+        const turn = act.state as TurnState;
+        turn.cancelled = true;
+        turn.timing.outcome = 'cancelled';
+        // The call ending cancels its turn too; that is not the caller cutting in.
+        if (callStatus === 'hangup' || callStatus === 'terminating' || callStatus === 'canceling') continue;
+        bargeIn(at).turn = turn.timing.turn;
+      } else if (e.activityTaskCanceledEventAttributes) {
+        const act = activities.get(String(e.activityTaskCanceledEventAttributes.scheduledEventId ?? ''));
+        if (act?.type === 'llmTurn') (act.state as TurnState).timing.outcome = 'cancelled';
+      } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') {
+        const details = e.markerRecordedEventAttributes.details ?? {};
+        const [data] = decode<{
+          activity_type: string;
+          complete_time?: { seconds?: number; nanos?: number };
+        }>(details['data']);
+        const failure = e.markerRecordedEventAttributes.failure;
+        const [result] = failure
+          ? [undefined]
+          : decode<{ transcribeId?: string; speakingId?: string; adopted?: boolean }>(details['result']);
+        const doneAt = protoTime(data?.complete_time) ?? at;
+        switch (data?.activity_type) {
+          case 'createTranscribe':
+          case 'createSpeaking': {
+            const session = data.activity_type === 'createTranscribe' ? 'transcribe' : 'speaking';
+            if (failure)
+              push(doneAt, { kind: 'session-failed', session, error: failure.message ?? 'failed' });
+            else
+              push(doneAt, {
+                kind: 'session',
+                session,
+                id: result?.transcribeId ?? result?.speakingId ?? '',
+                adopted: result?.adopted === true,
+              });
+            break;
+          }
+          case 'flush': {
+            const entry = bargeIn(doneAt);
+            entry.flushed = true;
+            if (lastSay) {
+              lastSay.entry.interrupted = true;
+              entry.interrupted = lastSay.entry.text;
+            }
+            break;
+          }
+          case 'hangupCall':
+            push(doneAt, { kind: 'hangup', ok: !failure });
+            break;
+        }
+      } else if (e.workflowExecutionCompletedEventAttributes) {
+        [summary] = decode<CallSummary>(e.workflowExecutionCompletedEventAttributes.result);
+        status = 'completed';
+        endReason = summary?.endReason;
+        endedAtMs = at;
+        push(at, { kind: 'ended', reason: endReason ?? 'error' });
+      } else if (e.workflowExecutionContinuedAsNewEventAttributes) {
+        push(at, { kind: 'continued-as-new', nextRun: runNo + 1 });
+      } else if (e.workflowExecutionFailedEventAttributes) {
+        status = 'failed';
+        endedAtMs = at;
+        push(at, { kind: 'ended', reason: 'failed' });
+      } else if (e.workflowExecutionCanceledEventAttributes) {
+        status = 'cancelled';
+        endedAtMs = at;
+        push(at, { kind: 'ended', reason: 'cancelled' });
+      } else if (e.workflowExecutionTerminatedEventAttributes) {
+        status = 'terminated';
+        endedAtMs = at;
+        push(at, { kind: 'ended', reason: 'terminated' });
+      } else if (e.workflowExecutionTimedOutEventAttributes) {
+        status = 'timed-out';
+        endedAtMs = at;
+        push(at, { kind: 'ended', reason: 'timed-out' });
+      }
+      const last = events[events.length - 1];
+      if (e === last && status !== 'running') runInfo[runIndex]!.closedAt = new Date(at).toISOString();
+    }
+    // What each cancelled reply had ready but never said: the cut of its barge-in.
+    for (const entry of entries) {
+      if (entry.kind !== 'barge-in' || entry.run !== runNo || entry.turn === undefined) continue;
+      const turn = turnsById.get(entry.turn);
+      if (turn) entry.cut = turn.sentences.filter((s) => !s.said).map((s) => s.text);
+    }
+    if (runIndex < runs.length - 1 && runInfo[runIndex] && !runInfo[runIndex].closedAt) {
+      const last = events[events.length - 1];
+      if (last) runInfo[runIndex].closedAt = new Date(timeOf(last)).toISOString();
+    }
+  });
+
+  markBackchannels(entries, live?.messages ?? summary?.messages);
+  entries.sort((a, b) => a.offsetMs - b.offsetMs);
+  const count = (kind: TimelineEntry['kind']) => entries.filter((e) => e.kind === kind).length;
+  return {
+    workflowId,
+    callId: input?.callId ?? workflowId.replace(/^call-/, ''),
+    profile: input?.profileName ?? 'unknown',
+    status,
+    startedAt: new Date(startMs).toISOString(),
+    ...(endedAtMs !== undefined && {
+      endedAt: new Date(endedAtMs).toISOString(),
+      durationMs: endedAtMs - startMs,
+    }),
+    ...(endReason && { endReason }),
+    runs: runInfo,
+    counts: {
+      turns: turns.length,
+      bargeIns: count('barge-in'),
+      reprompts: entries.filter((e) => e.kind === 'agent' && e.utterance === 'reprompt').length,
+      callerLines: count('caller'),
+      agentLines: count('agent'),
+    },
+    entries,
+    turns,
+    ...(live && status === 'running' && { live: { phase: live.phase, callStatus: live.callStatus } }),
+  };
+}
+
+/**
+ * What a `/say` was: the next sentence of the reply in flight, else one of the profile's fixed lines
+ * (the greeting comes first). A reply sentence is marked said, so what a barge-in cut is what is left.
+ */
+function classifySay(
+  text: string,
+  turn: TurnState | undefined,
+  profile: AgentProfile | undefined,
+  first: boolean,
+): { utterance: Utterance; turn?: TurnState } {
+  const next = turn?.sentences.find((s) => !s.said);
+  if (turn && next?.text === text) {
+    next.said = true;
+    return { utterance: 'reply', turn };
+  }
+  if (profile) {
+    if (first && text === profile.greeting) return { utterance: 'greeting' };
+    if (text === profile.repromptText) return { utterance: 'reprompt' };
+    if (text === profile.goodbyeText) return { utterance: 'goodbye' };
+    if (text === profile.apologyText) return { utterance: 'apology' };
+    if (text === profile.greeting) return { utterance: 'greeting' };
+  }
+  return { utterance: 'reply', ...(turn && { turn }) };
+}
+
+/** The workflow's own view marks the caller's backchannels: the same texts, in order. */
+function markBackchannels(
+  entries: TimelineEntry[],
+  messages: ConversationView['messages'] | undefined,
+): void {
+  const marked = (messages ?? []).filter((m) => m.role === 'caller' && m.backchannel).map((m) => m.text);
+  for (const entry of entries) {
+    if (entry.kind !== 'caller' || marked.length === 0) continue;
+    if (entry.text === marked[0]) {
+      entry.backchannel = true;
+      marked.shift();
+    }
+  }
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
