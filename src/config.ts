@@ -29,6 +29,8 @@ export const envSchema = z.object({
   TEMPORAL_DEV_UI_PORT: port.optional(),
   /** The Temporal UI's address, for each call's link in logs, `inspect` and the call page. */
   TEMPORAL_UI_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** The caller's and the called number as search attributes too (personal data: off by default). */
+  SEARCH_PHONE_NUMBERS: z.stringbool().default(false),
   TEMPORAL_DEPLOYMENT_NAME: z.string().min(1).optional(),
   TEMPORAL_WORKER_BUILD_ID: z.string().min(1).optional(),
   TEMPORAL_WORKER_SET_CURRENT: z.stringbool().default(false),
@@ -72,6 +74,8 @@ export interface AppConfig {
      * `*.tmprl.cloud` address; else unknown (no links).
      */
     uiUrl?: string;
+    /** SEARCH_PHONE_NUMBERS: calls are findable by their numbers (VoipbinCaller, VoipbinCalled). */
+    searchPhoneNumbers: boolean;
   };
   worker: {
     /** After SIGTERM or SIGINT, how long running activities may finish before they are cancelled. */
@@ -109,6 +113,7 @@ const temporalEnvSchema = envSchema.pick({
   TEMPORAL_DEV_PORT: true,
   TEMPORAL_DEV_UI_PORT: true,
   TEMPORAL_UI_URL: true,
+  SEARCH_PHONE_NUMBERS: true,
   DATA_DIR: true,
   LOG_LEVEL: true,
   LOG_FORMAT: true,
@@ -151,6 +156,7 @@ function temporalConfig(
       devUiPort,
       dataDir: resolve(cwd, e.DATA_DIR),
       uiUrl: e.TEMPORAL_UI_URL ?? defaultUiUrl(external, devUiPort),
+      searchPhoneNumbers: e.SEARCH_PHONE_NUMBERS,
     },
     log: { level: e.LOG_LEVEL, format: e.LOG_FORMAT },
   };
@@ -158,7 +164,7 @@ function temporalConfig(
 
 function defaultUiUrl(external: ClientConnectConfig | undefined, devUiPort: number): string | undefined {
   if (!external) return `http://localhost:${devUiPort}`;
-  const address = String((external.connectionOptions as { address?: unknown }).address ?? '');
+  const address = (external.connectionOptions as { address?: string }).address ?? '';
   return /\.tmprl\.cloud(:\d+)?$/.test(address) ? 'https://cloud.temporal.io' : undefined;
 }
 

@@ -12,8 +12,10 @@ import {
   patched,
   proxySinks,
   sleep,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import type { ReconcileResult } from '../activities/types';
 import { llm, reads, speech, voipbin } from './activities';
 import * as call from './call-state';
@@ -31,6 +33,7 @@ import {
   type SentenceReady,
 } from './messages';
 import { profileFor } from './prompt-variables';
+import { CallSearchAttributes } from './search-attributes';
 import type { SpeechOp, SpeechOutcome } from './speech-queue';
 
 /** Longest wait at the end of a call for cancelled LLM turns to confirm they stopped. */
@@ -68,6 +71,8 @@ export class CallAgent {
   private readonly reported: ReturnType<typeof counted>;
 
   private readonly input: CallWorkflowInput;
+  /** The values of the attributes this workflow keeps up to date, as last upserted (or started with). */
+  private readonly indexed: { callStatus?: string; endReason?: string };
 
   constructor(input: CallWorkflowInput) {
     // The prompts filled in for this call, once: every run and every turn reads the same text.
@@ -78,6 +83,11 @@ export class CallAgent {
       ? call.resume(input.carried, settings)
       : call.newCall({ callId: input.callId, profileName: input.profileName, settings }, Date.now());
     this.reported = counted(this.state);
+    const current = workflowInfo().typedSearchAttributes;
+    this.indexed = {
+      callStatus: current.get(CallSearchAttributes.callStatus),
+      endReason: current.get(CallSearchAttributes.endReason),
+    };
     if (!input.carried) callMetrics.callStarted();
   }
 
@@ -139,6 +149,7 @@ export class CallAgent {
   private apply(transition: (s: CallState, now: number) => Command[]): void {
     for (const command of transition(this.state, Date.now())) this.execute(command);
     this.report();
+    this.index();
     if (!this.state.rollover && historyFull(this.input.historyBudget ?? HISTORY_BUDGET))
       this.apply((s, now) => call.onHistoryFull(s, now));
   }
@@ -151,6 +162,26 @@ export class CallAgent {
     for (; r.reprompts < s.repromptsTotal; r.reprompts++) callMetrics.reprompt();
     for (; r.latencies < s.firstSentenceLatenciesMs.length; r.latencies++)
       callMetrics.firstSentence(s.firstSentenceLatenciesMs[r.latencies]!);
+  }
+
+  /**
+   * Keeps the call findable by its VoIPBIN status and end reason (`temporal workflow list --query`,
+   * `GET /calls`): an upsert when either changed, for the attributes the starter found registered.
+   */
+  private index(): void {
+    const keep = this.input.searchAttributes;
+    if (!keep?.length) return;
+    const s = this.state;
+    const changes: SearchAttributeUpdatePair[] = [];
+    if (keep.includes('callStatus') && s.status !== 'unknown' && s.status !== this.indexed.callStatus) {
+      this.indexed.callStatus = s.status;
+      changes.push({ key: CallSearchAttributes.callStatus, value: s.status });
+    }
+    if (keep.includes('endReason') && s.ended && s.ended.reason !== this.indexed.endReason) {
+      this.indexed.endReason = s.ended.reason;
+      changes.push({ key: CallSearchAttributes.endReason, value: s.ended.reason });
+    }
+    if (changes.length) upsertSearchAttributes(changes);
   }
 
   /** Quiet, by call-state's rules, and no cancelled turn still winding down. */

@@ -2,6 +2,7 @@
 import { defineQuery, defineSignal, type Sinks } from '@temporalio/workflow';
 import type { AgentProfile } from '../src/agent-config';
 import type { CarriedCall } from './call-state';
+import type { UpsertedSearchAttribute } from './search-attributes';
 
 /** Workflow id of the call: one workflow per VoIPBIN call. */
 export function callWorkflowId(callId: string): string {
@@ -32,6 +33,12 @@ export interface CallWorkflowInput {
    * small one to continue as new within a few turns. Passed on to every run.
    */
   historyBudget?: { events: number; bytes: number };
+  /**
+   * The search attributes this workflow keeps up to date (workflows/search-attributes.ts): those
+   * registered on the namespace, as the starter found them. Absent (calls started before them, a
+   * namespace without them): none, and no upsert in the history.
+   */
+  searchAttributes?: UpsertedSearchAttribute[];
 }
 
 export type CallStatus = 'dialing' | 'ringing' | 'progressing' | 'terminating' | 'canceling' | 'hangup';

@@ -13,6 +13,8 @@ import {
   type CallWorkflowInput,
 } from '../../workflows/messages';
 import { usedVariables } from '../../workflows/prompt-variables';
+import { startSearchAttributes, upsertedByWorkflow } from '../../workflows/search-attributes';
+import { namespaceSearchAttributes } from '../temporal/search-attributes';
 import { UsageError, parseCommandArgs } from './usage';
 
 /** `name=value`, as `--var` takes it. */
@@ -56,6 +58,12 @@ export async function placeCall(args: string[], print: (line: string) => void): 
   const log = createLogger({ ...config.log, level: 'warn' });
   const client = await connectClient(await resolveTemporal(config, log, false));
   try {
+    const searchAttributes = namespaceSearchAttributes(client, {
+      phoneNumbers: config.temporal.searchPhoneNumbers,
+      log,
+    });
+    // Asked before the call is placed: the workflow starts the moment VoIPBIN has it.
+    const registered = await searchAttributes.registered();
     const voipbin = new VoipbinClient({ baseUrl: config.voipbin.baseUrl, apiKey });
     const created = await voipbin.createCall({
       source: { type: 'tel', target: from },
@@ -73,11 +81,20 @@ export async function placeCall(args: string[], print: (line: string) => void): 
       direction: 'outbound',
       profile: route.profileName,
     });
+    const kept = upsertedByWorkflow(registered);
     const input: CallWorkflowInput = {
       callId: call.id,
       profileName: route.profileName,
       profile: route.profile,
       ...(variables && { variables }),
+      ...(kept.length && { searchAttributes: kept }),
+    };
+    const facts = {
+      callId: call.id,
+      profile: route.profileName,
+      direction: 'outbound' as const,
+      caller: from,
+      called: to,
     };
     const workflowId = callWorkflowId(call.id);
     await client.workflow.signalWithStart('callWorkflow', {
@@ -88,6 +105,7 @@ export async function placeCall(args: string[], print: (line: string) => void): 
       signalArgs: [callSignal('call_created', call)],
       workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
       workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
+      typedSearchAttributes: startSearchAttributes(facts, registered, searchAttributes.phoneNumbers),
     });
     // Its first events may have reached the ingress before the workflow existed (a quick answer):
     // it asks VoIPBIN where the call is now.

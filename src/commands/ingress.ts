@@ -5,6 +5,7 @@ import type { AgentMetrics } from '../metrics';
 import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { namespaceSearchAttributes } from '../temporal/search-attributes';
 
 /** `ingress`: the webhook receiver alone, signalling workflows on TEMPORAL_ADDRESS (or a local dev server). */
 export async function ingress(config: AppConfig, log: Logger, metrics?: AgentMetrics): Promise<void> {
@@ -23,6 +24,10 @@ export async function ingress(config: AppConfig, log: Logger, metrics?: AgentMet
       voipbin: { ...config.voipbin, apiKey },
       host: config.ingress.host,
       port: config.ingress.port,
+      searchAttributes: namespaceSearchAttributes(client, {
+        phoneNumbers: config.temporal.searchPhoneNumbers,
+        log,
+      }),
       metrics,
       log,
     });

@@ -5,6 +5,7 @@ import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { startOffline } from '../runtime/offline';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { namespaceSearchAttributes } from '../temporal/search-attributes';
 import { startWorker } from '../runtime/worker-runtime';
 
 /** `serve`: the embedded Temporal server (unless TEMPORAL_ADDRESS), the worker and the ingress in one process. */
@@ -23,6 +24,7 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
       voipbin: offline.voipbin,
       openai: offline.openai,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      temporalUiUrl: config.temporal.uiUrl,
       versioning: config.worker.versioning,
       metrics,
       log,
@@ -35,6 +37,10 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
       voipbin: offline.voipbin,
       host: config.ingress.host,
       port: config.ingress.port,
+      searchAttributes: namespaceSearchAttributes(client, {
+        phoneNumbers: config.temporal.searchPhoneNumbers,
+        log,
+      }),
       metrics,
       log,
     });

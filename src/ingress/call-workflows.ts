@@ -11,6 +11,8 @@ import {
   type CallWorkflowInput,
   type ReconcileRequest,
 } from '../../workflows/messages';
+import { startSearchAttributes, upsertedByWorkflow } from '../../workflows/search-attributes';
+import { NO_SEARCH_ATTRIBUTES, type SearchAttributeRegistry } from '../temporal/search-attributes';
 
 /** Temporal did not answer: the event was not accepted, so the sender must retry (503). */
 export class TemporalUnavailableError extends Error {
@@ -21,8 +23,11 @@ export type SignalOutcome = 'delivered' | 'no-workflow' | 'call-ended';
 
 /** How the ingress hands events to call workflows. */
 export interface CallWorkflows {
-  /** Signals the call's workflow, starting it first if it has never run. */
-  signalWithStart(input: CallWorkflowInput, event: CallEvent): Promise<SignalOutcome>;
+  /**
+   * Signals the call's workflow, starting it first if it has never run (an inbound call: the
+   * ingress starts no other). `numbers`: the call's, for the opt-in phone number search attributes.
+   */
+  signalWithStart(input: CallWorkflowInput, event: CallEvent, numbers?: CallNumbers): Promise<SignalOutcome>;
   /** Signals the call's workflow only if it is running. */
   signal(callId: string, event: CallEvent): Promise<SignalOutcome>;
   /** Tells the call's workflow, if it is running, that the caller is speaking (before the final). */
@@ -31,6 +36,11 @@ export interface CallWorkflows {
   reconcile(callId: string, request: ReconcileRequest): Promise<SignalOutcome>;
   /** The call ids of the call workflows running on this task queue. */
   runningCalls(): AsyncIterable<string>;
+}
+
+export interface CallNumbers {
+  caller: string;
+  called: string;
 }
 
 const GRPC_UNAVAILABLE = 14;
@@ -69,7 +79,13 @@ export async function countRunningCalls(
 }
 
 /** Signals through a Temporal client, each call bounded by a deadline shorter than VoIPBIN's timeout. */
-export function temporalCallWorkflows(client: Client, taskQueue: string, deadlineMs = 5000): CallWorkflows {
+export function temporalCallWorkflows(
+  client: Client,
+  taskQueue: string,
+  opts: { deadlineMs?: number; searchAttributes?: SearchAttributeRegistry } = {},
+): CallWorkflows {
+  const deadlineMs = opts.deadlineMs ?? 5000;
+  const searchAttributes = opts.searchAttributes ?? NO_SEARCH_ATTRIBUTES;
   const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await client.withDeadline(Date.now() + deadlineMs, fn);
@@ -92,18 +108,28 @@ export function temporalCallWorkflows(client: Client, taskQueue: string, deadlin
     });
   const query = runningCallsQuery(taskQueue);
   return {
-    signalWithStart: (input, event) =>
-      signalled(async () => {
+    signalWithStart: async (input, event, numbers) => {
+      const registered = await searchAttributes.registered();
+      const facts = {
+        callId: input.callId,
+        profile: input.profileName,
+        direction: 'inbound' as const,
+        ...numbers,
+      };
+      const kept = upsertedByWorkflow(registered);
+      return signalled(async () => {
         await client.workflow.signalWithStart('callWorkflow', {
           workflowId: callWorkflowId(input.callId),
           taskQueue,
-          args: [input],
+          args: [kept.length ? { ...input, searchAttributes: kept } : input],
+          typedSearchAttributes: startSearchAttributes(facts, registered, searchAttributes.phoneNumbers),
           signal: voipbinEventSignal,
           signalArgs: [event],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
         });
-      }),
+      });
+    },
     signal: (callId, event) =>
       signalled(() => client.workflow.getHandle(callWorkflowId(callId)).signal(voipbinEventSignal, event)),
     speech: (callId, speech) =>

@@ -140,6 +140,7 @@ export class EventRouter {
             direction: 'inbound',
             profile: route.profileName,
           });
+          const numbers = { caller: call.source.target, called: call.destination.target };
           const input = {
             callId: call.id,
             profileName: route.profileName,
@@ -147,8 +148,8 @@ export class EventRouter {
             ...(variables && { variables }),
           };
           const outcome = await this.handOver(
-            () => workflows.signalWithStart(input, signal),
-            () => refused.rememberStart(input, signal),
+            () => workflows.signalWithStart(input, signal, numbers),
+            () => refused.rememberStart(input, signal, numbers),
           );
           refused.started(call.id);
           // Delivered, or the call's workflow is over: either way this status is no news to it.

@@ -1,7 +1,12 @@
 import { CALL_STATUS_RANK, type CallWorkflowInput } from '../../workflows/messages';
 import type { Logger } from '../logger';
 import type { CallSnapshot } from './call-signals';
-import { TemporalUnavailableError, type CallWorkflows, type SignalOutcome } from './call-workflows';
+import {
+  TemporalUnavailableError,
+  type CallNumbers,
+  type CallWorkflows,
+  type SignalOutcome,
+} from './call-workflows';
 import type { Counters } from './metrics';
 import { sweepRunningCalls } from './start-sweep';
 
@@ -41,7 +46,7 @@ function isFurther(call: CallSnapshot, kept: CallSnapshot): boolean {
 interface Pending {
   callId: string;
   /** The refused event would have started the call's workflow: start it late rather than never. */
-  start?: { input: CallWorkflowInput; call: CallSnapshot };
+  start?: { input: CallWorkflowInput; call: CallSnapshot; numbers?: CallNumbers };
   /** Bumped on every refusal, so a retry that began before the latest one does not clear it. */
   version: number;
   failures: number;
@@ -84,9 +89,9 @@ export class RefusedEvents {
   }
 
   /** A refused event would have started the call's workflow. */
-  rememberStart(input: CallWorkflowInput, call: CallSnapshot): void {
+  rememberStart(input: CallWorkflowInput, call: CallSnapshot, numbers?: CallNumbers): void {
     const entry = this.entry(input.callId);
-    if (!entry.start || isFurther(call, entry.start.call)) entry.start = { input, call };
+    if (!entry.start || isFurther(call, entry.start.call)) entry.start = { input, call, numbers };
     this.wake(this.retryEveryMs);
   }
 
@@ -220,7 +225,7 @@ export class RefusedEvents {
     const { version, start } = entry;
     try {
       if (start) {
-        const outcome = await workflows.signalWithStart(start.input, start.call);
+        const outcome = await workflows.signalWithStart(start.input, start.call, start.numbers);
         if (entry.start === start) entry.start = undefined;
         counters.inc('events_refused_started');
         log.info('started a call whose start was refused', { callId, outcome });

@@ -12,6 +12,7 @@ import { lookupTranscribeCall } from '../ingress/transcribe-lookup';
 import type { Logger } from '../logger';
 import { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
+import type { SearchAttributeRegistry } from '../temporal/search-attributes';
 import { listen } from './metrics-server';
 import type { Customer } from '../voipbin/schemas';
 
@@ -32,6 +33,8 @@ export interface IngressRuntimeOptions {
   };
   host: string;
   port: number;
+  /** The calls' search attributes the namespace has. Default: none used. */
+  searchAttributes?: SearchAttributeRegistry;
   /** Served at `GET /metrics` (with the worker's, in `serve`). Default: the ingress's own. */
   metrics?: AgentMetrics;
   log: Logger;
@@ -82,7 +85,9 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
   const counters = new Counters();
   const metrics = opts.metrics ?? new AgentMetrics();
   metrics.countActiveCalls(() => countRunningCalls(opts.client, opts.taskQueue));
-  const workflows = temporalCallWorkflows(opts.client, opts.taskQueue);
+  const workflows = temporalCallWorkflows(opts.client, opts.taskQueue, {
+    searchAttributes: opts.searchAttributes,
+  });
   const refused = new RefusedEvents({ workflows, counters, log });
   const router = new EventRouter({
     workflows,

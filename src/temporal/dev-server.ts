@@ -2,6 +2,7 @@ import { Connection } from '@temporalio/client';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { CALL_SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes';
 import type { Logger } from '../logger';
 import { temporalCliPath } from './binaries';
 
@@ -57,6 +58,9 @@ export function devServerArgs(
     'frontend.enableCancelWorkerPollsOnShutdown=true',
     '--log-level',
     'warn',
+    // The calls' search attributes (workflows/search-attributes.ts): `temporal workflow list
+    // --query "VoipbinProfile='sales'"`, the UI's filters and `GET /calls` find calls by them.
+    ...CALL_SEARCH_ATTRIBUTE_NAMES.flatMap((name) => ['--search-attribute', `${name}=Keyword`]),
   ];
 }
 

@@ -8,6 +8,7 @@ import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../src/agent-config';
 import type { FakeLlm } from '../../src/fake-llm/server';
 import { silentLogger } from '../../src/logger';
 import { startIngress } from '../../src/runtime/ingress-runtime';
+import type { SearchAttributeRegistry } from '../../src/temporal/search-attributes';
 import type { Simulator } from '../../src/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { createCallWorker } from '../../src/worker';
@@ -27,6 +28,8 @@ export async function startInProcessAgent(opts: {
   agent?: AgentConfig;
   /** How events reach the ingress (default both: webhooks and the simulator's WebSocket). */
   events?: 'websocket' | 'webhook' | 'both';
+  /** The calls' search attributes (default: none). */
+  searchAttributes?: SearchAttributeRegistry;
 }): Promise<InProcessAgent> {
   const { client, simulator, taskQueue } = opts;
   const worker = await createCallWorker({
@@ -49,6 +52,7 @@ export async function startInProcessAgent(opts: {
     voipbin: { baseUrl: simulator.baseUrl, apiKey: simulator.accessKey, events: opts.events },
     host: '127.0.0.1',
     port: 0,
+    searchAttributes: opts.searchAttributes,
     log: silentLogger,
   });
   simulator.setWebhookUri(`http://127.0.0.1:${ingress.port}/webhooks/voipbin`);

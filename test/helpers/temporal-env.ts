@@ -7,6 +7,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/temporal/binaries';
+import { CallSearchAttributes } from '../../workflows/search-attributes';
 
 // Workers log their state changes at INFO: keep test output to what matters.
 Runtime.install({
@@ -26,10 +27,13 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** A real dev server (in memory), from the pinned Temporal CLI. */
+/** A real dev server (in memory), from the pinned Temporal CLI, with the calls' search attributes as `serve` registers them. */
 export function localEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath(process.env.TEMPORAL_CLI_PATH) } },
+    server: {
+      executable: { type: 'existing-path', path: temporalCliPath(process.env.TEMPORAL_CLI_PATH) },
+      searchAttributes: Object.values(CallSearchAttributes),
+    },
   });
 }
 

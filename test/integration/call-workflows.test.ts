@@ -26,7 +26,7 @@ describe('temporalCallWorkflows with Temporal unreachable', () => {
 
   it('fails with TemporalUnavailableError (the ingress answers 503) within its deadline', async () => {
     connection = Connection.lazy({ address: `127.0.0.1:${await freePort()}` });
-    const workflows = temporalCallWorkflows(new Client({ connection }), 'q', 1500);
+    const workflows = temporalCallWorkflows(new Client({ connection }), 'q', { deadlineMs: 1500 });
     const started = Date.now();
     await expect(workflows.signal('c1', event('c1', 'progressing'))).rejects.toBeInstanceOf(
       TemporalUnavailableError,

@@ -16,6 +16,8 @@ import { callWorkflow } from '../../workflows/call';
 import { CALL_WORKFLOW_TASK_TIMEOUT, callWorkflowId, voipbinEventSignal } from '../../workflows/messages';
 import { FakeCallActivities } from '../helpers/fake-activities';
 import { FailoverStack } from '../helpers/failover';
+import { silentLogger } from '../../src/logger';
+import { namespaceSearchAttributes } from '../../src/temporal/search-attributes';
 import { startInProcessAgent } from '../helpers/in-process-agent';
 import { OutageStack } from '../helpers/outage';
 import { localEnv } from '../helpers/temporal-env';
@@ -255,9 +257,42 @@ async function outage(): Promise<void> {
   }
 }
 
+/**
+ * A call started with its search attributes and keeping them up to date (status, end reason): the
+ * upserts are commands, so a change to when they happen must be caught. Phone numbers opted in.
+ */
+async function searchAttributes(): Promise<void> {
+  const env = await localEnv();
+  const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
+  const llm = await startFakeLlm({});
+  const agent = await startInProcessAgent({
+    client: env.client,
+    connection: env.nativeConnection,
+    taskQueue: 'record-search-attributes',
+    simulator,
+    llm,
+    searchAttributes: namespaceSearchAttributes(env.client, { phoneNumbers: true, log: silentLogger }),
+  });
+  try {
+    const call = simulator.startInboundCall({
+      from: '+15550000011',
+      to: '+15550000012',
+      script: { steps: [{ say: 'What is my balance?', quietMs: 300 }, { hangup: true }] },
+    });
+    await call.ended;
+    await save(env.client, env.address, 'search-attributes', call.id);
+  } finally {
+    await agent.close();
+    await simulator.close();
+    await llm.close();
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (only === 'continue-as-new') return continueAsNew();
+  if (only === 'search-attributes') return searchAttributes();
+  await searchAttributes();
   await continueAsNew();
   await inProcess();
   await failover();

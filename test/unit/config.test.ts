@@ -49,6 +49,9 @@ describe('loadConfig defaults', () => {
       devPort: 7233,
       devUiPort: 8233,
       dataDir: join(dir, '.data'),
+      // The embedded server's UI: each call's link in the log and in `inspect`.
+      uiUrl: 'http://localhost:8233',
+      searchPhoneNumbers: false,
     });
     expect(config.log).toEqual({ level: 'info', format: 'text' });
     expect(config.worker).toEqual({ shutdownGraceMs: 30_000, versioning: undefined, metricsPort: undefined });
@@ -296,6 +299,25 @@ describe('loadConfig and Temporal', () => {
 
   it('uses TEMPORAL_NAMESPACE for the embedded server too', () => {
     expect(loadConfig(env({ TEMPORAL_NAMESPACE: 'calls' }), dir).temporal.namespace).toBe('calls');
+  });
+
+  it('knows the Temporal UI of the embedded server and of Temporal Cloud; TEMPORAL_UI_URL for any other', () => {
+    const uiOf = (vars: Record<string, string>) => loadConfig(env(vars), dir).temporal.uiUrl;
+    expect(uiOf({ TEMPORAL_DEV_UI_PORT: '9233' })).toBe('http://localhost:9233');
+    expect(uiOf({ TEMPORAL_ADDRESS: 'acme.a1b2c.tmprl.cloud:7233', TEMPORAL_API_KEY: 'k' })).toBe(
+      'https://cloud.temporal.io',
+    );
+    // A cluster of one's own: its UI could be anywhere, so no link unless told.
+    expect(uiOf({ TEMPORAL_ADDRESS: 'temporal.internal:7233' })).toBeUndefined();
+    expect(
+      uiOf({ TEMPORAL_ADDRESS: 'temporal.internal:7233', TEMPORAL_UI_URL: 'https://temporal-ui.internal' }),
+    ).toBe('https://temporal-ui.internal');
+    expect(() => loadConfig(env({ TEMPORAL_UI_URL: 'not a url' }), dir)).toThrow(/TEMPORAL_UI_URL/);
+  });
+
+  it('makes phone numbers search attributes only when asked (SEARCH_PHONE_NUMBERS)', () => {
+    expect(loadConfig(env(), dir).temporal.searchPhoneNumbers).toBe(false);
+    expect(loadConfig(env({ SEARCH_PHONE_NUMBERS: 'true' }), dir).temporal.searchPhoneNumbers).toBe(true);
   });
 });
 
