@@ -3,6 +3,8 @@ import type { Activities } from '../activities';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { CallMetricsSinks } from '../workflows/messages';
 import { rememberKey } from './bounded';
+import { temporalUiLink } from './temporal/ui-link';
+import type { Logger } from './logger';
 import type { AgentMetrics } from './metrics';
 
 export interface CallWorkerOptions {
@@ -24,6 +26,13 @@ export interface CallWorkerOptions {
   version?: { deploymentName: string; buildId: string };
   /** Where the call workflows' reports go (barge-ins, reprompts, turns); unset, nowhere. */
   metrics?: AgentMetrics;
+  /** Each call's start is logged here, with its page in the Temporal UI when `uiUrl` is known. */
+  calls?: CallLog;
+}
+
+export interface CallLog {
+  log: Logger;
+  uiUrl?: string;
 }
 
 /**
@@ -31,7 +40,7 @@ export interface CallWorkerOptions {
  * replay, a test). Never called while a history is replayed: a call a worker takes over after a
  * crash is not counted again.
  */
-export function callSinks(metrics?: AgentMetrics): InjectedSinks<CallMetricsSinks> {
+export function callSinks(metrics?: AgentMetrics, calls?: CallLog): InjectedSinks<CallMetricsSinks> {
   const sink = <A extends unknown[]>(fn: (m: AgentMetrics, ...args: A) => void) => ({
     fn: (_info: WorkflowInfo, ...args: A) => {
       if (metrics) fn(metrics, ...args);
@@ -49,7 +58,17 @@ export function callSinks(metrics?: AgentMetrics): InjectedSinks<CallMetricsSink
   });
   return {
     callMetrics: {
-      callStarted: oncePerRun('started', (m) => m.callsStarted.inc()),
+      callStarted: {
+        fn: (info: WorkflowInfo) => {
+          if (!rememberKey(seen, `started:${info.runId}`, 10_000)) return;
+          metrics?.callsStarted.inc();
+          calls?.log.info('call started', {
+            workflowId: info.workflowId,
+            temporalUi: temporalUiLink(calls.uiUrl, info.namespace, info.workflowId),
+          });
+        },
+        callDuringReplay: false,
+      },
       callEnded: oncePerRun('ended', (m, reason) => m.callsEnded.inc({ reason })),
       turnEnded: sink((m, outcome) => m.turns.inc({ outcome })),
       firstSentence: sink((m, ms: number) => m.firstSentenceSeconds.observe(ms / 1000)),
@@ -106,7 +125,7 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: CALL_WORKFLOWS_PATH }),
-    sinks: callSinks(opts.metrics),
+    sinks: callSinks(opts.metrics, opts.calls),
     stickyQueueScheduleToStartTimeout: opts.stickyQueueTimeout ?? STICKY_QUEUE_TIMEOUT,
     // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,
     // if less), so a barged-in turn learns of its cancellation that quickly.

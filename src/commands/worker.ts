@@ -25,6 +25,7 @@ export async function worker(config: AppConfig, log: Logger, metrics = new Agent
       voipbin: { baseUrl: config.voipbin.baseUrl, apiKey },
       openai: config.openai,
       shutdownGraceMs: config.worker.shutdownGraceMs,
+      temporalUiUrl: config.temporal.uiUrl,
       versioning: config.worker.versioning,
       metrics,
       log,

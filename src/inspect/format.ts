@@ -28,16 +28,18 @@ function describe(e: TimelineEntry): [string, string] {
         e.utterance === 'reply' ? (e.turn !== undefined ? `turn ${e.turn}` : 'reply') : e.utterance;
       const notes = [
         what,
-        e.interrupted && 'cut off',
-        e.outcome === 'failed' && '/say failed',
+        e.cut === 'interrupted' && 'cut off',
+        e.cut === 'unheard' && 'flushed before it played',
+        e.outcome === 'failed' && '/say failed: maybe said, never resent',
+        e.outcome === 'gone' && 'not said: the speaking session was gone',
         e.outcome === 'pending' && 'sending',
       ].filter(Boolean);
       return ['agent', `${quote(e.text)}  [${notes.join(', ')}]`];
     }
     case 'barge-in': {
       const parts = [e.turn !== undefined ? `turn ${e.turn} cancelled` : 'no reply in flight'];
-      if (e.flushed) parts.push(e.interrupted ? `flushed ${quote(e.interrupted)}` : 'flushed');
-      if (e.cut.length) parts.push(`never said: ${e.cut.map(quote).join(' ')}`);
+      if (e.flushed) parts.push(e.interrupted ? `flushed, cutting off ${quote(e.interrupted)}` : 'flushed');
+      if (e.cut.length) parts.push(`never heard: ${e.cut.map(quote).join(' ')}`);
       return ['barge-in', parts.join('; ')];
     }
     case 'turn-failed':

@@ -4,6 +4,8 @@ import { conversationQuery, type ConversationView } from '../../workflows/messag
 import { callHistories } from '../histories';
 import { buildTimeline, type CallTimeline } from './timeline';
 
+export { temporalUiLink } from '../temporal/ui-link';
+
 /** How long the live query may take: a call with no worker polling never answers it. */
 const LIVE_QUERY_TIMEOUT_MS = 2_000;
 
@@ -47,14 +49,4 @@ async function liveView(
   } finally {
     clearTimeout(timer);
   }
-}
-
-/** The call's page in the Temporal UI, when the UI's address is known. */
-export function temporalUiLink(
-  uiUrl: string | undefined,
-  namespace: string,
-  workflowId: string,
-): string | undefined {
-  if (!uiUrl) return undefined;
-  return `${uiUrl.replace(/\/+$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
 }

@@ -8,13 +8,16 @@ import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { LlmTurnInput, LlmTurnResult, SayInput } from '../../activities/types';
 import type { AgentProfile } from '../agent-config';
 import { acceptSentence } from '../../workflows/call-state';
-import type {
-  CallEvent,
-  CallSummary,
-  CallWorkflowInput,
-  ConversationView,
-  EndReason,
-  SentenceReady,
+import { estimatePlaybackMs } from '../../workflows/playback';
+import { speechRateOf } from '../../workflows/turn-taking';
+import {
+  FailureType,
+  type CallEvent,
+  type CallSummary,
+  type CallWorkflowInput,
+  type ConversationView,
+  type EndReason,
+  type SentenceReady,
 } from '../../workflows/messages';
 
 /** One run of the call's workflow, as `callHistories` gives it. */
@@ -43,10 +46,16 @@ export type TimelineEntry = { at: string; offsetMs: number; run: number } & (
       text: string;
       utterance: Utterance;
       turn?: number;
-      /** `done`: VoIPBIN took it. `failed`: the request failed (maybe said: never resent). */
-      outcome: 'done' | 'failed' | 'pending';
-      /** Still playing when the caller cut in, and flushed. */
-      interrupted?: boolean;
+      /**
+       * `done`: VoIPBIN took it. `failed`: the request failed (maybe said: never resent). `gone`:
+       * the speaking session had ended (404), not said; said again on a new one. `pending`: in flight.
+       */
+      outcome: 'done' | 'failed' | 'gone' | 'pending';
+      /**
+       * Cut off by a barge-in: `interrupted` while it played, `unheard` when it was still queued
+       * (by the workflow's own playback estimate: VoIPBIN reports no playback).
+       */
+      cut?: 'interrupted' | 'unheard';
     }
   | {
       kind: 'barge-in';
@@ -54,9 +63,9 @@ export type TimelineEntry = { at: string; offsetMs: number; run: number } & (
       turn?: number;
       /** `/flush` was sent: something was playing. */
       flushed: boolean;
-      /** The sentence that was playing when it was flushed. */
+      /** The line that was playing when it was flushed (by the playback estimate). */
       interrupted?: string;
-      /** The reply's sentences that were never said. */
+      /** What the caller never heard: lines sent but flushed before they played, then the reply's sentences never sent. */
       cut: string[];
     }
   | { kind: 'turn-failed'; turn: number; error: string }
@@ -135,6 +144,10 @@ interface TurnState {
 interface SayState {
   entry: Extract<TimelineEntry, { kind: 'agent' }>;
   turn?: TurnState;
+  /** Its estimated playback, as the workflow estimates it (ms since epoch). */
+  plays: { from: number; to: number };
+  /** The reply's sentence it said. */
+  sentence?: { text: string; said: boolean };
 }
 
 /**
@@ -156,7 +169,8 @@ export function buildTimeline(
   let endReason: EndReason | undefined;
   let endedAtMs: number | undefined;
   let summary: CallSummary | undefined;
-  let lastCallerText: string | undefined;
+  /** What the caller said since the last turn began: what the next turn answers. */
+  let callerSince: string[] = [];
   let lastCallerAtMs: number | undefined;
   let callStatus = '';
   const seenTranscripts = new Set<string>();
@@ -181,19 +195,25 @@ export function buildTimeline(
     const turnsById = new Map<number, TurnState>();
     let current: TurnState | undefined;
     let lastSay: SayState | undefined;
-    let bargeTask: { task: string; entry: Extract<TimelineEntry, { kind: 'barge-in' }> } | undefined;
+    /** What was sent and, by the estimate, not yet over: what a flush cuts. */
+    let playing: SayState[] = [];
+    let playbackEndsAt = 0;
+    type BargeIn = Extract<TimelineEntry, { kind: 'barge-in' }>;
+    /** The barge-in of the current workflow task, and the lines it flushed before they played. */
+    let bargeTask: { task: string; entry: BargeIn; unheard: string[] } | undefined;
+    const unheardOf = new Map<BargeIn, string[]>();
     let task = '';
+    /** When the current workflow task started: the workflow's "now" for what it decided in it. */
+    let taskStartedAt = startMs;
     const runStart = events[0] ? timeOf(events[0]) : startMs;
     runInfo.push({ runId: run.runId, startedAt: new Date(runStart).toISOString() });
 
     /** A barge-in of this workflow task: the turn cancelled and the flush of one caller interruption. */
-    const bargeIn = (atMs: number) => {
+    const bargeIn = (atMs: number): BargeIn => {
       if (bargeTask?.task === task) return bargeTask.entry;
-      const entry = push(atMs, { kind: 'barge-in', flushed: false, cut: [] }) as Extract<
-        TimelineEntry,
-        { kind: 'barge-in' }
-      >;
-      bargeTask = { task, entry };
+      const entry = push(atMs, { kind: 'barge-in', flushed: false, cut: [] }) as BargeIn;
+      bargeTask = { task, entry, unheard: [] };
+      unheardOf.set(entry, bargeTask.unheard);
       return entry;
     };
 
@@ -202,6 +222,8 @@ export function buildTimeline(
       const id = String(e.eventId ?? '');
       if (e.workflowExecutionStartedEventAttributes) {
         [input] = decode<CallWorkflowInput>(e.workflowExecutionStartedEventAttributes.input);
+      } else if (e.workflowTaskStartedEventAttributes) {
+        taskStartedAt = at;
       } else if (e.workflowTaskCompletedEventAttributes) {
         task = id;
       } else if (e.workflowExecutionSignaledEventAttributes) {
@@ -217,7 +239,7 @@ export function buildTimeline(
             if (seenTranscripts.has(event.id)) continue; // the other path's copy
             seenTranscripts.add(event.id);
             push(at, { kind: 'caller', text: event.text });
-            lastCallerText = event.text;
+            callerSince.push(event.text);
             lastCallerAtMs = at;
           }
         } else if (a.signalName === 'sentence') {
@@ -248,7 +270,7 @@ export function buildTimeline(
             timing: {
               turn: llm.turnId,
               run: runNo,
-              question: lastCallerText,
+              question: callerSince.length ? callerSince.join(' ') : undefined,
               heardAt: lastCallerAtMs === undefined ? undefined : new Date(lastCallerAtMs).toISOString(),
               outcome: 'running',
               attempts: 1,
@@ -256,6 +278,7 @@ export function buildTimeline(
               said: 0,
             },
           };
+          callerSince = [];
           turnsById.set(llm.turnId, turn);
           turns.push(turn.timing);
           current = turn;
@@ -270,7 +293,15 @@ export function buildTimeline(
             ...(say.turn && { turn: say.turn.timing.turn }),
             outcome: 'pending',
           }) as SayState['entry'];
-          const state: SayState = { entry, turn: say.turn };
+          const from = Math.max(playbackEndsAt, at);
+          playbackEndsAt = from + estimatePlaybackMs(text, rateOf(input?.profile));
+          const state: SayState = {
+            entry,
+            turn: say.turn,
+            plays: { from, to: playbackEndsAt },
+            sentence: say.sentence,
+          };
+          playing = [...playing.filter((p) => p.plays.to > at), state];
           if (say.turn) {
             say.turn.timing.said += 1;
             if (say.turn.timing.said === 1 && say.turn.heardAtMs !== undefined)
@@ -297,7 +328,7 @@ export function buildTimeline(
           for (const t of fresh) {
             seenTranscripts.add(t.id);
             push(at, { kind: 'caller', text: t.text, recovered: true });
-            lastCallerText = t.text;
+            callerSince.push(t.text);
             lastCallerAtMs = at;
           }
         }
@@ -305,8 +336,17 @@ export function buildTimeline(
         const a = e.activityTaskFailedEventAttributes ?? e.activityTaskTimedOutEventAttributes!;
         const act = activities.get(String(a.scheduledEventId ?? ''));
         const error = a.failure?.cause?.message || a.failure?.message || 'failed';
-        if (act?.type === 'say') (act.state as SayState).entry.outcome = 'failed';
-        else if (act?.type === 'llmTurn') {
+        if (act?.type === 'say') {
+          const say = act.state as SayState;
+          if (failureType(a.failure) === FailureType.SpeakingGone) {
+            // Not said: the workflow says it again on a new speaking session.
+            say.entry.outcome = 'gone';
+            if (say.sentence) say.sentence.said = false;
+            if (say.turn) say.turn.timing.said -= 1;
+            say.plays.to = say.plays.from;
+            playbackEndsAt = Math.min(playbackEndsAt, at);
+          } else say.entry.outcome = 'failed';
+        } else if (act?.type === 'llmTurn') {
           const turn = act.state as TurnState;
           turn.timing.outcome = 'failed';
           push(at, { kind: 'turn-failed', turn: turn.timing.turn, error });
@@ -363,10 +403,18 @@ export function buildTimeline(
           case 'flush': {
             const entry = bargeIn(doneAt);
             entry.flushed = true;
-            if (lastSay) {
-              lastSay.entry.interrupted = true;
-              entry.interrupted = lastSay.entry.text;
+            const cutAt = taskStartedAt;
+            for (const p of playing.filter((q) => q.plays.to > cutAt)) {
+              if (p.plays.from <= cutAt) {
+                p.entry.cut = 'interrupted';
+                entry.interrupted = p.entry.text;
+              } else {
+                p.entry.cut = 'unheard';
+                unheardOf.get(entry)?.push(p.entry.text);
+              }
             }
+            playing = [];
+            playbackEndsAt = Math.min(playbackEndsAt, cutAt);
             break;
           }
           case 'hangupCall':
@@ -403,9 +451,10 @@ export function buildTimeline(
     }
     // What each cancelled reply had ready but never said: the cut of its barge-in.
     for (const entry of entries) {
-      if (entry.kind !== 'barge-in' || entry.run !== runNo || entry.turn === undefined) continue;
-      const turn = turnsById.get(entry.turn);
-      if (turn) entry.cut = turn.sentences.filter((s) => !s.said).map((s) => s.text);
+      if (entry.kind !== 'barge-in' || entry.run !== runNo) continue;
+      const turn = entry.turn === undefined ? undefined : turnsById.get(entry.turn);
+      const unsent = turn ? turn.sentences.filter((s) => !s.said).map((s) => s.text) : [];
+      entry.cut = [...(unheardOf.get(entry) ?? []), ...unsent];
     }
     if (runIndex < runs.length - 1 && runInfo[runIndex] && !runInfo[runIndex].closedAt) {
       const last = events[events.length - 1];
@@ -441,6 +490,11 @@ export function buildTimeline(
   };
 }
 
+/** The profile's speaking pace, as the workflow estimates playback with it. */
+function rateOf(profile: AgentProfile | undefined): number | undefined {
+  return profile ? speechRateOf(profile.language, profile.speechCharsPerSecond) : undefined;
+}
+
 /**
  * What a `/say` was: the next sentence of the reply in flight, else one of the profile's fixed lines
  * (the greeting comes first). A reply sentence is marked said, so what a barge-in cut is what is left.
@@ -450,11 +504,11 @@ function classifySay(
   turn: TurnState | undefined,
   profile: AgentProfile | undefined,
   first: boolean,
-): { utterance: Utterance; turn?: TurnState } {
+): { utterance: Utterance; turn?: TurnState; sentence?: { text: string; said: boolean } } {
   const next = turn?.sentences.find((s) => !s.said);
   if (turn && next?.text === text) {
     next.said = true;
-    return { utterance: 'reply', turn };
+    return { utterance: 'reply', turn, sentence: next };
   }
   if (profile) {
     if (first && text === profile.greeting) return { utterance: 'greeting' };
@@ -479,6 +533,16 @@ function markBackchannels(
       marked.shift();
     }
   }
+}
+
+function failureType(
+  failure: { cause?: unknown; applicationFailureInfo?: { type?: string | null } | null } | null | undefined,
+): string | undefined {
+  for (let f = failure; f; f = f.cause as typeof f) {
+    const type = f.applicationFailureInfo?.type;
+    if (type) return type;
+  }
+  return undefined;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

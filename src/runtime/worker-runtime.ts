@@ -20,6 +20,8 @@ export interface WorkerRuntimeOptions {
   /** WORKER_SHUTDOWN_GRACE_SECONDS: how long a drain lets running activities finish. */
   shutdownGraceMs: number;
   versioning?: WorkerVersioning;
+  /** The Temporal UI, for each call's link in the log. */
+  temporalUiUrl?: string;
   /** The calls' and the model's metrics go here (`GET /metrics`). */
   metrics?: AgentMetrics;
   log: Logger;
@@ -65,6 +67,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     activities,
     shutdownGraceMs: opts.shutdownGraceMs,
     metrics: opts.metrics,
+    calls: { log: opts.log, uiUrl: opts.temporalUiUrl },
     ...(versioning && {
       version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
     }),

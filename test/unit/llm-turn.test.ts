@@ -73,9 +73,13 @@ describe('llmTurn activity', () => {
   it('streams the reply and sends each sentence, in order, as soon as it is complete', async () => {
     nextReply = { text: 'It is noon. Anything else? Have a good day.', chunkSize: 3 };
     const { sent, channel, llmTurn } = setup();
+    const before = Date.now();
     const result = await llmTurn(input);
+    // The model's first token, on the first sentence only (the call's timeline reads it).
+    expect(sent[0]!.firstTokenAt).toBeGreaterThanOrEqual(before);
+    expect(sent[0]!.firstTokenAt).toBeLessThanOrEqual(Date.now());
     expect(sent).toEqual([
-      { turnId: 3, seq: 0, text: 'It is noon.', attempt: 1 },
+      { turnId: 3, seq: 0, text: 'It is noon.', attempt: 1, firstTokenAt: expect.any(Number) as number },
       { turnId: 3, seq: 1, text: 'Anything else?', attempt: 1 },
       { turnId: 3, seq: 2, text: 'Have a good day.', attempt: 1 },
     ]);
@@ -116,7 +120,9 @@ describe('llmTurn activity', () => {
     const { sent, env, llmTurn } = setup();
     const running = llmTurn({ ...input, stallTimeoutMs: 120_000 });
     await waitFor(() => sent.length === 1, 'the first sentence during the pause', 5000);
-    expect(sent).toEqual([{ turnId: 3, seq: 0, text: 'It is noon.', attempt: 1 }]);
+    expect(sent).toEqual([
+      { turnId: 3, seq: 0, text: 'It is noon.', attempt: 1, firstTokenAt: expect.any(Number) as number },
+    ]);
     env.cancel();
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
   });
@@ -140,7 +146,7 @@ describe('llmTurn activity', () => {
     // The conversation still ends with the caller's words (works with any chat template).
     expect(llm.requests.at(-1)!.messages.at(-1)).toMatchObject({ role: 'user', content: 'What time is it?' });
     expect(sent).toEqual([
-      { turnId: 3, seq: 2, text: 'Then turn left.', attempt: 2 },
+      { turnId: 3, seq: 2, text: 'Then turn left.', attempt: 2, firstTokenAt: expect.any(Number) as number },
       { turnId: 3, seq: 3, text: 'It is on the right.', attempt: 2 },
     ]);
     expect(result).toEqual({});
@@ -151,7 +157,9 @@ describe('llmTurn activity', () => {
     const { sent, llmTurn } = setup({ attempt: 2, history: [] });
     await llmTurn(input);
     expect(llm.requests.at(-1)!.messages[0]!.content).toBe('You are terse.');
-    expect(sent).toEqual([{ turnId: 3, seq: 0, text: 'Hello there.', attempt: 2 }]);
+    expect(sent).toEqual([
+      { turnId: 3, seq: 0, text: 'Hello there.', attempt: 2, firstTokenAt: expect.any(Number) as number },
+    ]);
   });
 
   it('a model that sends nothing fails as stalled, not retried, within its first-token timeout', async () => {
