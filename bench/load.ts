@@ -177,7 +177,7 @@ function measure(
     try {
       measureCall(call, i);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${timeline(simulator, call, i)}`);
+      throw new Error(`${(err as Error).message}\n${timeline(simulator, call, i)}`, { cause: err });
     }
   });
   function measureCall(call: SimCall, i: number): void {
