@@ -2,11 +2,16 @@
 // question at a random moment, then a long answer interrupted on its first sentence), measured at
 // VoIPBIN (the simulator), with the memory and CPU the system used. The same callers run against
 // the plain in-memory loop and against voipbin-agent, in the same process, one after the other.
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Client, Connection } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
 import { startFakeLlm } from '../src/fake-llm/server';
+import { callHistories } from '../src/histories';
+import { formatTimeline } from '../src/inspect/format';
+import { loadCallTimeline } from '../src/inspect/load';
 import type { FakeLlmOptions } from '../src/fake-llm/types';
 import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
 import { AgentProcess, freePort, serveEnv } from '../test/helpers/cli';
@@ -177,7 +182,7 @@ function measure(
     try {
       measureCall(call, i);
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${timeline(simulator, call, i)}`, { cause: err });
+      throw new CallCheckFailed(`${(err as Error).message}\n${timeline(simulator, call, i)}`, call.id, err);
     }
   });
   function measureCall(call: SimCall, i: number): void {
@@ -236,6 +241,45 @@ function measure(
   return { ...figures, webhookAck };
 }
 
+/** A call failed the run's correctness check: its id, to keep its history. */
+class CallCheckFailed extends Error {
+  constructor(
+    message: string,
+    readonly callId: string,
+    cause: unknown,
+  ) {
+    super(message, { cause });
+  }
+}
+
+/**
+ * The failed call as the workflow saw it: its timeline (`inspect`) appended to the error, and its
+ * histories saved under reports/bench-failures/ (for `replay`, `inspect` and the Temporal UI).
+ */
+async function explained<T>(address: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (!(err instanceof CallCheckFailed)) throw err;
+    let more: string;
+    const client = new Client({ connection: await Connection.connect({ address }) });
+    try {
+      const runs = await callHistories(client, err.callId);
+      const dir = join(__dirname, '..', 'reports', 'bench-failures');
+      mkdirSync(dir, { recursive: true });
+      for (const r of runs)
+        writeFileSync(join(dir, `${r.workflowId}-${r.runId}.json`), historyToJSON(r.history));
+      const timeline = formatTimeline(await loadCallTimeline(client, err.callId));
+      more = `as the workflow saw it (its histories are in ${dir}):\n${timeline.join('\n')}`;
+    } catch (cause) {
+      more = `(its history could not be read: ${(cause as Error).message})`;
+    } finally {
+      await client.connection.close();
+    }
+    throw new CallCheckFailed(`${err.message}\n${more}`, err.callId, err.cause);
+  }
+}
+
 /** One call's webhooks and requests, in time order, relative to its first: what a failed check saw. */
 function timeline(simulator: Simulator, call: SimCall, i: number): string {
   const ours = new RegExp(`${call.id}|caller ${i}\\b|account ${i}\\b`, 'i');
@@ -287,7 +331,9 @@ export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
 export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
   const stack = await startAgentStack({ taskQueue: 'load', llm: INSTANT_MODEL });
   try {
-    return await drive(stack.simulator, opts, { server: stack.temporal.pid });
+    return await explained(stack.temporal.address, () =>
+      drive(stack.simulator, opts, { server: stack.temporal.pid }),
+    );
   } finally {
     await stack.close();
   }
@@ -323,7 +369,7 @@ export async function loadServe(opts: LoadOptions): Promise<LoadFigures> {
     const agent = serve.child.pid!;
     const server = childrenOf(agent)[0];
     if (server === undefined) throw new Error('serve started no Temporal dev server');
-    return await drive(simulator, opts, { server, agent });
+    return await explained(`127.0.0.1:${at.temporalPort}`, () => drive(simulator, opts, { server, agent }));
   } finally {
     serve.kill('SIGTERM');
     await serve.exited();

@@ -45,7 +45,10 @@ function describe(e: TimelineEntry): [string, string] {
     case 'turn-failed':
       return ['turn', `turn ${e.turn} failed: ${e.error}`];
     case 'turn-retried':
-      return ['turn', `turn ${e.turn} continued by attempt ${e.attempt} (its worker was lost)`];
+      return [
+        'turn',
+        `turn ${e.turn} continued by attempt ${e.attempt} (the last one failed or timed out: a worker lost or too busy to heartbeat)`,
+      ];
     case 'tool':
       return ['tool', `${e.name} (turn ${e.turn})`];
     case 'reconciled':

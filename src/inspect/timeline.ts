@@ -202,6 +202,8 @@ export function buildTimeline(
     /** The barge-in of the current workflow task, and the lines it flushed before they played. */
     let bargeTask: { task: string; entry: BargeIn; unheard: string[] } | undefined;
     const unheardOf = new Map<BargeIn, string[]>();
+    /** The sentences of earlier replies still waiting to be said when a flush dropped them. */
+    const droppedOf = new Map<BargeIn, { text: string; said: boolean }[]>();
     let task = '';
     /** When the current workflow task started: the workflow's "now" for what it decided in it. */
     let taskStartedAt = startMs;
@@ -415,6 +417,11 @@ export function buildTimeline(
             }
             playing = [];
             playbackEndsAt = Math.min(playbackEndsAt, cutAt);
+            // A flush drops what is queued too: any reply's sentences not yet sent are never said.
+            droppedOf.set(
+              entry,
+              [...turnsById.values()].flatMap((t) => t.sentences.filter((x) => !x.said)),
+            );
             break;
           }
           case 'hangupCall':
@@ -453,8 +460,10 @@ export function buildTimeline(
     for (const entry of entries) {
       if (entry.kind !== 'barge-in' || entry.run !== runNo) continue;
       const turn = entry.turn === undefined ? undefined : turnsById.get(entry.turn);
-      const unsent = turn ? turn.sentences.filter((s) => !s.said).map((s) => s.text) : [];
-      entry.cut = [...(unheardOf.get(entry) ?? []), ...unsent];
+      const unsent = new Set(
+        [...(droppedOf.get(entry) ?? []), ...(turn?.sentences ?? [])].filter((x) => !x.said),
+      );
+      entry.cut = [...(unheardOf.get(entry) ?? []), ...[...unsent].map((x) => x.text)];
     }
     if (runIndex < runs.length - 1 && runInfo[runIndex] && !runInfo[runIndex].closedAt) {
       const last = events[events.length - 1];
