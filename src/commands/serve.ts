@@ -5,16 +5,20 @@ import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { startOffline } from '../runtime/offline';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { startTracing } from '../runtime/tracing';
 import { startWorker } from '../runtime/worker-runtime';
 
 /** `serve`: the embedded Temporal server (unless TEMPORAL_ADDRESS), the worker and the ingress in one process. */
 export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetrics): Promise<void> {
   const stack = new Stack();
   try {
+    // First started, last stopped: the spans of the worker's drain and the client's last signals.
+    const tracing = await startTracing(config.tracing, 'serve', log);
+    if (tracing) stack.add('tracing', tracing.shutdown);
     const offline = await startOffline(config, log, stack);
     const target = await resolveTemporal(config, log, true);
     if (target.devServer) stack.add('temporal dev server', target.devServer.stop);
-    const client = await connectClient(target);
+    const client = await connectClient(target, tracing?.client);
     stack.add('temporal client', () => client.connection.close());
     const worker = await startWorker({
       target,
@@ -25,6 +29,7 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
       shutdownGraceMs: config.worker.shutdownGraceMs,
       versioning: config.worker.versioning,
       metrics,
+      tracing: tracing?.worker,
       log,
     });
     stack.add('worker', worker.shutdown);

@@ -7,7 +7,7 @@ import { countRunningCalls } from '../ingress/call-workflows';
 import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
-import { createCallWorker } from '../worker';
+import { createCallWorker, type CallWorkerTracing } from '../worker';
 import { connectWorker, type TemporalTarget } from './temporal';
 import { settleVersion } from './worker-version';
 
@@ -22,6 +22,8 @@ export interface WorkerRuntimeOptions {
   versioning?: WorkerVersioning;
   /** The calls' and the model's metrics go here (`GET /metrics`). */
   metrics?: AgentMetrics;
+  /** The workflows' and activities' spans, when tracing is on. */
+  tracing?: CallWorkerTracing;
   log: Logger;
 }
 
@@ -65,6 +67,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     activities,
     shutdownGraceMs: opts.shutdownGraceMs,
     metrics: opts.metrics,
+    tracing: opts.tracing,
     ...(versioning && {
       version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
     }),
