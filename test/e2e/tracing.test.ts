@@ -147,9 +147,14 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT', () => {
   let history: unknown;
 
   beforeAll(async () => {
+    const subscribed = simulator.socketSubscribes.length;
     const started = await startServe('traced', otel(60_000));
     modulesFile = started.modulesFile;
-    await waitFor(() => simulator.socketSubscribes.length === 1, 'the event socket subscribed', 10_000);
+    await waitFor(
+      () => simulator.socketSubscribes.length > subscribed,
+      'the event socket subscribed',
+      10_000,
+    );
     const client = await connect(started.temporalPort);
     try {
       inbound = callWorkflowId(await inboundCall('+15550001111'));
