@@ -7,6 +7,10 @@ import { ConfigError, formatIssues } from './config-error';
 export { ConfigError } from './config-error';
 
 const port = z.coerce.number().int().min(1).max(65_535);
+/** The OTLP transports the OpenTelemetry exporters speak (OTEL_EXPORTER_OTLP_PROTOCOL). */
+const otlpProtocol = z.enum(['http/protobuf', 'http/json', 'grpc']);
+/** The OTLP spec's endpoints are URLs, http or https, whatever the protocol. */
+const otlpEndpoint = z.url({ protocol: /^https?$/ });
 
 /** Every environment variable the project reads, in one place (SPEC §3). */
 export const envSchema = z.object({
@@ -40,6 +44,13 @@ export const envSchema = z.object({
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
+  // OpenTelemetry's standard variables, those that decide whether tracing starts and which exporter
+  // it loads; the exporter and the SDK read the rest themselves (headers, timeout, resource...).
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlpEndpoint.optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: otlpEndpoint.optional(),
+  OTEL_EXPORTER_OTLP_PROTOCOL: otlpProtocol.default('http/protobuf'),
+  OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: otlpProtocol.optional(),
+  OTEL_SDK_DISABLED: z.stringbool().default(false),
 });
 
 export type Env = z.output<typeof envSchema>;
@@ -86,6 +97,13 @@ export interface AppConfig {
     metricsPort?: number;
   };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
+  /** Set when an OTLP endpoint is (and OTEL_SDK_DISABLED is not true): traces are exported. */
+  tracing?: TracingConfig;
+}
+
+export interface TracingConfig {
+  /** Which OTLP exporter: OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL. */
+  protocol: z.output<typeof otlpProtocol>;
 }
 
 export interface WorkerVersioning {
@@ -205,7 +223,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       metricsPort: e.METRICS_PORT,
     },
     ...temporal,
+    tracing: tracingConfig(e),
   };
+}
+
+/** Tracing is on when OpenTelemetry has somewhere to send traces and is not disabled. */
+function tracingConfig(e: Env): TracingConfig | undefined {
+  const endpoint = e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? e.OTEL_EXPORTER_OTLP_ENDPOINT;
+  if (!endpoint || e.OTEL_SDK_DISABLED) return undefined;
+  return { protocol: e.OTEL_EXPORTER_OTLP_TRACES_PROTOCOL ?? e.OTEL_EXPORTER_OTLP_PROTOCOL };
 }
 
 /** VoIPBIN's event WebSocket sits beside its REST API: `https://host/v1.0` → `wss://host/v1.0/ws`. */

@@ -1,4 +1,11 @@
-import { Worker, type InjectedSinks, type NativeConnection, type WorkerOptions } from '@temporalio/worker';
+import type { OpenTelemetrySinks } from '@temporalio/interceptors-opentelemetry';
+import {
+  Worker,
+  type ActivityInterceptorsFactory,
+  type InjectedSinks,
+  type NativeConnection,
+  type WorkerOptions,
+} from '@temporalio/worker';
 import type { Activities } from '../activities';
 import type { WorkflowInfo } from '@temporalio/workflow';
 import type { CallMetricsSinks } from '../workflows/messages';
@@ -28,11 +35,27 @@ export interface CallWorkerOptions {
   metrics?: AgentMetrics;
   /** Each call's start is logged here, with its page in the Temporal UI when `uiUrl` is known. */
   calls?: CallLog;
+  /** OpenTelemetry (src/runtime/tracing.ts): spans of the workflows and activities; unset, none. */
+  tracing?: CallWorkerTracing;
 }
 
 export interface CallLog {
   log: Logger;
   uiUrl?: string;
+}
+
+/** What tracing adds to the call worker; all of it from src/runtime/otel-tracing.ts. */
+export interface CallWorkerTracing {
+  /** A span for each activity run, a child of the workflow's span that scheduled it. */
+  activity: ActivityInterceptorsFactory[];
+  /**
+   * The workflow interceptor modules, bundled with the workflows when the worker bundles them. A
+   * prebuilt `workflowBundle` must have been bundled with them (`workflowInterceptorModules`), or
+   * its workflows make no spans (the SDK warns that it ignores them).
+   */
+  workflowModules: string[];
+  /** The sink through which the workflows' spans leave the isolate to be exported. */
+  sinks: InjectedSinks<OpenTelemetrySinks>;
 }
 
 /**
@@ -125,7 +148,10 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
     ...(opts.workflowBundle
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: CALL_WORKFLOWS_PATH }),
-    sinks: callSinks(opts.metrics, opts.calls),
+    sinks: { ...callSinks(opts.metrics, opts.calls), ...opts.tracing?.sinks },
+    ...(opts.tracing && {
+      interceptors: { activity: opts.tracing.activity, workflowModules: opts.tracing.workflowModules },
+    }),
     stickyQueueScheduleToStartTimeout: opts.stickyQueueTimeout ?? STICKY_QUEUE_TIMEOUT,
     // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,
     // if less), so a barged-in turn learns of its cancellation that quickly.

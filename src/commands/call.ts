@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config';
 import { callSignal } from '../ingress/call-signals';
 import { createLogger } from '../logger';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { startTracing } from '../runtime/tracing';
 import { VoipbinClient } from '../voipbin/client';
 import {
   CALL_WORKFLOW_TASK_TIMEOUT,
@@ -56,63 +57,69 @@ export async function placeCall(args: string[], print: (line: string) => void): 
 
   // Connected first: the workflow starts the moment VoIPBIN has the call.
   const log = createLogger({ ...config.log, level: 'warn' });
-  const client = await connectClient(await resolveTemporal(config, log, false));
+  // Its spans (the workflow's start, the signal) are exported before the command returns.
+  const tracing = await startTracing(config.tracing, 'call', log);
   try {
-    const searchAttributes = namespaceSearchAttributes(client, {
-      phoneNumbers: config.temporal.searchPhoneNumbers,
-      log,
-    });
-    // Asked before the call is placed: the workflow starts the moment VoIPBIN has it.
-    const registered = await searchAttributes.registered();
-    const voipbin = new VoipbinClient({ baseUrl: config.voipbin.baseUrl, apiKey });
-    const created = await voipbin.createCall({
-      source: { type: 'tel', target: from },
-      destinations: [{ type: 'tel', target: to }],
-      // The call stays up while the agent talks (it hangs up itself, by maxCallSeconds at the latest).
-      actions: [{ type: 'sleep', option: { duration: route.profile.maxCallSeconds * 1000 } }],
-      ...(Object.keys(userVariables).length > 0 && { variables: userVariables }),
-    });
-    const call = created.calls[0];
-    if (!call) throw new Error('VoIPBIN created no call');
-    const variables = usedVariables(route.profile, {
-      ...userVariables,
-      caller: from,
-      called: to,
-      direction: 'outbound',
-      profile: route.profileName,
-    });
-    const kept = upsertedByWorkflow(registered);
-    const input: CallWorkflowInput = {
-      callId: call.id,
-      profileName: route.profileName,
-      profile: route.profile,
-      ...(variables && { variables }),
-      ...(kept.length && { searchAttributes: kept }),
-    };
-    const facts = {
-      callId: call.id,
-      profile: route.profileName,
-      direction: 'outbound' as const,
-      caller: from,
-      called: to,
-    };
-    const workflowId = callWorkflowId(call.id);
-    await client.workflow.signalWithStart('callWorkflow', {
-      workflowId,
-      taskQueue: config.temporal.taskQueue,
-      args: [input],
-      signal: voipbinEventSignal,
-      signalArgs: [callSignal('call_created', call)],
-      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-      workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
-      typedSearchAttributes: startSearchAttributes(facts, registered, searchAttributes.phoneNumbers),
-    });
-    // Its first events may have reached the ingress before the workflow existed (a quick answer):
-    // it asks VoIPBIN where the call is now.
-    await client.workflow.getHandle(workflowId).signal(reconcileSignal, { reason: 'call-placed' });
-    print(`${call.id} ${workflowId} ${call.status}`);
-    return 0;
+    const client = await connectClient(await resolveTemporal(config, log, false), tracing?.client);
+    try {
+      const searchAttributes = namespaceSearchAttributes(client, {
+        phoneNumbers: config.temporal.searchPhoneNumbers,
+        log,
+      });
+      // Asked before the call is placed: the workflow starts the moment VoIPBIN has it.
+      const registered = await searchAttributes.registered();
+      const voipbin = new VoipbinClient({ baseUrl: config.voipbin.baseUrl, apiKey });
+      const created = await voipbin.createCall({
+        source: { type: 'tel', target: from },
+        destinations: [{ type: 'tel', target: to }],
+        // The call stays up while the agent talks (it hangs up itself, by maxCallSeconds at the latest).
+        actions: [{ type: 'sleep', option: { duration: route.profile.maxCallSeconds * 1000 } }],
+        ...(Object.keys(userVariables).length > 0 && { variables: userVariables }),
+      });
+      const call = created.calls[0];
+      if (!call) throw new Error('VoIPBIN created no call');
+      const variables = usedVariables(route.profile, {
+        ...userVariables,
+        caller: from,
+        called: to,
+        direction: 'outbound',
+        profile: route.profileName,
+      });
+      const kept = upsertedByWorkflow(registered);
+      const input: CallWorkflowInput = {
+        callId: call.id,
+        profileName: route.profileName,
+        profile: route.profile,
+        ...(variables && { variables }),
+        ...(kept.length && { searchAttributes: kept }),
+      };
+      const facts = {
+        callId: call.id,
+        profile: route.profileName,
+        direction: 'outbound' as const,
+        caller: from,
+        called: to,
+      };
+      const workflowId = callWorkflowId(call.id);
+      await client.workflow.signalWithStart('callWorkflow', {
+        workflowId,
+        taskQueue: config.temporal.taskQueue,
+        args: [input],
+        signal: voipbinEventSignal,
+        signalArgs: [callSignal('call_created', call)],
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
+        typedSearchAttributes: startSearchAttributes(facts, registered, searchAttributes.phoneNumbers),
+      });
+      // Its first events may have reached the ingress before the workflow existed (a quick answer):
+      // it asks VoIPBIN where the call is now.
+      await client.workflow.getHandle(workflowId).signal(reconcileSignal, { reason: 'call-placed' });
+      print(`${call.id} ${workflowId} ${call.status}`);
+      return 0;
+    } finally {
+      await client.connection.close();
+    }
   } finally {
-    await client.connection.close();
+    await tracing?.shutdown();
   }
 }

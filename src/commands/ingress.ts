@@ -5,6 +5,7 @@ import type { AgentMetrics } from '../metrics';
 import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { startTracing } from '../runtime/tracing';
 import { namespaceSearchAttributes } from '../temporal/search-attributes';
 
 /** `ingress`: the webhook receiver alone, signalling workflows on TEMPORAL_ADDRESS (or a local dev server). */
@@ -14,8 +15,10 @@ export async function ingress(config: AppConfig, log: Logger, metrics?: AgentMet
     throw new ConfigError('VOIPBIN_API_KEY is required for `ingress` (only `serve` runs the simulator)');
   const stack = new Stack();
   try {
+    const tracing = await startTracing(config.tracing, 'ingress', log);
+    if (tracing) stack.add('tracing', tracing.shutdown);
     const target = await resolveTemporal(config, log, false);
-    const client = await connectClient(target);
+    const client = await connectClient(target, tracing?.client);
     stack.add('temporal client', () => client.connection.close());
     const running = await startIngress({
       client,

@@ -5,6 +5,7 @@ import { startIngress } from '../runtime/ingress-runtime';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { startOffline } from '../runtime/offline';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { startTracing } from '../runtime/tracing';
 import { namespaceSearchAttributes } from '../temporal/search-attributes';
 import { startWorker } from '../runtime/worker-runtime';
 
@@ -12,10 +13,13 @@ import { startWorker } from '../runtime/worker-runtime';
 export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetrics): Promise<void> {
   const stack = new Stack();
   try {
+    // First started, last stopped: the spans of the worker's drain and the client's last signals.
+    const tracing = await startTracing(config.tracing, 'serve', log);
+    if (tracing) stack.add('tracing', tracing.shutdown);
     const offline = await startOffline(config, log, stack);
     const target = await resolveTemporal(config, log, true);
     if (target.devServer) stack.add('temporal dev server', target.devServer.stop);
-    const client = await connectClient(target);
+    const client = await connectClient(target, tracing?.client);
     stack.add('temporal client', () => client.connection.close());
     const worker = await startWorker({
       target,
@@ -27,6 +31,7 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
       temporalUiUrl: config.temporal.uiUrl,
       versioning: config.worker.versioning,
       metrics,
+      tracing: tracing?.worker,
       log,
     });
     stack.add('worker', worker.shutdown);

@@ -5,6 +5,7 @@ import { AgentMetrics } from '../metrics';
 import { startMetricsServer } from '../runtime/metrics-server';
 import { Stack, untilSignal } from '../runtime/lifecycle';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
+import { startTracing } from '../runtime/tracing';
 import { requireLlm, startWorker } from '../runtime/worker-runtime';
 
 /** `worker`: runs call workflows and activities against TEMPORAL_ADDRESS (or a local dev server). */
@@ -15,8 +16,10 @@ export async function worker(config: AppConfig, log: Logger, metrics = new Agent
   requireLlm(config.openai);
   const stack = new Stack();
   try {
+    const tracing = await startTracing(config.tracing, 'worker', log);
+    if (tracing) stack.add('tracing', tracing.shutdown);
     const target = await resolveTemporal(config, log, false);
-    const client = await connectClient(target);
+    const client = await connectClient(target, tracing?.client);
     stack.add('temporal client', () => client.connection.close());
     const running = await startWorker({
       target,
@@ -28,6 +31,7 @@ export async function worker(config: AppConfig, log: Logger, metrics = new Agent
       temporalUiUrl: config.temporal.uiUrl,
       versioning: config.worker.versioning,
       metrics,
+      tracing: tracing?.worker,
       log,
     });
     stack.add('worker', running.shutdown);

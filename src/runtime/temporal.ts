@@ -1,4 +1,4 @@
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type ClientInterceptors } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
@@ -47,13 +47,17 @@ export const CLIENT_CHANNEL_ARGS = {
   'grpc.max_reconnect_backoff_ms': 1000,
 };
 
-export async function connectClient(target: TemporalTarget): Promise<Client> {
+/** `interceptors`: tracing's (src/runtime/tracing.ts), when it is on. */
+export async function connectClient(
+  target: TemporalTarget,
+  interceptors?: ClientInterceptors,
+): Promise<Client> {
   const connection = await Connection.connect({
     ...target.options,
     address: target.address,
     channelArgs: { ...CLIENT_CHANNEL_ARGS, ...(target.options.channelArgs as object | undefined) },
   });
-  return new Client({ connection, namespace: target.namespace });
+  return new Client({ connection, namespace: target.namespace, ...(interceptors && { interceptors }) });
 }
 
 export function connectWorker(target: TemporalTarget): Promise<NativeConnection> {

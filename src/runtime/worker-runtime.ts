@@ -7,7 +7,7 @@ import { countRunningCalls } from '../ingress/call-workflows';
 import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
-import { createCallWorker } from '../worker';
+import { createCallWorker, type CallWorkerTracing } from '../worker';
 import { connectWorker, type TemporalTarget } from './temporal';
 import { settleVersion } from './worker-version';
 
@@ -24,6 +24,8 @@ export interface WorkerRuntimeOptions {
   temporalUiUrl?: string;
   /** The calls' and the model's metrics go here (`GET /metrics`). */
   metrics?: AgentMetrics;
+  /** The workflows' and activities' spans, when tracing is on. */
+  tracing?: CallWorkerTracing;
   log: Logger;
 }
 
@@ -68,6 +70,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     shutdownGraceMs: opts.shutdownGraceMs,
     metrics: opts.metrics,
     calls: { log: opts.log, uiUrl: opts.temporalUiUrl },
+    tracing: opts.tracing,
     ...(versioning && {
       version: { deploymentName: versioning.deploymentName, buildId: versioning.buildId },
     }),

@@ -140,4 +140,18 @@ export class AgentProcesses {
     for (const p of this.started) p.kill();
     await Promise.all(this.started.map((p) => p.exited()));
   }
+
+  /**
+   * SIGTERM, then SIGKILL for any still running after `graceMs`: `serve` stops its embedded Temporal
+   * server on the way out, which a SIGKILL would leave running.
+   */
+  async stopAll(graceMs = 30_000): Promise<void> {
+    for (const p of this.started) p.kill('SIGTERM');
+    const timer = setTimeout(() => this.started.forEach((p) => p.kill()), graceMs);
+    try {
+      await Promise.all(this.started.map((p) => p.exited()));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 }

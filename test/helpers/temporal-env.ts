@@ -37,12 +37,17 @@ export function localEnv(): Promise<TestWorkflowEnvironment> {
   });
 }
 
-/** Bundling takes a second or two: do it once per test file. By default the call workflows. */
+/**
+ * Bundling takes a second or two: do it once per test file. By default the call workflows;
+ * `workflowInterceptorModules` as a tracing worker bundles them (src/runtime/tracing.ts).
+ */
 export function bundleWorkflows(
   workflowsPath = require.resolve('../../workflows'),
+  workflowInterceptorModules: string[] = [],
 ): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({
     workflowsPath,
+    workflowInterceptorModules,
     logger: {
       log: () => undefined,
       trace: () => undefined,

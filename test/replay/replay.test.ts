@@ -3,6 +3,14 @@
 // workflow's commands must be caught.
 import { DeterminismViolationError } from '@temporalio/workflow';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { Resource } from '@opentelemetry/resources';
+import {
+  BasicTracerProvider,
+  InMemorySpanExporter,
+  SimpleSpanProcessor,
+} from '@opentelemetry/sdk-trace-base';
+import { otelWorkerTracing } from '../../src/runtime/otel-tracing';
+import { tracingWorkflowModules } from '../../src/runtime/tracing';
 import { callSinks } from '../../src/worker';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -24,8 +32,13 @@ const HISTORIES = [...jsonIn(''), ...jsonIn(BEFORE_PATCHES)];
 const history = (file: string): unknown => JSON.parse(readFileSync(join(DIR, file), 'utf8'));
 
 let bundle: WorkflowBundleWithSourceMap;
+/** As a worker with tracing on bundles the workflows: with OpenTelemetry's workflow interceptors. */
+let traced: WorkflowBundleWithSourceMap;
 beforeAll(async () => {
-  bundle = await bundleWorkflows();
+  [bundle, traced] = await Promise.all([
+    bundleWorkflows(),
+    bundleWorkflows(undefined, tracingWorkflowModules()),
+  ]);
 }, 60_000);
 
 const PATHS = [
@@ -53,6 +66,32 @@ it.each(HISTORIES)('%s replays against the current workflow', async (file) => {
     { workflowBundle: bundle, replayName: file, sinks: callSinks() },
     history(file),
   );
+});
+
+it('bundles the workflow interceptors only when tracing is on', () => {
+  expect(traced.code).toContain('@temporalio/interceptor-workflow');
+  expect(bundle.code).not.toContain('@temporalio/interceptor-workflow');
+});
+
+// A call started before tracing was turned on, taken over by a worker that traces: the interceptors
+// add no command, and a replayed span is never exported again (the sink is not called on replay).
+it.each(HISTORIES)('%s replays with tracing on, exporting nothing', async (file) => {
+  const exporter = new InMemorySpanExporter();
+  const tracing = otelWorkerTracing(
+    new SimpleSpanProcessor(exporter),
+    Resource.default(),
+    new BasicTracerProvider().getTracer('replay'),
+  );
+  await Worker.runReplayHistory(
+    {
+      workflowBundle: traced,
+      replayName: file,
+      sinks: { ...callSinks(), ...tracing.sinks },
+      interceptors: { activity: tracing.activity },
+    },
+    history(file),
+  );
+  expect(exporter.getFinishedSpans()).toEqual([]);
 });
 
 it('a workflow that issues one more command is caught by every history', async () => {

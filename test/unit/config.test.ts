@@ -377,3 +377,41 @@ describe('event delivery settings', () => {
     expect(configError({ VOIPBIN_WS_URL: 'https://ws.example.com' }).message).toMatch(/VOIPBIN_WS_URL/);
   });
 });
+
+describe('tracing (OpenTelemetry)', () => {
+  const tracing = (vars: Record<string, string>) => loadConfig(env(vars), dir).tracing;
+  const endpoint = 'http://collector.example.com:4318';
+
+  it('is off without an OTLP endpoint, whatever else OTEL_* says', () => {
+    expect(tracing({})).toBeUndefined();
+    expect(tracing({ OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_SERVICE_NAME: 'agent' })).toBeUndefined();
+  });
+
+  it('is on with either endpoint, over http/protobuf unless a protocol is named', () => {
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint })).toEqual({ protocol: 'http/protobuf' });
+    expect(tracing({ OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: `${endpoint}/v1/traces` })).toEqual({
+      protocol: 'http/protobuf',
+    });
+  });
+
+  it('takes the traces protocol over the general one', () => {
+    const vars = { OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' };
+    expect(tracing(vars)).toEqual({ protocol: 'grpc' });
+    expect(tracing({ ...vars, OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'http/json' })).toEqual({
+      protocol: 'http/json',
+    });
+  });
+
+  it('is off when OTEL_SDK_DISABLED is true', () => {
+    expect(tracing({ OTEL_EXPORTER_OTLP_ENDPOINT: endpoint, OTEL_SDK_DISABLED: 'true' })).toBeUndefined();
+  });
+
+  it('refuses an endpoint that is not an http(s) URL and an unknown protocol, naming them', () => {
+    expect(configError({ OTEL_EXPORTER_OTLP_ENDPOINT: 'collector:4317' }).message).toMatch(
+      /OTEL_EXPORTER_OTLP_ENDPOINT/,
+    );
+    expect(configError({ OTEL_EXPORTER_OTLP_TRACES_PROTOCOL: 'udp' }).message).toMatch(
+      /OTEL_EXPORTER_OTLP_TRACES_PROTOCOL/,
+    );
+  });
+});
