@@ -25,6 +25,7 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
       shutdownGraceMs: config.worker.shutdownGraceMs,
       versioning: config.worker.versioning,
       metrics,
+      workflowBundlePath: config.worker.workflowBundlePath,
       log,
     });
     stack.add('worker', worker.shutdown);

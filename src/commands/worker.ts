@@ -27,6 +27,7 @@ export async function worker(config: AppConfig, log: Logger, metrics = new Agent
       shutdownGraceMs: config.worker.shutdownGraceMs,
       versioning: config.worker.versioning,
       metrics,
+      workflowBundlePath: config.worker.workflowBundlePath,
       log,
     });
     stack.add('worker', running.shutdown);

@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
 import type { WorkerVersioning } from '../config';
@@ -8,6 +9,7 @@ import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
 import { createCallWorker } from '../worker';
+import { bundleCallWorkflows, readCallWorkflowsBundle } from '../workflow-bundle';
 import { connectWorker, type TemporalTarget } from './temporal';
 import { settleVersion } from './worker-version';
 
@@ -22,6 +24,8 @@ export interface WorkerRuntimeOptions {
   versioning?: WorkerVersioning;
   /** The calls' and the model's metrics go here (`GET /metrics`). */
   metrics?: AgentMetrics;
+  /** WORKFLOW_BUNDLE: the call workflows bundled ahead of time; unset, they are bundled here. */
+  workflowBundlePath?: string;
   log: Logger;
 }
 
@@ -43,6 +47,12 @@ export function requireLlm(openai: { baseUrl?: string; apiKey?: string }): void 
 }
 
 export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWorker> {
+  // A bundle that does not match this build is refused before anything connects.
+  const workflowBundle = opts.workflowBundlePath
+    ? readCallWorkflowsBundle(opts.workflowBundlePath)
+    : await bundleCallWorkflows({ logger: Runtime.instance().logger });
+  if (opts.workflowBundlePath)
+    opts.log.info('workflow bundle built ahead of time', { path: opts.workflowBundlePath });
   const connection = await connectWorker(opts.target);
   const openai = new OpenAI({
     baseURL: opts.openai.baseUrl,
@@ -63,6 +73,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     namespace: opts.target.namespace,
     taskQueue: opts.taskQueue,
     activities,
+    workflowBundle,
     shutdownGraceMs: opts.shutdownGraceMs,
     metrics: opts.metrics,
     ...(versioning && {
