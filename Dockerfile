@@ -1,7 +1,7 @@
 # The agent's image: one image, two roles (`worker` and `ingress`; `serve` needs TEMPORAL_ADDRESS
 # here, the image has no embedded Temporal server), with the call workflows bundled ahead of time.
-# Node 24: a long-term support line until April 2028 that the Temporal SDK supports (the tests run
-# on Node 20 and up, package.json engines).
+# Node 24: long-term support until April 2028, within the engines of this package and of the
+# Temporal SDK (>= 20.3). Node 20, which CI runs the tests on, reached its end of life in April 2026.
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./

@@ -27,6 +27,7 @@ interface Service {
   volumes?: Mount[];
   ports?: { host_ip?: string; target: number; published: string }[];
   restart?: string;
+  pull_policy?: string;
 }
 interface ComposeProject {
   services: Record<string, Service>;
@@ -168,6 +169,7 @@ it('builds one image for ingress and worker, each with its command and health ch
   expect(ingress.build).toEqual({ context: PROJECT_ROOT, dockerfile: 'Dockerfile' });
   expect(worker.build).toEqual(ingress.build);
   expect(worker.image).toBe(ingress.image);
+  expect([ingress.pull_policy, worker.pull_policy]).toEqual(['build', 'build']);
   expect(ingress.command).toEqual(['ingress']);
   expect(worker.command).toEqual(['worker']);
   expect(ingress.healthcheck?.test.join(' ')).toContain(
