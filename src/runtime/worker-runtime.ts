@@ -46,13 +46,17 @@ export function requireLlm(openai: { baseUrl?: string; apiKey?: string }): void 
   }
 }
 
+/** WORKFLOW_BUNDLE's bundle, refused unless it was built from this build; else the call workflows bundled now. */
+async function callWorkflowsBundle(opts: WorkerRuntimeOptions): Promise<{ code: string }> {
+  if (!opts.workflowBundlePath) return bundleCallWorkflows({ logger: Runtime.instance().logger });
+  const bundle = readCallWorkflowsBundle(opts.workflowBundlePath);
+  opts.log.info('workflow bundle built ahead of time', { path: opts.workflowBundlePath });
+  return bundle;
+}
+
 export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWorker> {
-  // A bundle that does not match this build is refused before anything connects.
-  const workflowBundle = opts.workflowBundlePath
-    ? readCallWorkflowsBundle(opts.workflowBundlePath)
-    : await bundleCallWorkflows({ logger: Runtime.instance().logger });
-  if (opts.workflowBundlePath)
-    opts.log.info('workflow bundle built ahead of time', { path: opts.workflowBundlePath });
+  // Before anything connects: a bundle that does not match this build stops the start.
+  const workflowBundle = await callWorkflowsBundle(opts);
   const connection = await connectWorker(opts.target);
   const openai = new OpenAI({
     baseURL: opts.openai.baseUrl,
