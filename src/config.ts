@@ -41,6 +41,8 @@ export const envSchema = z.object({
   /** `worker` only: serve `GET /metrics` (and `/healthz`) on this port; unset, no HTTP at all. */
   METRICS_PORT: port.optional(),
   WORKER_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(3600).default(30),
+  /** A call workflows bundle built ahead of time (`npm run build:bundle`); unset, the worker bundles as it starts. */
+  WORKFLOW_BUNDLE: z.string().min(1).optional(),
   DATA_DIR: z.string().min(1).default('.data'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   LOG_FORMAT: z.enum(['text', 'json']).default('text'),
@@ -95,6 +97,8 @@ export interface AppConfig {
     versioning?: WorkerVersioning;
     /** METRICS_PORT: where `worker` serves `GET /metrics`; unset, it serves none. */
     metricsPort?: number;
+    /** WORKFLOW_BUNDLE, resolved: the prebuilt bundle to run; unset, the worker bundles at start. */
+    workflowBundlePath?: string;
   };
   log: { level: Env['LOG_LEVEL']; format: Env['LOG_FORMAT'] };
   /** Set when an OTLP endpoint is (and OTEL_SDK_DISABLED is not true): traces are exported. */
@@ -221,6 +225,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       versioning,
       metricsPort: e.METRICS_PORT,
+      workflowBundlePath: e.WORKFLOW_BUNDLE && resolve(cwd, e.WORKFLOW_BUNDLE),
     },
     ...temporal,
     tracing: tracingConfig(e),

@@ -149,8 +149,12 @@ export function createCallWorker(opts: CallWorkerOptions): Promise<Worker> {
       ? { workflowBundle: opts.workflowBundle }
       : { workflowsPath: CALL_WORKFLOWS_PATH }),
     sinks: { ...callSinks(opts.metrics, opts.calls), ...opts.tracing?.sinks },
+    // A bundle holds the workflow interceptors it was built with (src/workflow-bundle.ts).
     ...(opts.tracing && {
-      interceptors: { activity: opts.tracing.activity, workflowModules: opts.tracing.workflowModules },
+      interceptors: {
+        activity: opts.tracing.activity,
+        ...(!opts.workflowBundle && { workflowModules: opts.tracing.workflowModules }),
+      },
     }),
     stickyQueueScheduleToStartTimeout: opts.stickyQueueTimeout ?? STICKY_QUEUE_TIMEOUT,
     // Heartbeats reach the server at most every 500 ms (or 0.8 × an activity's heartbeat timeout,

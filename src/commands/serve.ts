@@ -32,6 +32,7 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
       versioning: config.worker.versioning,
       metrics,
       tracing: tracing?.worker,
+      workflowBundlePath: config.worker.workflowBundlePath,
       log,
     });
     stack.add('worker', worker.shutdown);

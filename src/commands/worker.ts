@@ -32,6 +32,7 @@ export async function worker(config: AppConfig, log: Logger, metrics = new Agent
       versioning: config.worker.versioning,
       metrics,
       tracing: tracing?.worker,
+      workflowBundlePath: config.worker.workflowBundlePath,
       log,
     });
     stack.add('worker', running.shutdown);

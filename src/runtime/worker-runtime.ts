@@ -1,4 +1,5 @@
 import type { Client } from '@temporalio/client';
+import { Runtime } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
 import type { WorkerVersioning } from '../config';
@@ -8,6 +9,7 @@ import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
 import { VoipbinClient } from '../voipbin/client';
 import { createCallWorker, type CallWorkerTracing } from '../worker';
+import { bundleCallWorkflows, readCallWorkflowsBundle } from '../workflow-bundle';
 import { connectWorker, type TemporalTarget } from './temporal';
 import { settleVersion } from './worker-version';
 
@@ -26,6 +28,8 @@ export interface WorkerRuntimeOptions {
   metrics?: AgentMetrics;
   /** The workflows' and activities' spans, when tracing is on. */
   tracing?: CallWorkerTracing;
+  /** WORKFLOW_BUNDLE: the call workflows bundled ahead of time; unset, they are bundled here. */
+  workflowBundlePath?: string;
   log: Logger;
 }
 
@@ -46,7 +50,39 @@ export function requireLlm(openai: { baseUrl?: string; apiKey?: string }): void 
   }
 }
 
+/**
+ * WORKFLOW_BUNDLE's bundle, refused unless it was built from this build; else the call workflows
+ * bundled now. With tracing on, the bundle must hold its workflow interceptors: one built without
+ * them (the image's) is set aside, with a warning, and the workflows bundled here with them.
+ */
+async function callWorkflowsBundle(opts: WorkerRuntimeOptions): Promise<{ code: string }> {
+  const workflowInterceptorModules = opts.tracing?.workflowModules ?? [];
+  const bundleNow = () =>
+    bundleCallWorkflows({ logger: Runtime.instance().logger, workflowInterceptorModules });
+  const path = opts.workflowBundlePath;
+  if (!path) return bundleNow();
+  if (workflowInterceptorModules.length > 0) {
+    try {
+      return readCallWorkflowsBundle(path, { workflowInterceptorModules });
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // This build's bundle without tracing's interceptors: usable, but its workflows would make no
+      // spans. Another build's bundle is refused below as usual.
+      readCallWorkflowsBundle(path);
+      opts.log.warn('tracing is on and WORKFLOW_BUNDLE was built without it: bundling the workflows now', {
+        path,
+      });
+      return bundleNow();
+    }
+  }
+  const bundle = readCallWorkflowsBundle(path);
+  opts.log.info('workflow bundle built ahead of time', { path });
+  return bundle;
+}
+
 export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWorker> {
+  // Before anything connects: a bundle that does not match this build stops the start.
+  const workflowBundle = await callWorkflowsBundle(opts);
   const connection = await connectWorker(opts.target);
   const openai = new OpenAI({
     baseURL: opts.openai.baseUrl,
@@ -67,6 +103,7 @@ export async function startWorker(opts: WorkerRuntimeOptions): Promise<RunningWo
     namespace: opts.target.namespace,
     taskQueue: opts.taskQueue,
     activities,
+    workflowBundle,
     shutdownGraceMs: opts.shutdownGraceMs,
     metrics: opts.metrics,
     calls: { log: opts.log, uiUrl: opts.temporalUiUrl },
