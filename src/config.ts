@@ -25,6 +25,15 @@ export const envSchema = z.object({
   AGENT_CONFIG: z.string().min(1).optional(),
   PORT: port.default(8080),
   HOST: z.string().min(1).default('0.0.0.0'),
+  /**
+   * The bearer token of the call pages (they show transcripts) and any operator route. Unset, those
+   * routes answer loopback clients only.
+   */
+  ADMIN_TOKEN: z
+    .string()
+    .regex(/^[\x21-\x7e]+$/, 'printable ASCII without spaces (it is sent as `Authorization: Bearer <token>`)')
+    .min(16, 'at least 16 characters: a random one, e.g. `openssl rand -hex 32`')
+    .optional(),
   TEMPORAL_ADDRESS: z.string().min(1).optional(),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('voice-agent'),
@@ -72,7 +81,12 @@ export interface AppConfig {
   openai: { apiKey?: string; baseUrl?: string };
   agent: AgentConfig;
   agentConfigSource: string;
-  ingress: { host: string; port: number };
+  ingress: {
+    host: string;
+    port: number;
+    /** ADMIN_TOKEN: the call pages need it as a bearer token; unset, they answer loopback clients only. */
+    adminToken?: string;
+  };
   temporal: {
     /** Set when TEMPORAL_ADDRESS is: connect there. Unset: start the embedded dev server. */
     external?: ClientConnectConfig;
@@ -220,7 +234,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, cwd: string = p
     openai: { apiKey: e.OPENAI_API_KEY, baseUrl: e.OPENAI_BASE_URL },
     agent: agent.config,
     agentConfigSource: agent.source,
-    ingress: { host: e.HOST, port: e.PORT },
+    ingress: { host: e.HOST, port: e.PORT, adminToken: e.ADMIN_TOKEN },
     worker: {
       shutdownGraceMs: e.WORKER_SHUTDOWN_GRACE_SECONDS * 1000,
       versioning,

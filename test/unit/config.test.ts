@@ -105,6 +105,7 @@ describe('loadConfig defaults', () => {
         OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1',
         PORT: '3000',
         HOST: '127.0.0.1',
+        ADMIN_TOKEN: 'c0ffee-7f3a9b2e5d8c1f46',
         TEMPORAL_TASK_QUEUE: 'calls',
         TEMPORAL_CLI_PATH: '/opt/temporal',
         TEMPORAL_DEV_PORT: '17233',
@@ -129,7 +130,11 @@ describe('loadConfig defaults', () => {
       wsUrl: 'ws://127.0.0.1:9001/events',
     });
     expect(config.openai).toEqual({ apiKey: 'sk-test', baseUrl: 'http://127.0.0.1:11434/v1' });
-    expect(config.ingress).toEqual({ host: '127.0.0.1', port: 3000 });
+    expect(config.ingress).toEqual({
+      host: '127.0.0.1',
+      port: 3000,
+      adminToken: 'c0ffee-7f3a9b2e5d8c1f46',
+    });
     expect(config.temporal).toMatchObject({
       taskQueue: 'calls',
       cliPath: '/opt/temporal',
@@ -192,10 +197,18 @@ describe('loadConfig rejects bad values, naming the variable', () => {
     ['TEMPORAL_DEPLOYMENT_NAME', 'voipbin-agent'],
     ['TEMPORAL_WORKER_BUILD_ID', 'build-7'],
     ['TEMPORAL_WORKER_SET_CURRENT', 'true'],
+    ['ADMIN_TOKEN', 'short'],
+    ['ADMIN_TOKEN', 'a token with spaces in it'],
   ])('%s=%s', (name, value) => {
     const err = configError({ [name]: value });
     expect(err.name).toBe('ConfigError');
     expect(err.message).toContain(name);
+  });
+
+  it('never repeats a bad ADMIN_TOKEN, which may be most of a real one', () => {
+    const err = configError({ ADMIN_TOKEN: 'almost-a-token' });
+    expect(err.message).toContain('ADMIN_TOKEN');
+    expect(err.message).not.toContain('almost-a-token');
   });
 
   it('names every bad variable at once', () => {
