@@ -47,7 +47,8 @@ const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const WORKFLOW_ID_PREFIX = callWorkflowId('');
 
-function isUnavailable(err: unknown): boolean {
+/** Temporal could not be reached, or did not answer in time. */
+export function isUnavailable(err: unknown): boolean {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) return true;
     if (e instanceof Error && /failed to connect|connection refused|transport error/i.test(e.message))
