@@ -31,6 +31,8 @@ export async function ingress(config: AppConfig, log: Logger, metrics?: AgentMet
         phoneNumbers: config.temporal.searchPhoneNumbers,
         log,
       }),
+      adminToken: config.ingress.adminToken,
+      temporalUiUrl: config.temporal.uiUrl,
       metrics,
       log,
     });

@@ -47,6 +47,8 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
         phoneNumbers: config.temporal.searchPhoneNumbers,
         log,
       }),
+      adminToken: config.ingress.adminToken,
+      temporalUiUrl: config.temporal.uiUrl,
       metrics,
       log,
     });

@@ -4,6 +4,8 @@ import type { AgentMetrics } from '../metrics';
 import { metricsRoute } from '../runtime/metrics-server';
 import { isRetryable } from '../voipbin/errors';
 import { EventShapeError, parseWebhookEvent } from '../voipbin/events';
+import { callPagesRouter } from './call-pages';
+import type { CallReads } from './call-reads';
 import { TemporalUnavailableError } from './call-workflows';
 import type { EventRouter } from './event-router';
 import type { Counters } from './metrics';
@@ -21,6 +23,10 @@ export interface IngressOptions {
   allowUnsigned?: boolean;
   /** Larger bodies are refused with 413. */
   maxBodyBytes: number;
+  /** ADMIN_TOKEN: the call pages' bearer token. Unset, they answer loopback clients only. */
+  adminToken?: string;
+  /** How often a running call's page refreshes itself (default 1500 ms). */
+  callPageRefreshMs?: number;
 }
 
 export interface IngressDeps {
@@ -30,6 +36,8 @@ export interface IngressDeps {
   counters: Counters;
   /** Served at `GET /metrics`; webhook answers are counted by status. */
   metrics?: AgentMetrics;
+  /** What the call pages (`GET /calls`, `GET /calls/<id>`) read; without it, there are none. */
+  calls?: CallReads;
   log: Logger;
 }
 
@@ -59,6 +67,15 @@ export function createApp(options: IngressOptions, deps: IngressDeps): express.E
   if (metrics) {
     // The agent's own metrics and, in the same scrape, the Temporal SDK's worker metrics.
     app.get('/metrics', metricsRoute(metrics, log));
+  }
+
+  if (deps.calls) {
+    app.use(
+      callPagesRouter(
+        { adminToken: options.adminToken, refreshMs: options.callPageRefreshMs },
+        { reads: deps.calls, log },
+      ),
+    );
   }
 
   if (options.webhooks === false) {

@@ -3,6 +3,7 @@ import type { AgentConfig } from '../agent-config';
 import { socketUrlOf } from '../config';
 import { ConfigError } from '../config-error';
 import { createApp } from '../ingress/app';
+import { temporalCallReads } from '../ingress/call-reads';
 import { countRunningCalls, temporalCallWorkflows } from '../ingress/call-workflows';
 import { EventRouter } from '../ingress/event-router';
 import { EventSocket } from '../ingress/event-socket';
@@ -35,6 +36,10 @@ export interface IngressRuntimeOptions {
   port: number;
   /** The calls' search attributes the namespace has. Default: none used. */
   searchAttributes?: SearchAttributeRegistry;
+  /** ADMIN_TOKEN: the call pages' bearer token. Unset, they answer loopback clients only. */
+  adminToken?: string;
+  /** The Temporal UI's address: each call page links to its workflow there. */
+  temporalUiUrl?: string;
   /** Served at `GET /metrics` (with the worker's, in `serve`). Default: the ingress's own. */
   metrics?: AgentMetrics;
   log: Logger;
@@ -102,9 +107,16 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     await opts.client.withDeadline(Date.now() + 2000, () => opts.client.workflowService.getSystemInfo({}));
     return true;
   };
+  const calls = temporalCallReads(opts.client, { taskQueue: opts.taskQueue, uiUrl: opts.temporalUiUrl });
   const app = createApp(
-    { webhooks, webhookSecret: secret, allowUnsigned, maxBodyBytes: MAX_WEBHOOK_BYTES },
-    { router, ready, counters, metrics, log },
+    {
+      webhooks,
+      webhookSecret: secret,
+      allowUnsigned,
+      maxBodyBytes: MAX_WEBHOOK_BYTES,
+      adminToken: opts.adminToken,
+    },
+    { router, ready, counters, metrics, calls, log },
   );
   const server = await listen(app, opts.port, opts.host);
   const { port } = server;
@@ -113,6 +125,7 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     port,
     webhook: webhooks ? '/webhooks/voipbin' : 'off (VOIPBIN_EVENTS=websocket)',
     signed: webhooks ? Boolean(secret) : undefined,
+    callPages: opts.adminToken ? 'ADMIN_TOKEN bearer' : 'loopback clients only (ADMIN_TOKEN unset)',
   });
   let eventSocket: EventSocket | undefined;
   if (socket) {
