@@ -100,7 +100,6 @@ export const PAGE_SCRIPT = `
         }
       }
       failures = 0;
-      body.dataset.refreshes = String(Number(body.dataset.refreshes || 0) + 1);
     } catch (err) {
       failures += 1;
       delay = Math.min(every * 2 ** failures, 30000);
