@@ -2,8 +2,9 @@
 // a hung page.
 import type { Client } from '@temporalio/client';
 import { listCalls, type CallListFilters, type CallListing } from '../inspect/call-list';
-import { loadCallTimeline, temporalUiLink } from '../inspect/load';
+import { loadCallTimeline } from '../inspect/load';
 import type { CallPageView } from '../inspect/page';
+import { temporalUiLink } from '../temporal/ui-link';
 import { isUnavailable, TemporalUnavailableError } from './call-workflows';
 
 /** What the call pages read: from Temporal here, from a fake in the routes' tests. */
