@@ -18,7 +18,8 @@ export interface CallWorkflowsBundleOptions {
   logger?: Logger;
 }
 
-const quiet: Logger = {
+/** Webpack's output while bundling, dropped (tests bundle quietly too). */
+export const QUIET_BUNDLER: Logger = {
   log: () => undefined,
   trace: () => undefined,
   debug: () => undefined,
@@ -36,7 +37,7 @@ export async function bundleCallWorkflows(opts: CallWorkflowsBundleOptions = {})
   const { code } = await bundleWorkflowCode({
     workflowsPath: CALL_WORKFLOWS_PATH,
     workflowInterceptorModules: [...(opts.workflowInterceptorModules ?? [])],
-    logger: opts.logger ?? quiet,
+    logger: opts.logger ?? QUIET_BUNDLER,
   });
   return { code };
 }

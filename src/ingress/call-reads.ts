@@ -5,7 +5,7 @@ import { listCalls, type CallListFilters, type CallListing } from '../inspect/ca
 import { loadCallTimeline } from '../inspect/load';
 import type { CallPageView } from '../inspect/page';
 import { temporalUiLink } from '../temporal/ui-link';
-import { isUnavailable, TemporalUnavailableError } from './call-workflows';
+import { guardedBy } from './call-workflows';
 
 /** What the call pages read: from Temporal here, from a fake in the routes' tests. */
 export interface CallReads {
@@ -21,15 +21,7 @@ export function temporalCallReads(
   client: Client,
   opts: { taskQueue: string; uiUrl?: string; deadlineMs?: number },
 ): CallReads {
-  const deadlineMs = opts.deadlineMs ?? 5000;
-  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
-    try {
-      return await client.withDeadline(Date.now() + deadlineMs, fn);
-    } catch (err) {
-      if (isUnavailable(err)) throw new TemporalUnavailableError('Temporal is unreachable', { cause: err });
-      throw err;
-    }
-  };
+  const guarded = guardedBy(client, opts.deadlineMs ?? 5000);
   return {
     list: (filters) => guarded(() => listCalls(client, opts.taskQueue, filters)),
     call: (callId) =>

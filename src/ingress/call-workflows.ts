@@ -48,7 +48,7 @@ const GRPC_DEADLINE_EXCEEDED = 4;
 const WORKFLOW_ID_PREFIX = callWorkflowId('');
 
 /** Temporal could not be reached, or did not answer in time. */
-export function isUnavailable(err: unknown): boolean {
+function isUnavailable(err: unknown): boolean {
   for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (e.code === GRPC_UNAVAILABLE || e.code === GRPC_DEADLINE_EXCEEDED) return true;
     if (e instanceof Error && /failed to connect|connection refused|transport error/i.test(e.message))
@@ -79,15 +79,12 @@ export async function countRunningCalls(
   return count;
 }
 
-/** Signals through a Temporal client, each call bounded by a deadline shorter than VoIPBIN's timeout. */
-export function temporalCallWorkflows(
-  client: Client,
-  taskQueue: string,
-  opts: { deadlineMs?: number; searchAttributes?: SearchAttributeRegistry } = {},
-): CallWorkflows {
-  const deadlineMs = opts.deadlineMs ?? 5000;
-  const searchAttributes = opts.searchAttributes ?? NO_SEARCH_ATTRIBUTES;
-  const guarded = async <T>(fn: () => Promise<T>): Promise<T> => {
+/**
+ * Runs a Temporal request within `deadlineMs`; a server that cannot be reached is a
+ * TemporalUnavailableError (the ingress answers 503), anything else is rethrown as it is.
+ */
+export function guardedBy(client: Client, deadlineMs: number) {
+  return async <T>(fn: () => Promise<T>): Promise<T> => {
     try {
       return await client.withDeadline(Date.now() + deadlineMs, fn);
     } catch (err) {
@@ -95,6 +92,16 @@ export function temporalCallWorkflows(
       throw err;
     }
   };
+}
+
+/** Signals through a Temporal client, each call bounded by a deadline shorter than VoIPBIN's timeout. */
+export function temporalCallWorkflows(
+  client: Client,
+  taskQueue: string,
+  opts: { deadlineMs?: number; searchAttributes?: SearchAttributeRegistry } = {},
+): CallWorkflows {
+  const searchAttributes = opts.searchAttributes ?? NO_SEARCH_ATTRIBUTES;
+  const guarded = guardedBy(client, opts.deadlineMs ?? 5000);
   const signalled = (fn: () => Promise<void>): Promise<SignalOutcome> =>
     guarded(async () => {
       try {

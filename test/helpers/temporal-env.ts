@@ -7,6 +7,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/temporal/binaries';
+import { QUIET_BUNDLER } from '../../src/workflow-bundle';
 import { CallSearchAttributes } from '../../workflows/search-attributes';
 
 // Workers log their state changes at INFO: keep test output to what matters.
@@ -48,13 +49,6 @@ export function bundleWorkflows(
   return bundleWorkflowCode({
     workflowsPath,
     workflowInterceptorModules,
-    logger: {
-      log: () => undefined,
-      trace: () => undefined,
-      debug: () => undefined,
-      info: () => undefined,
-      warn: () => undefined,
-      error: () => undefined,
-    },
+    logger: QUIET_BUNDLER,
   });
 }

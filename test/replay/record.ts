@@ -285,6 +285,7 @@ async function searchAttributes(): Promise<void> {
     await agent.close();
     await simulator.close();
     await llm.close();
+    await env.teardown();
   }
 }
 
