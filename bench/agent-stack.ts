@@ -4,10 +4,10 @@ import { Client, Connection } from '@temporalio/client';
 import type { Duration } from '@temporalio/common';
 import { NativeConnection } from '@temporalio/worker';
 import type { AgentConfig } from '../src/agent-config';
-import { startFakeLlm, type FakeLlm } from '../src/fake-llm/server';
-import type { FakeLlmOptions } from '../src/fake-llm/types';
+import { startFakeLlm, type FakeLlm } from '../src/sandbox/fake-llm/server';
+import type { FakeLlmOptions } from '../src/sandbox/fake-llm/types';
 import { CLIENT_CHANNEL_ARGS } from '../src/runtime/temporal';
-import { startSimulator, type Simulator, type SimulatorOptions } from '../src/simulator';
+import { startSimulator, type Simulator, type SimulatorOptions } from '../src/sandbox/simulator';
 import { startInProcessAgent } from '../test/helpers/in-process-agent';
 import { TemporalServer } from '../test/helpers/temporal-server';
 

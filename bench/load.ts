@@ -8,12 +8,12 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
-import { startFakeLlm } from '../src/fake-llm/server';
+import { startFakeLlm } from '../src/sandbox/fake-llm/server';
 import { callHistories } from '../src/histories';
 import { formatTimeline } from '../src/inspect/format';
 import { loadCallTimeline } from '../src/inspect/load';
-import type { FakeLlmOptions } from '../src/fake-llm/types';
-import { startSimulator, type SimCall, type Simulator } from '../src/simulator';
+import type { FakeLlmOptions } from '../src/sandbox/fake-llm/types';
+import { startSimulator, type SimCall, type Simulator } from '../src/sandbox/simulator';
 import { AgentProcess, freePort, serveEnv } from '../test/helpers/cli';
 import { startAgentStack } from './agent-stack';
 import { startPlainLoop } from './plain-loop';

@@ -1,7 +1,7 @@
 import { decodeTimeoutType, type Duration } from '@temporalio/common';
 import { spawn } from 'node:child_process';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import type { SimCall } from '../../src/simulator';
+import type { SimCall } from '../../src/sandbox/simulator';
 import { STICKY_QUEUE_TIMEOUT } from '../../src/worker';
 import { callWorkflowId } from '../../workflows/messages';
 import { startAgentStack } from '../agent-stack';

@@ -1,4 +1,4 @@
-import { startSimulator } from '../../src/simulator';
+import { startSimulator } from '../../src/sandbox/simulator';
 import {
   LOAD_AGENT_SAYS,
   LOAD_CALL_EVENTS,

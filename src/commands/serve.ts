@@ -2,8 +2,8 @@ import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
 import { startIngress } from '../runtime/ingress-runtime';
+import { serveEndpoints } from '../runtime/endpoints';
 import { Stack, untilSignal } from '../runtime/lifecycle';
-import { startOffline } from '../runtime/offline';
 import { connectClient, resolveTemporal } from '../runtime/temporal';
 import { startTracing } from '../runtime/tracing';
 import { namespaceSearchAttributes } from '../temporal/search-attributes';
@@ -16,7 +16,7 @@ export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetri
     // First started, last stopped: the spans of the worker's drain and the client's last signals.
     const tracing = await startTracing(config.tracing, 'serve', log);
     if (tracing) stack.add('tracing', tracing.shutdown);
-    const offline = await startOffline(config, log, stack);
+    const offline = await serveEndpoints(config, log, stack);
     const target = await resolveTemporal(config, log, true);
     if (target.devServer) stack.add('temporal dev server', target.devServer.stop);
     const client = await connectClient(target, tracing?.client);

@@ -6,9 +6,14 @@ import { mkdirSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
+import {
+  defaultReply,
+  startFakeLlm,
+  type FakeLlm,
+  type FakeLlmRequest,
+} from '../../src/sandbox/fake-llm/server';
 import { PROJECT_ROOT } from '../../src/paths';
-import { startSimulator, type SimCall, type Simulator } from '../../src/simulator';
+import { startSimulator, type SimCall, type Simulator } from '../../src/sandbox/simulator';
 import { launchChromium } from '../helpers/chromium';
 import { AgentProcesses, freePort, serveEnv, type AgentProcess } from '../helpers/cli';
 import { waitFor } from '../helpers/wait-for';

@@ -3,8 +3,13 @@
 // the exact sequence of requests VoIPBIN received.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import {
+  defaultReply,
+  startFakeLlm,
+  type FakeLlm,
+  type FakeLlmRequest,
+} from '../../src/sandbox/fake-llm/server';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';

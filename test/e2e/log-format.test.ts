@@ -5,8 +5,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import { AgentProcess, freePort, serveEnv } from '../helpers/cli';
 import { requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';

@@ -9,8 +9,18 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
-import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
-import { startSimulator, type RecordedRequest, type SimCall, type Simulator } from '../../src/simulator';
+import {
+  defaultReply,
+  startFakeLlm,
+  type FakeLlm,
+  type FakeLlmRequest,
+} from '../../src/sandbox/fake-llm/server';
+import {
+  startSimulator,
+  type RecordedRequest,
+  type SimCall,
+  type Simulator,
+} from '../../src/sandbox/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';

@@ -1,11 +1,12 @@
 // The two halves, as they scale out: `voipbin-agent ingress` and `voipbin-agent worker` as separate
 // processes on a Temporal cluster named by TEMPORAL_ADDRESS (here a real dev server).
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { join, sep } from 'node:path';
+import { PROJECT_ROOT } from '../../src/paths';
+import { startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
 import { AgentProcesses, freePort } from '../helpers/cli';
@@ -44,10 +45,21 @@ it('ingress and worker in separate processes handle a call together', async () =
     VOIPBIN_BASE_URL: simulator.baseUrl,
     VOIPBIN_API_KEY: simulator.accessKey,
   };
+  // Each writes the modules it loaded when it exits (test/helpers/loaded-modules.cjs).
+  const loaded = (half: string) => ({
+    NODE_OPTIONS: `--require ${join(PROJECT_ROOT, 'test', 'helpers', 'loaded-modules.cjs')}`,
+    LOADED_MODULES_FILE: join(cwd, `${half}-modules.txt`),
+  });
   // No VOIPBIN_WEBHOOK_SECRET: the ingress reads the customer's secret from GET /customer.
-  const ingress = agents.start(['ingress'], { ...shared, PORT: String(port), HOST: '127.0.0.1' });
+  const ingress = agents.start(['ingress'], {
+    ...shared,
+    ...loaded('ingress'),
+    PORT: String(port),
+    HOST: '127.0.0.1',
+  });
   const worker = agents.start(['worker'], {
     ...shared,
+    ...loaded('worker'),
     OPENAI_BASE_URL: llm.baseUrl,
     METRICS_PORT: String(metricsPort),
     HOST: '127.0.0.1',
@@ -99,6 +111,16 @@ it('ingress and worker in separate processes handle a call together', async () =
   ingress.kill('SIGTERM');
   worker.kill('SIGTERM');
   expect(await Promise.all([ingress.exited(), worker.exited()])).toEqual([0, 0]);
+
+  // Production processes never load the sandbox (the simulator, the fake model, the demo call):
+  // only `serve` with no VOIPBIN_API_KEY does.
+  for (const half of ['ingress', 'worker']) {
+    const modules = readFileSync(join(cwd, `${half}-modules.txt`), 'utf8')
+      .trim()
+      .split('\n');
+    expect(modules.some((m) => m.includes(`${sep}dist${sep}src${sep}ingress${sep}`))).toBe(true);
+    expect(modules.filter((m) => m.includes(`${sep}src${sep}sandbox${sep}`))).toEqual([]);
+  }
 }, 90_000);
 
 describe('start-up refuses bad configuration, naming what is wrong', () => {

@@ -14,11 +14,11 @@ import {
   SimpleSpanProcessor,
 } from '@opentelemetry/sdk-trace-base';
 import { Resource } from '@opentelemetry/resources';
-import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
+import { startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
 import { PROJECT_ROOT } from '../../src/paths';
 import { otelWorkerTracing, WORKFLOW_SPAN_INFO } from '../../src/runtime/otel-tracing';
 import { tracingWorkflowModules } from '../../src/runtime/tracing';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import { callSinks } from '../../src/worker';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';

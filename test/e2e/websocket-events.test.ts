@@ -3,8 +3,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { startFakeLlm, type FakeLlm } from '../../src/fake-llm/server';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import { AgentProcess, freePort, serveEnv } from '../helpers/cli';
 import { metricValue, scrape } from '../helpers/metrics';
 import { SESSIONS_CREATED, requestSequence } from '../helpers/voipbin-requests';

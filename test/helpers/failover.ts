@@ -7,8 +7,18 @@ import { Client, Connection } from '@temporalio/client';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultReply, startFakeLlm, type FakeLlm, type FakeLlmRequest } from '../../src/fake-llm/server';
-import { startSimulator, type RecordedRequest, type SimCall, type Simulator } from '../../src/simulator';
+import {
+  defaultReply,
+  startFakeLlm,
+  type FakeLlm,
+  type FakeLlmRequest,
+} from '../../src/sandbox/fake-llm/server';
+import {
+  startSimulator,
+  type RecordedRequest,
+  type SimCall,
+  type Simulator,
+} from '../../src/sandbox/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId, type CallSummary } from '../../workflows/messages';
 import { AgentProcess, freePort } from './cli';

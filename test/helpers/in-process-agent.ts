@@ -5,11 +5,11 @@ import type { NativeConnection, WorkerOptions } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { createActivities, temporalTurnChannel } from '../../activities';
 import { DEFAULT_AGENT_CONFIG, type AgentConfig } from '../../src/agent-config';
-import type { FakeLlm } from '../../src/fake-llm/server';
+import type { FakeLlm } from '../../src/sandbox/fake-llm/server';
 import { silentLogger } from '../../src/logger';
 import { startIngress } from '../../src/runtime/ingress-runtime';
 import type { SearchAttributeRegistry } from '../../src/temporal/search-attributes';
-import type { Simulator } from '../../src/simulator';
+import type { Simulator } from '../../src/sandbox/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { createCallWorker } from '../../src/worker';
 

@@ -1,5 +1,5 @@
 import { performance } from 'node:perf_hooks';
-import type { SimCall, Simulator } from '../../src/simulator';
+import type { SimCall, Simulator } from '../../src/sandbox/simulator';
 import { waitFor } from './wait-for';
 import type { ReceivedWebhook } from './webhook-receiver';
 

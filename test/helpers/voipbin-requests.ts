@@ -1,4 +1,4 @@
-import type { RecordedRequest, Simulator } from '../../src/simulator';
+import type { RecordedRequest, Simulator } from '../../src/sandbox/simulator';
 
 /** The two session creates, sent in parallel: either may arrive first, so they are listed sorted. */
 export const SESSIONS_CREATED = ['POST /speakings -> 201', 'POST /transcribes -> 200'];

@@ -8,7 +8,7 @@ import { Counters } from '../../src/ingress/metrics';
 import { RefusedEvents } from '../../src/ingress/refused-events';
 import { lookupTranscribeCall } from '../../src/ingress/transcribe-lookup';
 import { silentLogger } from '../../src/logger';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflows';
 import { waitFor } from '../helpers/wait-for';

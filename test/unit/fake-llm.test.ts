@@ -11,7 +11,7 @@ import {
   type FakeLlmRequest,
   defaultReply,
   startFakeLlm,
-} from '../../src/fake-llm/server';
+} from '../../src/sandbox/fake-llm/server';
 import { waitFor } from '../helpers/wait-for';
 
 const endCallTool: ChatCompletionTool = {

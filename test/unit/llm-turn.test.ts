@@ -7,7 +7,7 @@ import { continuedFrom } from '../../activities/continuation';
 import { createLlmActivities, windowedPrompt } from '../../activities/llm-turn';
 import type { CallExecution, TurnChannel } from '../../activities/turn-channel';
 import type { LlmTurnInput, LlmTurnResult } from '../../activities/types';
-import { startFakeLlm, type FakeLlm, type FakeLlmReply } from '../../src/fake-llm/server';
+import { startFakeLlm, type FakeLlm, type FakeLlmReply } from '../../src/sandbox/fake-llm/server';
 import type { SentenceReady } from '../../workflows/messages';
 import { waitFor } from '../helpers/wait-for';
 

@@ -1,4 +1,4 @@
-import { type Simulator, startSimulator } from '../../src/simulator';
+import { type Simulator, startSimulator } from '../../src/sandbox/simulator';
 import {
   type ReceivedWebhook,
   type WebhookReceiver,

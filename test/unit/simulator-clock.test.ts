@@ -6,7 +6,7 @@ import {
   isUuid,
   newRequestId,
   parsePageToken,
-} from '../../src/simulator/clock';
+} from '../../src/sandbox/simulator/clock';
 
 describe('simulator time formats', () => {
   const micros = Date.UTC(2026, 0, 15, 9, 30, 0) * 1000 + 123_400;

@@ -3,8 +3,8 @@ import { once } from 'node:events';
 import { type Server, createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type ClientOptions, WebSocket } from 'ws';
-import { type SimCall, type Simulator, startSimulator } from '../../src/simulator';
-import { WebSocketHub, eventTopics } from '../../src/simulator/websocket-hub';
+import { type SimCall, type Simulator, startSimulator } from '../../src/sandbox/simulator';
+import { WebSocketHub, eventTopics } from '../../src/sandbox/simulator/websocket-hub';
 import { waitFor } from '../helpers/wait-for';
 
 const KEY = 'k';

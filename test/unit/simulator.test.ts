@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { type Simulator, startSimulator } from '../../src/simulator';
+import { type Simulator, startSimulator } from '../../src/sandbox/simulator';
 import { type WebhookReceiver, startWebhookReceiver } from '../helpers/webhook-receiver';
 import { waitFor } from '../helpers/wait-for';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { lookupTranscribeCall } from '../../src/ingress/transcribe-lookup';
-import { startSimulator, type Simulator } from '../../src/simulator';
+import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { VoipbinApiError, VoipbinNetworkError, isRetryable } from '../../src/voipbin/errors';
 import { freePort } from '../helpers/cli';

@@ -5,7 +5,7 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger, type LogEntry } from '@temporalio/worker';
 import { SPEAKING_GONE, type VoipbinActivities } from '../../activities/types';
 import { createVoipbinActivities } from '../../activities/voipbin';
-import { type SimCall, type Simulator, startSimulator } from '../../src/simulator';
+import { type SimCall, type Simulator, startSimulator } from '../../src/sandbox/simulator';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { waitFor } from '../helpers/wait-for';
 

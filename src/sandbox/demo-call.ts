@@ -1,6 +1,6 @@
 import type { AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
-import type { CallerScript, SimCall, Simulator } from '../simulator';
+import type { CallerScript, SimCall, Simulator } from './simulator';
 
 const DEMO_FROM = '+15550100001';
 const DEMO_SCRIPT: CallerScript = {

@@ -1,5 +1,5 @@
 import { setMaxListeners } from 'node:events';
-import { signBody } from '../ingress/signature';
+import { signBody } from '../../ingress/signature';
 import type { DeliveredWebhook, SimLog } from './types';
 
 const MAX_ATTEMPTS = 3;

@@ -1,34 +1,23 @@
 import { socketUrlOf, type AppConfig } from '../config';
-import { startFakeLlm } from '../fake-llm/server';
+import { startFakeLlm } from './fake-llm/server';
 import type { Logger } from '../logger';
-import { startSimulator } from '../simulator';
+import { startSimulator } from './simulator';
 import { runDemoCall } from './demo-call';
-import type { Stack } from './lifecycle';
-import { requireLlm } from './worker-runtime';
-
-export interface OfflineSetup {
-  voipbin: AppConfig['voipbin'] & { apiKey: string };
-  openai: { baseUrl?: string; apiKey?: string };
-  /** The ingress is listening: point the simulator's webhooks at it and place the demo call. */
-  ready(ingressPort: number): void;
-}
+import type { Stack } from '../runtime/lifecycle';
+import type { Endpoints } from '../runtime/endpoints';
 
 /**
- * With no VOIPBIN_API_KEY, `serve` runs against the built-in VoIPBIN simulator with a demo caller;
- * with no OpenAI settings either, against the built-in fake LLM. No keys, no network.
+ * With no VOIPBIN_API_KEY, `serve` runs against the built-in VoIPBIN simulator with a demo caller
+ * (runtime/endpoints.ts); with no OpenAI settings either, against the built-in fake LLM. No keys,
+ * no network.
  */
-export async function startOffline(config: AppConfig, log: Logger, stack: Stack): Promise<OfflineSetup> {
+export async function startOffline(config: AppConfig, log: Logger, stack: Stack): Promise<Endpoints> {
   let openai = config.openai;
-  if (!config.voipbin.apiKey && !openai.apiKey && !openai.baseUrl) {
+  if (!openai.apiKey && !openai.baseUrl) {
     const fake = await startFakeLlm({ firstTokenDelayMs: 150, chunkDelayMs: 20 });
     stack.add('fake LLM', () => fake.close());
     openai = { baseUrl: fake.baseUrl, apiKey: 'fake' };
     log.info('no OpenAI settings: using the built-in fake LLM', { baseUrl: fake.baseUrl });
-  }
-  const apiKey = config.voipbin.apiKey;
-  if (apiKey) {
-    requireLlm(openai);
-    return { voipbin: { ...config.voipbin, apiKey }, openai, ready: () => undefined };
   }
   const simulator = await startSimulator({ accessKey: 'simulator-key' });
   stack.add('VoIPBIN simulator', () => simulator.close());

@@ -1,4 +1,4 @@
-import { continuationPrompt, continuedFrom } from '../../activities/continuation';
+import { continuationPrompt, continuedFrom } from '../../../activities/continuation';
 import type { FakeLlmMessage, FakeLlmToolCall } from './types';
 
 /** A conversation as the model sees it, and what a continuation note says was already said. */
