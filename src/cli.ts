@@ -4,6 +4,7 @@ import { inspect } from './commands/inspect';
 import { ingress } from './commands/ingress';
 import { replay } from './commands/replay';
 import { serve } from './commands/serve';
+import { simulate } from './commands/simulate';
 import { UsageError } from './commands/usage';
 import { worker } from './commands/worker';
 import { ConfigError, loadConfig } from './config';
@@ -33,6 +34,11 @@ commands:
             what the caller and the agent said and when, barge-ins and what they cut, reprompts,
             each turn's latencies; --json prints it as one JSON document. The VoIPBIN call id or
             the workflow id
+  simulate <scenario.yaml> ...
+            run each scenario (a scripted caller and what the agent must say, in order, within
+            what latency) against the agent on the built-in VoIPBIN simulator, with the fake model
+            (or OPENAI_BASE_URL's); prints PASS or FAIL and each turn's latencies; exits 1 if one
+            failed
   export <call-id> [--out <directory> | <file> | -]
             save the call's history as JSON, loadable by replay: <workflow id>-<run id>.json, one
             per run (a call that continued as new has several), in the current directory
@@ -42,7 +48,7 @@ configuration: environment variables (see README.md) and AGENT_CONFIG`;
 /** Services run until stopped and take no arguments. */
 const SERVICES = { serve, worker, ingress };
 /** Tools take arguments, print their results and return an exit code. */
-const TOOLS = { replay, export: exportHistory, call: placeCall, inspect };
+const TOOLS = { replay, export: exportHistory, call: placeCall, inspect, simulate };
 
 function usageError(message: string): number {
   process.stderr.write(`voipbin-agent: ${message}\n\n${USAGE}\n`);
