@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from '../config-error';
 import type { CallerStep } from './simulator';
+import { faultsSchema } from './simulator/faults';
 
 const ms = z.number().int().min(0).max(600_000);
 
@@ -56,6 +57,11 @@ export const scenarioSchema = z
     to: z.string().min(1).default('+15550100000'),
     caller: z.array(stepSchema).min(1),
     expect: z.array(expectationSchema).min(1),
+    /**
+     * Faults the simulator injects during this call: `events` (`drop`, `duplicate`, `delayMs`) and
+     * `rest` (`errorRate`, `status`, `latencyMs`, `paths`), by a seeded chance (`seed`).
+     */
+    faults: faultsSchema.optional(),
     /** The whole call must end within this (default 60 s). */
     timeoutSeconds: z.number().positive().max(600).default(60),
   })

@@ -104,6 +104,15 @@ export async function runScenarios(
     return outcomes;
 
     async function runOne(scenario: Scenario): Promise<ScenarioOutcome> {
+      simulator.setFaults(scenario.faults);
+      try {
+        return await callOf(scenario);
+      } finally {
+        simulator.setFaults(undefined);
+      }
+    }
+
+    async function callOf(scenario: Scenario): Promise<ScenarioOutcome> {
       const call = simulator.startInboundCall({
         from: scenario.from,
         to: scenario.to,

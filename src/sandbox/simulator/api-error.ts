@@ -63,4 +63,23 @@ export const errors = {
   internal: () => new ApiError('INTERNAL', 'INTERNAL', 'An internal error occurred.'),
   unavailable: () =>
     new ApiError('UNAVAILABLE', 'SERVICE_UNAVAILABLE', 'The service is temporarily unavailable.'),
+  /** A fault injected on purpose (faults.ts), answered as VoIPBIN answers that HTTP status. */
+  injected: (httpStatus: InjectedStatus) => {
+    const status = INJECTED[httpStatus];
+    return new ApiError(status, status === 'INTERNAL' ? 'INTERNAL' : 'INJECTED_FAULT', 'An injected fault.');
+  },
 };
+
+const INJECTED = {
+  400: 'INVALID_ARGUMENT',
+  401: 'UNAUTHENTICATED',
+  403: 'PERMISSION_DENIED',
+  404: 'NOT_FOUND',
+  409: 'ALREADY_EXISTS',
+  500: 'INTERNAL',
+  503: 'UNAVAILABLE',
+} as const satisfies Record<number, ErrorStatus>;
+
+/** The HTTP statuses a fault can answer with: those VoIPBIN's error envelope has. */
+export type InjectedStatus = keyof typeof INJECTED;
+export const INJECTED_STATUSES = Object.keys(INJECTED).map(Number) as InjectedStatus[];

@@ -1,5 +1,5 @@
 import express, { type NextFunction, type Request, type Response } from 'express';
-import { ApiError, errors } from './api-error';
+import { ApiError, errors, type InjectedStatus } from './api-error';
 import { authenticate } from './auth';
 import { requestIdFor } from './clock';
 import type { RouteContext, RouteDef } from './route';
@@ -14,6 +14,8 @@ export interface SimAppOptions {
   accessKey: string;
   routes: RouteDef[];
   requests: RecordedRequest[];
+  /** Faults injected on purpose (faults.ts): an error status instead of the route, or a delay. */
+  faults?: (path: string) => { status?: InjectedStatus; delayMs: number };
   log?: SimLog;
 }
 
@@ -82,9 +84,17 @@ export function createSimApp(opts: SimAppOptions): express.Express {
     else next();
   };
 
+  // After auth, before the route: a fault answers in its place, or holds it back.
+  const faulty = (_req: Request, res: Response, next: NextFunction) => {
+    const fault = opts.faults?.(locals(res).record.path) ?? { delayMs: 0 };
+    const go = () => (fault.status ? replyError(res, errors.injected(fault.status)) : next());
+    if (fault.delayMs > 0) setTimeout(go, fault.delayMs);
+    else go();
+  };
+
   const router = express.Router();
   for (const route of opts.routes) {
-    router[route.method](route.path, auth, (req: Request, res: Response) => {
+    router[route.method](route.path, auth, faulty, (req: Request, res: Response) => {
       const rawBody = locals(res).rawBody;
       const ctx: RouteContext = {
         params: req.params as Record<string, string>,

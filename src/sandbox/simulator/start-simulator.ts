@@ -10,6 +10,7 @@ import { speakingRoutes } from './routes-speakings';
 import { transcribeRoutes } from './routes-transcribes';
 import { startSimCall } from './sim-call';
 import type { DeliveredWebhook, RecordedRequest, SimCall, Simulator, SimulatorOptions } from './types';
+import { FaultPlan, faultsSchema } from './faults';
 import { WebhookDispatcher } from './webhook-dispatcher';
 import { WS_PATH, WebSocketHub } from './websocket-hub';
 import { World } from './world';
@@ -24,6 +25,8 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
   const webhooks: DeliveredWebhook[] = [];
   const calls = new Map<string, SimCall>();
 
+  /** The faults in force (setFaults); none by default. */
+  let faults: FaultPlan | undefined;
   const dispatcher = new WebhookDispatcher({
     getUri: () => customer.webhookUri || undefined,
     secret: webhookSecret,
@@ -46,8 +49,14 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       log: opts.log,
     },
     (type, data, callId) => {
-      dispatcher.send(type, data, callId);
-      hub.publish(type, data);
+      for (const delay of faults?.event(type) ?? [0]) {
+        const deliver = () => {
+          dispatcher.send(type, data, callId);
+          hub.publish(type, data);
+        };
+        if (delay > 0) world.timers.after(delay, deliver);
+        else deliver();
+      }
     },
   );
   const created = world.now().text;
@@ -57,6 +66,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     accessKey: opts.accessKey,
     log: opts.log,
     requests,
+    faults: (path) => faults?.rest(path) ?? { delayMs: 0 },
     routes: [
       ...customer.routes(() => world.now().text),
       ...callRoutes(world, (source, destination) => {
@@ -96,6 +106,9 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
     calls,
     setWebhookUri: (uri) => {
       customer.webhookUri = uri;
+    },
+    setFaults: (f) => {
+      faults = f ? new FaultPlan(faultsSchema.parse(f)) : undefined;
     },
     startInboundCall: ({ from, to, script }) => {
       const sim = startSimCall(world, {

@@ -4,6 +4,10 @@
  * webhooks, and plays scripted callers.
  */
 
+import type { SimulatorFaults } from './faults';
+
+export type { SimulatorFaults } from './faults';
+
 export type SimLog = (msg: string, fields?: Record<string, unknown>) => void;
 
 export interface SimulatorOptions {
@@ -142,6 +146,8 @@ export interface Simulator {
   /** Every event, once its delivery finished (in order per call). */
   webhooks: DeliveredWebhook[];
   setWebhookUri(uri: string): void;
+  /** Faults injected from now on (events dropped, duplicated, delayed; REST errors and latency); undefined: none. */
+  setFaults(faults: SimulatorFaults | undefined): void;
   startInboundCall(opts: { from: string; to: string; script?: CallerScript }): SimCall;
   calls: Map<string, SimCall>;
   /** Resolves when no webhook delivery is queued or in flight. */
