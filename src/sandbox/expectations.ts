@@ -15,6 +15,7 @@ function describe(e: Expectation): string {
     return `the agent says ${describeText(e.agent)}${e.withinMs !== undefined ? ` within ${e.withinMs} ms` : ''}`;
   if ('bargeIn' in e) return 'the caller barges in';
   if ('reprompt' in e) return 'the agent reprompts';
+  if ('turns' in e) return `the call has ${e.turns} turn(s)`;
   return `the call ends: ${e.ended}`;
 }
 
@@ -28,6 +29,13 @@ export function checkExpectations(t: CallTimeline, expectations: Expectation[]):
     const expectation = describe(e);
     if (failed) {
       results.push({ expectation, ok: false, detail: 'not checked: an earlier expectation failed' });
+      continue;
+    }
+    if ('turns' in e) {
+      const ok = t.counts.turns === e.turns;
+      const questions = t.turns.map((x) => JSON.stringify(x.question ?? '')).join(', ');
+      results.push({ expectation, ok, detail: `${t.counts.turns}${questions ? `: ${questions}` : ''}` });
+      failed ||= !ok;
       continue;
     }
     if ('ended' in e) {

@@ -47,6 +47,8 @@ const expectationSchema = z.union([
   z.object({ bargeIn: z.literal(true) }).strict(),
   z.object({ reprompt: z.literal(true) }).strict(),
   z.object({ ended: z.string().min(1) }).strict(),
+  /** How many turns (answers) the whole call had: a duplicate answered twice makes one too many. */
+  z.object({ turns: z.number().int().min(0) }).strict(),
 ]);
 
 export const scenarioSchema = z

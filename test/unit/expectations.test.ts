@@ -37,6 +37,8 @@ it('fails a line said out of order, too late, never, or an end reason that was n
   expect(verdicts([{ agent: 'We open at nine.' }, { ended: 'agent-ended' }])).toEqual([false, false]);
   expect(verdicts([{ reprompt: true }])).toEqual([false]);
   expect(verdicts([{ ended: 'silence' }])).toEqual([false]);
+  expect(verdicts([{ turns: 3 }])).toEqual([true]);
+  expect(verdicts([{ turns: 2 }])).toEqual([false]);
   const never = checkExpectations(timeline, [{ agent: 'We open at nine.' }])[0]!;
   expect(never.detail).toContain('the agent said "Hello, thanks for calling. How can I help?"');
 });
