@@ -132,8 +132,9 @@ async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = 
             steps: [
               // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
               { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
-              // A second of quiet after the answer: under load its sentences can come a second apart.
-              { say: long(i), quietMs: 1000 },
+              // Three seconds of quiet after the answer: under load its sentences can come seconds
+              // apart, and a question asked between them is merged with the one before.
+              { say: long(i), quietMs: 3000 },
               { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
               { waitForAgent: true, quietMs: 300 },
               { hangup: true },

@@ -204,6 +204,7 @@ export function buildTimeline(
     const unheardOf = new Map<BargeIn, string[]>();
     /** The sentences of earlier replies still waiting to be said when a flush dropped them. */
     const droppedOf = new Map<BargeIn, { text: string; said: boolean }[]>();
+    const droppedBefore = new Set<{ text: string; said: boolean }>();
     let task = '';
     /** When the current workflow task started: the workflow's "now" for what it decided in it. */
     let taskStartedAt = startMs;
@@ -418,10 +419,12 @@ export function buildTimeline(
             playing = [];
             playbackEndsAt = Math.min(playbackEndsAt, cutAt);
             // A flush drops what is queued too: any reply's sentences not yet sent are never said.
-            droppedOf.set(
-              entry,
-              [...turnsById.values()].flatMap((t) => t.sentences.filter((x) => !x.said)),
+            // (Each once: a later flush does not drop them again.)
+            const dropped = [...turnsById.values()].flatMap((t) =>
+              t.sentences.filter((x) => !x.said && !droppedBefore.has(x)),
             );
+            for (const x of dropped) droppedBefore.add(x);
+            droppedOf.set(entry, dropped);
             break;
           }
           case 'hangupCall':

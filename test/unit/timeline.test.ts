@@ -202,3 +202,14 @@ it('the text form: one line per moment, the turns table, the UI link', () => {
     '  3     -            29              39          completed  1/1   "Thanks, goodbye."',
   ]);
 });
+
+it('a call under load flushed twice: what the first flush dropped is not listed again by the second', () => {
+  // Recorded by `npm run bench -- load-serve` (a failed check keeps its history): the answer's
+  // second sentence was still queued when the caller's next question cut in.
+  const run = readHistoryFile(join(__dirname, '..', 'fixtures', 'histories', 'load-two-flushes.json'));
+  const t = buildTimeline(run.workflowId, [{ runId: run.runId, history: run.history }]);
+  expect(lines(t).filter((l) => l.startsWith('barge-in'))).toEqual([
+    'barge-in turn=- flushed=true interrupted=- cut=["We close at six."]',
+    'barge-in turn=- flushed=true interrupted=- cut=[]',
+  ]);
+});
