@@ -1,7 +1,8 @@
 import { loadTemporalConfig } from '../config';
 import { withTemporalClient } from '../histories';
 import { formatTimeline } from '../inspect/format';
-import { loadCallTimeline, temporalUiLink } from '../inspect/load';
+import { loadCallTimeline } from '../inspect/load';
+import { temporalUiLink } from '../temporal/ui-link';
 import { UsageError, parseCommandArgs } from './usage';
 
 /**

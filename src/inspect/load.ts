@@ -4,8 +4,6 @@ import { conversationQuery, type ConversationView } from '../../workflows/messag
 import { callHistories } from '../histories';
 import { buildTimeline, type CallTimeline } from './timeline';
 
-export { temporalUiLink } from '../temporal/ui-link';
-
 /** How long the live query may take: a call with no worker polling never answers it. */
 const LIVE_QUERY_TIMEOUT_MS = 2_000;
 

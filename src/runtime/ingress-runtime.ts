@@ -90,6 +90,8 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
   const counters = new Counters();
   const metrics = opts.metrics ?? new AgentMetrics();
   metrics.countActiveCalls(() => countRunningCalls(opts.client, opts.taskQueue));
+  // Asked now, so that the first call's start does not wait for it.
+  void opts.searchAttributes?.registered();
   const workflows = temporalCallWorkflows(opts.client, opts.taskQueue, {
     searchAttributes: opts.searchAttributes,
   });

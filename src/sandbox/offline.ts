@@ -6,19 +6,23 @@ import { runDemoCall } from './demo-call';
 import type { Stack } from '../runtime/lifecycle';
 import type { Endpoints } from '../runtime/endpoints';
 
+/** The model of OPENAI_*, else the built-in fake LLM (stopped with `stack`), streaming like a real one. */
+export async function modelOf(config: AppConfig, log: Logger, stack: Stack): Promise<Endpoints['openai']> {
+  const { openai } = config;
+  if (openai.apiKey || openai.baseUrl) return openai;
+  const fake = await startFakeLlm({ firstTokenDelayMs: 150, chunkDelayMs: 20 });
+  stack.add('fake LLM', () => fake.close());
+  log.info('no OpenAI settings: using the built-in fake LLM', { baseUrl: fake.baseUrl });
+  return { baseUrl: fake.baseUrl, apiKey: 'fake' };
+}
+
 /**
  * With no VOIPBIN_API_KEY, `serve` runs against the built-in VoIPBIN simulator with a demo caller
  * (runtime/endpoints.ts); with no OpenAI settings either, against the built-in fake LLM. No keys,
  * no network.
  */
 export async function startOffline(config: AppConfig, log: Logger, stack: Stack): Promise<Endpoints> {
-  let openai = config.openai;
-  if (!openai.apiKey && !openai.baseUrl) {
-    const fake = await startFakeLlm({ firstTokenDelayMs: 150, chunkDelayMs: 20 });
-    stack.add('fake LLM', () => fake.close());
-    openai = { baseUrl: fake.baseUrl, apiKey: 'fake' };
-    log.info('no OpenAI settings: using the built-in fake LLM', { baseUrl: fake.baseUrl });
-  }
+  const openai = await modelOf(config, log, stack);
   const simulator = await startSimulator({ accessKey: 'simulator-key' });
   stack.add('VoIPBIN simulator', () => simulator.close());
   log.info('no VOIPBIN_API_KEY: running against the built-in VoIPBIN simulator', {

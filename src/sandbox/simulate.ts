@@ -2,7 +2,6 @@
 // own, the worker, the ingress) on the VoIPBIN simulator, with the fake model or OPENAI_BASE_URL's.
 // Each call is checked as the workflow recorded it (the `inspect` timeline).
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AppConfig } from '../config';
@@ -12,12 +11,13 @@ import type { CallTimeline } from '../inspect/timeline';
 import type { Logger } from '../logger';
 import { startIngress } from '../runtime/ingress-runtime';
 import { Stack } from '../runtime/lifecycle';
+import { freePort } from '../runtime/free-port';
 import { connectClient } from '../runtime/temporal';
 import { startWorker } from '../runtime/worker-runtime';
 import { startDevServer } from '../temporal/dev-server';
 import { callWorkflowId } from '../../workflows/messages';
 import { checkExpectations, type ExpectationResult } from './expectations';
-import { startFakeLlm } from './fake-llm/server';
+import { modelOf } from './offline';
 import { callerScript, type Scenario } from './scenario';
 import { startSimulator } from './simulator';
 
@@ -28,17 +28,6 @@ export interface ScenarioOutcome {
   timeline?: CallTimeline;
   /** The call did not end in time, or the agent failed: why. */
   error?: string;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 /** Runs each scenario, one call at a time, on one agent; `report` hears each outcome as it comes. */
@@ -52,12 +41,7 @@ export async function runScenarios(
   const dataDir = mkdtempSync(join(tmpdir(), 'voipbin-agent-simulate-'));
   stack.add('data', () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
   try {
-    let openai = config.openai;
-    if (!openai.apiKey && !openai.baseUrl) {
-      const fake = await startFakeLlm({ firstTokenDelayMs: 150, chunkDelayMs: 20 });
-      stack.add('fake LLM', () => fake.close());
-      openai = { baseUrl: fake.baseUrl, apiKey: 'fake' };
-    }
+    const openai = await modelOf(config, log, stack);
     const simulator = await startSimulator({ accessKey: 'simulate-key', webhookRetryDelayMs: 200 });
     stack.add('VoIPBIN simulator', () => simulator.close());
     const namespace = 'default';

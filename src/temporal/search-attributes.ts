@@ -16,8 +16,8 @@ const REFRESH_MS = 60_000;
 
 /**
  * Asks the namespace (the operator service's ListSearchAttributes) at most once a minute. A failure
- * (a server that refuses the operator service to this identity) counts as none registered, logged
- * once, and asked again a minute later.
+ * (a server that refuses the operator service to this identity) leaves the last answer standing
+ * (none before the first), is logged once, and is asked again at the next start.
  */
 export function namespaceSearchAttributes(
   client: Client,
@@ -26,7 +26,8 @@ export function namespaceSearchAttributes(
   let cached: { at: number; names: ReadonlySet<string> } | undefined;
   let pending: Promise<ReadonlySet<string>> | undefined;
   let warned = false;
-  const ask = async (): Promise<ReadonlySet<string>> => {
+  /** The namespace's answer; undefined when it gave none (the last answer stands). */
+  const ask = async (): Promise<ReadonlySet<string> | undefined> => {
     try {
       const answer = await client.withDeadline(Date.now() + (opts.deadlineMs ?? 2000), () =>
         client.connection.operatorService.listSearchAttributes({ namespace: client.options.namespace }),
@@ -51,19 +52,22 @@ export function namespaceSearchAttributes(
           error: err as Error,
         });
       }
-      return new Set();
+      return undefined;
     }
   };
   return {
     phoneNumbers: opts.phoneNumbers,
+    // Once known, a call's start never waits for the namespace: a stale answer is used while a
+    // fresh one is asked for in the background.
     async registered() {
-      if (cached && Date.now() - cached.at < REFRESH_MS) return cached.names;
-      pending ??= ask().then((names) => {
-        cached = { at: Date.now(), names };
-        pending = undefined;
-        return names;
-      });
-      return pending;
+      if (!cached || Date.now() - cached.at >= REFRESH_MS) {
+        pending ??= ask().then((names) => {
+          if (names) cached = { at: Date.now(), names };
+          pending = undefined;
+          return names ?? cached?.names ?? new Set<string>();
+        });
+      }
+      return cached?.names ?? pending!;
     },
   };
 }

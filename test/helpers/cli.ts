@@ -1,19 +1,13 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { waitFor } from './wait-for';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'voipbin-agent.js');
 
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+export { freePort } from '../../src/runtime/free-port';
 
 /** Something accepts TCP connections on the port (HTTP or gRPC alike). */
 export function portOpen(port: number): Promise<boolean> {
