@@ -107,12 +107,11 @@ export function createLlmActivities(deps: {
         let sending: Promise<void> = Promise.resolve();
         /** The model's first token (this worker's clock): told with this attempt's first sentence. */
         let firstTokenAt: number | undefined;
-        let told = false;
         const emit = (sentences: string[]): Promise<void> => {
           for (const text of sentences) {
             const sentence: SentenceReady = { turnId: input.turnId, seq: seq++, text, attempt };
-            if (!told && firstTokenAt !== undefined) sentence.firstTokenAt = firstTokenAt;
-            told = true;
+            if (sentence.seq === said.length && firstTokenAt !== undefined)
+              sentence.firstTokenAt = firstTokenAt;
             sending = sending.then(() => {
               ctx.cancellationSignal.throwIfAborted();
               return deps.channel.send(execution, sentence);
