@@ -38,6 +38,21 @@ function parseEndCall(args: string): { reason?: string } {
 }
 
 /**
+ * What the reply asked for besides speech: `end_call`, and the other tools in the model's order.
+ * A call without an id (some compatible servers send none) gets one from its place in the reply.
+ */
+export function turnResult(calls: { id: string; name: string; args: string }[]): LlmTurnResult {
+  const result: LlmTurnResult = {};
+  const endCall = calls.find((c) => c.name === END_CALL_TOOL.function.name);
+  if (endCall) result.endCall = parseEndCall(endCall.args);
+  const others = calls
+    .map((c, i) => ({ id: c.id || `call_${i}`, name: c.name, arguments: c.args }))
+    .filter((c) => c.name !== END_CALL_TOOL.function.name && c.name !== '');
+  if (others.length) result.toolCalls = others;
+  return result;
+}
+
+/**
  * A long call's turn is given only its most recent messages: the model is told that the call
  * began earlier, so that it does not greet the caller again or act as if it had just started.
  */
@@ -97,7 +112,7 @@ export function createLlmActivities(deps: {
             ? (
                 await Promise.all([
                   deps.channel.releaseSticky(execution),
-                  deps.channel.received(execution, input.turnId),
+                  deps.channel.received(execution, input.turnId, input.step ?? 0),
                 ])
               )[1]
             : [];
@@ -110,6 +125,7 @@ export function createLlmActivities(deps: {
         const emit = (sentences: string[]): Promise<void> => {
           for (const text of sentences) {
             const sentence: SentenceReady = { turnId: input.turnId, seq: seq++, text, attempt };
+            if (input.step) sentence.step = input.step;
             if (sentence.seq === said.length && firstTokenAt !== undefined)
               sentence.firstTokenAt = firstTokenAt;
             sending = sending.then(() => {
@@ -121,7 +137,7 @@ export function createLlmActivities(deps: {
         };
         const prompt = windowedPrompt(input.systemPrompt, input.earlierMessages);
         const systemPrompt = said.length ? continuationPrompt(prompt, said.join(' ')) : prompt;
-        const toolCalls = new Map<number, { name: string; args: string }>();
+        const toolCalls = new Map<number, { id: string; name: string; args: string }>();
         arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
         const firstToken = deps.metrics?.modelFirstTokenSeconds.startTimer();
         let tokens = 0;
@@ -130,7 +146,10 @@ export function createLlmActivities(deps: {
             model: input.model,
             stream: true,
             messages: [{ role: 'system', content: systemPrompt }, ...input.messages],
-            tools: [END_CALL_TOOL],
+            tools: [
+              END_CALL_TOOL,
+              ...(input.tools ?? []).map((t) => ({ type: 'function' as const, function: t })),
+            ],
           },
           { signal: abort.signal },
         );
@@ -143,7 +162,8 @@ export function createLlmActivities(deps: {
             firstTokenAt = Date.now();
           }
           for (const call of delta.tool_calls ?? []) {
-            const entry = toolCalls.get(call.index) ?? { name: '', args: '' };
+            const entry = toolCalls.get(call.index) ?? { id: '', name: '', args: '' };
+            entry.id ||= call.id ?? '';
             entry.name += call.function?.name ?? '';
             entry.args += call.function?.arguments ?? '';
             toolCalls.set(call.index, entry);
@@ -161,8 +181,7 @@ export function createLlmActivities(deps: {
         if (stall) throw stalled(stall);
         ctx.cancellationSignal.throwIfAborted();
         await emit(splitter.end());
-        const endCall = [...toolCalls.values()].find((c) => c.name === END_CALL_TOOL.function.name);
-        return endCall ? { endCall: parseEndCall(endCall.args) } : {};
+        return turnResult([...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c));
       } catch (err) {
         // A cancelled turn (barge-in) rethrows the cancellation as it is.
         if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;

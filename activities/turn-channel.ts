@@ -16,7 +16,7 @@ export interface TurnChannel {
    * The sentences of the turn that the workflow has received, in order, read from its history:
    * the record that counts (an earlier attempt's heartbeats can lag behind what it signalled).
    */
-  received(execution: CallExecution, turnId: number): Promise<string[]>;
+  received(execution: CallExecution, turnId: number, step?: number): Promise<string[]>;
   /**
    * The worker the call was sticky to may be dead: its next workflow task goes to the normal task
    * queue at once, instead of waiting out `stickyQueueScheduleToStartTimeout` on a queue nobody polls.
@@ -28,10 +28,10 @@ export function temporalTurnChannel(client: Client): TurnChannel {
   const handle = (e: CallExecution) => client.workflow.getHandle(e.workflowId, e.runId);
   return {
     send: (execution, sentence) => handle(execution).signal(sentenceSignal, sentence),
-    async received(execution, turnId) {
+    async received(execution, turnId, step = 0) {
       const history = await handle(execution).fetchHistory();
       // The workflow's own rule decides which of the signals it accepted.
-      const turn = { id: turnId, attempt: 1, received: 0, refused: 0 };
+      const turn = { id: turnId, step, attempt: 1, received: 0, refused: 0 };
       const texts: string[] = [];
       for (const event of history.events ?? []) {
         const signal = event.workflowExecutionSignaledEventAttributes;

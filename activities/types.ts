@@ -1,4 +1,5 @@
 // Inputs and outputs of every activity: one object in, one object out.
+import type { ToolHttp } from '../src/agent-tools';
 import { FailureType, type CallStatus } from '../workflows/messages';
 
 export interface CreateTranscribeInput {
@@ -73,11 +74,48 @@ export interface VoipbinActivities {
   /** `hangup` when VoIPBIN no longer knows the call. */
   hangupCall: (input: CallInput) => Promise<{ status: CallStatus }>;
   reconcile: (input: ReconcileInput) => Promise<ReconcileResult>;
+  /**
+   * `POST /transfers`, blind, to `to`: VoIPBIN hangs the call up on the agent and dials the number
+   * into the call's bridge. A retry finds the call already gone and takes it as transferred.
+   */
+  transferCall: (input: TransferInput) => Promise<TransferResult>;
 }
 
-export interface LlmMessage {
-  role: 'user' | 'assistant';
-  content: string;
+export interface TransferInput {
+  callId: string;
+  to: string;
+}
+export interface TransferResult {
+  /** VoIPBIN's transfer id; absent when a retry found the call already handed over. */
+  transferId?: string;
+}
+
+/** A tool call the model made, as it made it. */
+export interface ToolCallRequest {
+  /** The model's id for it, which its result must name. */
+  id: string;
+  name: string;
+  /** As the model sent them: JSON text, not yet checked. */
+  arguments: string;
+}
+
+/** The conversation as the model reads it (OpenAI chat messages). */
+export type LlmMessage =
+  | { role: 'user'; content: string }
+  | { role: 'assistant'; content: string | null; tool_calls?: LlmToolCall[] }
+  | { role: 'tool'; tool_call_id: string; content: string };
+
+export interface LlmToolCall {
+  id: string;
+  type: 'function';
+  function: { name: string; arguments: string };
+}
+
+/** A function the model may call (OpenAI `tools[].function`). */
+export interface ToolDefinition {
+  name: string;
+  description: string;
+  parameters: Record<string, unknown>;
 }
 
 /** A turn's sentences go to the workflow that runs the activity, as `sentence` signals. */
@@ -95,12 +133,52 @@ export interface LlmTurnInput {
   stallTimeoutMs: number;
   /** A sentence end followed by this much quiet in the stream is sent without waiting for the next token. */
   sentencePauseMs: number;
+  /**
+   * The turn's step: 0 answers the caller; each later one follows the results of the tools the
+   * step before called. Absent in turns recorded before tools: 0.
+   */
+  step?: number;
+  /** The profile's tools (and `transfer_call`), besides `end_call`. Absent: none. */
+  tools?: ToolDefinition[];
 }
 
 /** The reply itself reached the workflow as sentence signals: it is not recorded twice. */
 export interface LlmTurnResult {
   /** The model called the `end_call` tool. */
   endCall?: { reason?: string };
+  /** The other tools the model called, in its order (`transfer_call` among them). */
+  toolCalls?: ToolCallRequest[];
+}
+
+/** One HTTP tool call: the tool as the profile declares it, and the model's arguments. */
+export interface ToolCallInput {
+  callId: string;
+  /** The call's numbers, sent to the tool as headers. */
+  caller?: string;
+  called?: string;
+  turnId: number;
+  step: number;
+  /** Its place among the tool calls of the step. */
+  index: number;
+  tool: { name: string; parameters: Record<string, unknown>; http: ToolHttp };
+  arguments: string;
+}
+
+/** What the tool answered, or why it did not: the model is given either. */
+export interface ToolResult {
+  ok: boolean;
+  /** The answer's body (JSON compacted), cut at TOOL_RESULT_MAX_CHARS. */
+  content?: string;
+  /** What went wrong: bad arguments, a 4xx, a timeout, retries spent. */
+  error?: string;
+  /** The HTTP status, when there was an answer. */
+  status?: number;
+  /** How long it took. */
+  ms: number;
+}
+
+export interface ToolActivities {
+  callTool: (input: ToolCallInput) => Promise<ToolResult>;
 }
 
 /** The LLM turn: a regular, heartbeating, cancellable activity. */
@@ -108,4 +186,4 @@ export interface LlmActivities {
   llmTurn: (input: LlmTurnInput) => Promise<LlmTurnResult>;
 }
 
-export type Activities = VoipbinActivities & LlmActivities;
+export type Activities = VoipbinActivities & LlmActivities & ToolActivities;

@@ -200,6 +200,28 @@ export function createVoipbinActivities(client: VoipbinClient): VoipbinActivitie
         return { status: call?.status ?? 'hangup' };
       }),
 
+    transferCall: ({ callId, to }) =>
+      mapFailures(async () => {
+        if (Context.current().info.attempt > 1) {
+          // The attempt before may have transferred it: VoIPBIN hangs the call up on the agent
+          // as it transfers. A call that has left is not transferred again.
+          const status = await unlessGone(
+            client.getCall(callId, signal()).then((c) => c.status),
+            'hangup' as const,
+          );
+          if (status !== 'progressing') return {};
+        }
+        const transfer = await client.createTransfer(
+          {
+            transfer_type: 'blind',
+            transferer_call_id: callId,
+            transferee_addresses: [{ type: 'tel', target: to }],
+          },
+          signal(),
+        );
+        return { transferId: transfer.id };
+      }),
+
     reconcile: ({ callId, transcribeId, sinceMs }) =>
       mapFailures(async () => {
         const call = await unlessGone(

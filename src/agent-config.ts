@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from './config-error';
+import { toolSchema, transferSchema, checkTools } from './agent-tools';
 
 /** One agent persona. The shape is public: keys may be added, never renamed (SPEC §3). */
 export const profileSchema = z.strictObject({
@@ -59,6 +60,16 @@ export const profileSchema = z.strictObject({
   bargeInWords: z.number().int().min(1).max(10).default(2),
   /** How fast the voice speaks, in characters a second: when the agent has stopped being heard. Default: by language. */
   speechCharsPerSecond: z.number().min(1).max(100).optional(),
+  /**
+   * HTTP endpoints the model may call (function calling), each run as a durable activity
+   * (src/agent-tools.ts). `${VAR}` in a URL or header is read from the worker's environment when
+   * the request is made: secrets stay out of the call's history.
+   */
+  tools: z.array(toolSchema).max(64).optional(),
+  /** Gives the model a `transfer_call` tool: the line is said, then the call is transferred (blind). */
+  transfer: transferSchema.optional(),
+  /** A tool still running after this long gets its `fillerText` said, once a turn. Default 1. */
+  toolFillerDelaySeconds: z.number().min(0).max(30).optional(),
 });
 
 export type AgentProfile = z.output<typeof profileSchema>;
@@ -91,6 +102,7 @@ export const agentConfigSchema = z
     if (Object.keys(cfg.profiles).length === 0) {
       ctx.addIssue({ code: 'custom', path: ['profiles'], message: 'at least one profile is required' });
     }
+    for (const [name, profile] of Object.entries(cfg.profiles)) checkTools(profile, ['profiles', name], ctx);
     cfg.routes.forEach((route, i) => {
       if (!(route.profile in cfg.profiles)) {
         ctx.addIssue({

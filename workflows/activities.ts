@@ -1,6 +1,6 @@
 // Every activity the workflow calls is proxied here, once, grouped by latency and failure class.
 import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
-import type { LlmActivities, VoipbinActivities } from '../activities/types';
+import type { LlmActivities, ToolActivities, VoipbinActivities } from '../activities/types';
 import { FailureType } from './messages';
 
 /**
@@ -54,3 +54,34 @@ export const llm = proxyActivities<LlmActivities>({
     nonRetryableErrorTypes: [FailureType.LlmStalled],
   },
 });
+
+/**
+ * `POST /transfers`: a regular activity, recorded the moment it returns, so a failover never
+ * transfers the call twice; a retry first asks VoIPBIN whether the call is still with the agent.
+ */
+export const transfers = proxyActivities<Pick<VoipbinActivities, 'transferCall'>>({
+  startToCloseTimeout: '15s',
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumAttempts: 3 },
+});
+
+const toolProxies = new Map<number, ToolActivities>();
+
+/**
+ * An HTTP tool's activity, with its own timeout: one attempt may take the tool's `timeoutSeconds`
+ * (then the model is told it timed out), plus a margin for the worker to notice. The heartbeat
+ * timeout notices a dead worker; the retry (same `Idempotency-Key`) starts on another. A server
+ * that cannot be reached or answers 5xx is tried 3 times in all.
+ */
+export function toolsOf(timeoutSeconds: number): ToolActivities {
+  let proxy = toolProxies.get(timeoutSeconds);
+  if (!proxy) {
+    proxy = proxyActivities<ToolActivities>({
+      startToCloseTimeout: `${Math.ceil(timeoutSeconds * 1000) + 5000}ms`,
+      heartbeatTimeout: '1s',
+      retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '2s', maximumAttempts: 3 },
+    });
+    toolProxies.set(timeoutSeconds, proxy);
+  }
+  return proxy;
+}

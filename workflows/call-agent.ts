@@ -16,8 +16,8 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { ReconcileResult } from '../activities/types';
-import { llm, reads, speech, voipbin } from './activities';
+import type { ReconcileResult, ToolCallRequest, ToolDefinition, ToolResult } from '../activities/types';
+import { llm, reads, speech, toolsOf, transfers, voipbin } from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
 import {
@@ -67,6 +67,10 @@ function counted(s: CallState) {
 export class CallAgent {
   private readonly state: CallState;
   private readonly turns = new Map<number, CancellationScope>();
+  /** Tool calls running: a call's end waits for them (bounded), as for its turns. */
+  private toolsRunning = 0;
+  /** What the model is offered besides `end_call`: the profile's tools and `transfer_call`. */
+  private readonly toolDefinitions: ToolDefinition[];
   private result?: CallSummary;
   private readonly reported: ReturnType<typeof counted>;
 
@@ -83,6 +87,7 @@ export class CallAgent {
       ? call.resume(input.carried, settings)
       : call.newCall({ callId: input.callId, profileName: input.profileName, settings }, Date.now());
     this.reported = counted(this.state);
+    this.toolDefinitions = toolDefinitionsOf(this.input.profile);
     const current = workflowInfo().typedSearchAttributes;
     this.indexed = {
       callStatus: current.get(CallSearchAttributes.callStatus),
@@ -213,7 +218,11 @@ export class CallAgent {
       case 'speak':
         return void this.speak(command.op, command.speakingId);
       case 'startTurn':
-        return void this.runTurn(command.turnId, command.context);
+        return void this.runTurn(command.turnId, command.context, command.step ?? 0);
+      case 'callTool':
+        return void this.callTool(command);
+      case 'transfer':
+        return void this.transfer(command.to);
       case 'cancelTurn':
         this.turns.get(command.turnId)?.cancel();
         return;
@@ -276,7 +285,7 @@ export class CallAgent {
     this.apply((s, now) => call.onSpeechDone(s, op.id, outcome, now));
   }
 
-  private async runTurn(turnId: number, context: call.TurnContext): Promise<void> {
+  private async runTurn(turnId: number, context: call.TurnContext, step: number): Promise<void> {
     const scope = new CancellationScope();
     this.turns.set(turnId, scope);
     const profile = this.input.profile;
@@ -292,9 +301,16 @@ export class CallAgent {
           firstTokenTimeoutMs: profile.firstTokenTimeoutSeconds * 1000,
           stallTimeoutMs: profile.stallTimeoutSeconds * 1000,
           sentencePauseMs: profile.sentencePauseSeconds * 1000,
+          // Recorded only when there is something: a call without tools keeps its old input.
+          ...(step > 0 && { step }),
+          ...(this.toolDefinitions.length > 0 && { tools: this.toolDefinitions }),
         }),
       );
-      outcome = { kind: 'completed', endCall: result.endCall !== undefined };
+      outcome = {
+        kind: 'completed',
+        endCall: result.endCall !== undefined,
+        ...(result.toolCalls?.length && { toolCalls: result.toolCalls }),
+      };
     } catch (err) {
       if (isCancellation(err)) {
         outcome = { kind: 'cancelled' };
@@ -307,6 +323,56 @@ export class CallAgent {
     }
     callMetrics.turnEnded(outcome.kind);
     this.apply((s, now) => call.onTurnDone(s, turnId, outcome, now));
+  }
+
+  /**
+   * One HTTP tool call, as a regular activity: its result is recorded the moment it is in, so a
+   * failover never runs it again; its retries send the same `Idempotency-Key`. Never cancelled: a
+   * barge-in lets it finish (it may have acted), and the caller's next turn reads its result.
+   */
+  private async callTool(command: { turnId: number; step: number; index: number; call: ToolCallRequest }) {
+    const tool = this.input.profile.tools?.find((t) => t.name === command.call.name);
+    let result: ToolResult;
+    this.toolsRunning += 1;
+    try {
+      if (!tool) throw new Error(`no tool named ${command.call.name}`);
+      result = await CancellationScope.nonCancellable(() =>
+        toolsOf(tool.http.timeoutSeconds).callTool({
+          callId: this.input.callId,
+          ...(this.input.variables?.['caller'] && { caller: this.input.variables['caller'] }),
+          ...(this.input.variables?.['called'] && { called: this.input.variables['called'] }),
+          turnId: command.turnId,
+          step: command.step,
+          index: command.index,
+          tool: { name: tool.name, parameters: tool.parameters, http: tool.http },
+          arguments: command.call.arguments,
+        }),
+      );
+    } catch (err) {
+      log.warn('tool failed', { tool: command.call.name, error: message(err) });
+      result = { ok: false, error: `${command.call.name} failed: ${message(failureCause(err))}`, ms: 0 };
+    } finally {
+      this.toolsRunning -= 1;
+    }
+    this.apply((s, now) => call.onToolDone(s, command, result, now));
+  }
+
+  /** `POST /transfers`: the call leaves the agent; a failure goes back to the model. */
+  private async transfer(to: string): Promise<void> {
+    let result: ToolResult;
+    const started = Date.now();
+    try {
+      await CancellationScope.nonCancellable(() => transfers.transferCall({ callId: this.input.callId, to }));
+      result = { ok: true, content: `transferred to ${to}`, ms: Date.now() - started };
+    } catch (err) {
+      log.error('transfer failed', { error: message(err) });
+      result = {
+        ok: false,
+        error: `the transfer failed: ${message(failureCause(err))}`,
+        ms: Date.now() - started,
+      };
+    }
+    this.apply((s, now) => call.onTransferDone(s, result, now));
   }
 
   private async reconcile(transcribeId: string | undefined, sinceMs: number | undefined): Promise<void> {
@@ -344,7 +410,7 @@ export class CallAgent {
       // docs/benchmarks.md.)
       if (patched(RECORDED_BEFORE_COMPLETING)) await sleep(1);
       // A cancelled turn's stream is closed before the call's workflow ends (a dead worker's: bounded).
-      await condition(() => this.turns.size === 0, TURN_CLEANUP_CAP);
+      await condition(() => this.turns.size === 0 && this.toolsRunning === 0, TURN_CLEANUP_CAP);
     });
     this.result = call.summary(this.state);
     callMetrics.callEnded(this.result.endReason);
@@ -373,6 +439,33 @@ function speechOutcome(err: unknown): SpeechOutcome {
     if (typeof status === 'number' && status >= 400 && status < 500) return 'rejected';
   }
   return 'done';
+}
+
+/** An activity's own failure, not Temporal's wrapper ("Activity task failed"). */
+function failureCause(err: unknown): unknown {
+  return err instanceof ActivityFailure && err.cause ? err.cause : err;
+}
+
+/** The functions the model may call besides `end_call`. */
+function toolDefinitionsOf(profile: CallWorkflowInput['profile']): ToolDefinition[] {
+  const tools: ToolDefinition[] = (profile.tools ?? []).map((t) => ({
+    name: t.name,
+    description: t.description,
+    parameters: t.parameters,
+  }));
+  if (profile.transfer) {
+    tools.push({
+      name: call.TRANSFER_TOOL,
+      description:
+        profile.transfer.description ??
+        'Transfer the caller to a person. Use it when the caller asks for a human, or when you cannot help.',
+      parameters: {
+        type: 'object',
+        properties: { reason: { type: 'string', description: 'Why the caller is transferred.' } },
+      },
+    });
+  }
+  return tools;
 }
 
 function message(err: unknown): string {

@@ -3,7 +3,14 @@
 // happened and returns the commands to carry out; the workflow (call-agent.ts) only carries them
 // out and reports back. Unit tests drive this module directly (test/unit/call-state.test.ts).
 import type { AgentProfile } from '../src/agent-config';
-import type { LlmMessage, MissedTranscript, ReconcileResult } from '../activities/types';
+import type {
+  LlmMessage,
+  LlmToolCall,
+  MissedTranscript,
+  ReconcileResult,
+  ToolCallRequest,
+  ToolResult,
+} from '../activities/types';
 import {
   CALL_STATUS_RANK,
   type CallPhase,
@@ -14,6 +21,7 @@ import {
   type ConversationView,
   type EndReason,
   type SentenceReady,
+  type ToolCallRecord,
 } from './messages';
 import { SPEECH_CHARS_PER_SECOND } from './playback';
 import * as speech from './speech-queue';
@@ -45,6 +53,12 @@ export const CONTEXT_MAX_CHARS = 16_000;
  * dense talk.
  */
 export const CARRIED_MAX_CHARS = 400_000;
+/** The most times one turn goes back to the model with tool results: a model that keeps calling tools stops there. */
+export const MAX_TOOL_STEPS = 5;
+/** The built-in tool that transfers the call (profile `transfer`). */
+export const TRANSFER_TOOL = 'transfer_call';
+/** What the model reads for a tool call whose result is not in (it never sees one: a turn waits for them). */
+const NO_RESULT_YET = '(no result yet)';
 
 export interface CallSettings {
   greeting: string;
@@ -66,6 +80,12 @@ export interface CallSettings {
   bargeInWords: number;
   /** The voice's pace: when what was said has finished playing. */
   speechCharsPerSecond: number;
+  /** The profile's HTTP tools by name, with what is said while a slow one runs. */
+  tools: Record<string, { fillerText?: string }>;
+  /** A tool still running after this long gets its filler said. */
+  toolFillerDelayMs: number;
+  /** Profile `transfer`: the model may hand the call to this number, after saying `text`. */
+  transfer?: { to: string; text: string };
 }
 
 /**
@@ -105,6 +125,14 @@ export function settingsOf(
     bargeIn: profile.bargeIn ?? 'words',
     bargeInWords: profile.bargeInWords ?? 2,
     speechCharsPerSecond: speechRateOf(profile.language, profile.speechCharsPerSecond),
+    tools: Object.fromEntries(
+      (profile.tools ?? []).map((t) => [
+        t.name,
+        t.fillerText === undefined ? {} : { fillerText: t.fillerText },
+      ]),
+    ),
+    toolFillerDelayMs: (profile.toolFillerDelaySeconds ?? 1) * 1000,
+    ...(profile.transfer && { transfer: { to: profile.transfer.to, text: profile.transfer.text } }),
   };
 }
 
@@ -119,6 +147,14 @@ export interface Turn {
   /** The highest attempt refused because it continued another prefix: none of its sentences count. */
   refused: number;
   reply?: Utterance;
+  /** 0 answers the caller; each later step follows the tool results of the one before. Absent: 0. */
+  step?: number;
+  /** The step's tool calls still running, and when the filler is due (once a turn). */
+  tools?: { running: number; fillerAt?: number; fillerText?: string };
+  /** The filler was said in this turn: never twice. */
+  fillerSaid?: boolean;
+  /** A sentence of this turn was said: its latency is recorded (the first, whatever the step). */
+  spoke?: boolean;
 }
 
 export interface CallState {
@@ -152,7 +188,15 @@ export interface CallState {
   reprompts: number;
   repromptsTotal: number;
   speech: SpeechQueue;
-  ending?: { reason: EndReason; hangupAt?: number; hangupSent: boolean };
+  ending?: {
+    reason: EndReason;
+    hangupAt?: number;
+    hangupSent: boolean;
+    /** Ending by a transfer: `POST /transfers` instead of the hangup, once the line is said. */
+    transfer?: { to: string; record: ToolCallRecord };
+  };
+  /** Tool calls running, of any turn (a barge-in does not stop them): no new turn until they are in. */
+  toolsRunning?: number;
   reconcile: {
     wanted: boolean;
     inFlight: boolean;
@@ -182,7 +226,9 @@ export type Command =
   | { kind: 'createSessions' }
   | { kind: 'createSpeaking' }
   | { kind: 'speak'; op: SpeechOp; speakingId: string }
-  | { kind: 'startTurn'; turnId: number; context: TurnContext }
+  | { kind: 'startTurn'; turnId: number; context: TurnContext; step?: number }
+  | { kind: 'callTool'; turnId: number; step: number; index: number; call: ToolCallRequest }
+  | { kind: 'transfer'; to: string }
   | { kind: 'cancelTurn'; turnId: number }
   | { kind: 'reconcile'; transcribeId?: string; sinceMs?: number }
   | { kind: 'hangup' }
@@ -190,7 +236,9 @@ export type Command =
   | { kind: 'finish'; transcribeId?: string; speakingId?: string };
 
 export type TurnOutcome =
-  { kind: 'completed'; endCall: boolean } | { kind: 'failed' } | { kind: 'cancelled' };
+  | { kind: 'completed'; endCall: boolean; toolCalls?: ToolCallRequest[] }
+  | { kind: 'failed' }
+  | { kind: 'cancelled' };
 
 /** What one LLM turn is given of the conversation: its most recent messages. */
 export interface TurnContext {
@@ -299,7 +347,10 @@ export function onSentence(s: CallState, sentence: SentenceReady, now: number): 
   // A later attempt: the worker running the turn died. Compare notes with VoIPBIN too.
   if (turn.attempt > attempt) s.reconcile.wanted = true;
   turn.reply ??= speech.utterance('reply');
-  speech.say(s.speech, sentence.text, turn.reply, sentence.seq === 0 ? turn.heardAt : undefined);
+  // The caller's wait ends with the turn's first sentence, whichever step says it.
+  const first = !turn.spoke;
+  turn.spoke = true;
+  speech.say(s.speech, sentence.text, turn.reply, first ? turn.heardAt : undefined);
   return progress(s, now, []);
 }
 
@@ -309,10 +360,10 @@ export function onSentence(s: CallState, sentence: SentenceReady, now: number): 
  * and a continuation of another prefix are dropped: two generations are never spliced.
  */
 export function acceptSentence(
-  turn: Pick<Turn, 'id' | 'attempt' | 'received' | 'refused'>,
+  turn: Pick<Turn, 'id' | 'attempt' | 'received' | 'refused' | 'step'>,
   s: SentenceReady,
 ): boolean {
-  if (s.turnId !== turn.id || s.attempt < turn.attempt) return false;
+  if (s.turnId !== turn.id || (s.step ?? 0) !== (turn.step ?? 0) || s.attempt < turn.attempt) return false;
   if (s.attempt > turn.attempt && s.attempt <= turn.refused) return false;
   if (s.seq !== turn.received) {
     // A repeat; or a new attempt that continued another prefix, refused for good.
@@ -327,16 +378,77 @@ export function acceptSentence(
 export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, now: number): Command[] {
   const turn = s.turn;
   if (!turn || turn.id !== turnId) return [];
+  if (outcome.kind === 'completed' && outcome.toolCalls?.length && !s.ending) {
+    const out: Command[] = [];
+    const transfer = s.settings.transfer && outcome.toolCalls.find((c) => c.name === TRANSFER_TOOL);
+    if (transfer) {
+      beginTransfer(s, turn, transfer, now, out);
+      return progress(s, now, out);
+    }
+    if ((turn.step ?? 0) + 1 < MAX_TOOL_STEPS) {
+      runTools(s, turn, outcome.toolCalls, now, out);
+      return progress(s, now, out);
+    }
+    // The model keeps calling tools: the turn ends with what it said (the apology if nothing).
+    if (!turn.spoke) outcome = { kind: 'failed' };
+  }
   s.turn = undefined;
   s.phase = 'listening';
   s.quietSince = now;
   const out: Command[] = [];
   if (outcome.kind === 'failed') {
     speech.say(s.speech, s.settings.apologyText, speech.utterance('apology'));
-  } else if (outcome.kind === 'completed' && outcome.endCall) {
+  } else if (outcome.kind === 'completed' && outcome.endCall && !outcome.toolCalls?.length) {
     // The model's own farewell stands in for the goodbye when it said one.
     beginEnding(s, 'agent-ended', now, out, turn.reply === undefined);
   }
+  return progress(s, now, out);
+}
+
+/** A tool call's result (or its error): the turn goes on to the model when its step's tools are all in. */
+export function onToolDone(
+  s: CallState,
+  at: { turnId: number; step: number; index: number },
+  result: ToolResult,
+  now: number,
+): Command[] {
+  const message = s.messages.find(
+    (m) => m.tool?.turnId === at.turnId && m.tool.step === at.step && m.tool.index === at.index,
+  );
+  const record = message?.tool;
+  if (!message || !record?.pending) return [];
+  settle(message, record, result);
+  s.toolsRunning = Math.max(0, (s.toolsRunning ?? 0) - 1);
+  const out: Command[] = [];
+  const turn = s.turn;
+  // A barge-in ended the turn: the tool finished all the same; the caller's turn reads its result.
+  if (turn?.id === at.turnId && (turn.step ?? 0) === at.step && turn.tools) {
+    turn.tools.running -= 1;
+    if (turn.tools.running <= 0) nextStep(s, turn, out);
+  }
+  return progress(s, now, out);
+}
+
+/** `POST /transfers` returned: the call is leaving (VoIPBIN hangs it up); a failure goes back to the model. */
+export function onTransferDone(s: CallState, result: ToolResult, now: number): Command[] {
+  const transfer = s.ending?.transfer;
+  if (!transfer?.record.pending || !s.ending) return [];
+  const message = s.messages.find((m) => m.tool === transfer.record);
+  if (message) settle(message, transfer.record, result);
+  else Object.assign(transfer.record, { pending: undefined, ok: result.ok, ms: result.ms });
+  const out: Command[] = [];
+  if (result.ok) {
+    // VoIPBIN hung the call up on the agent as it transferred: learn it now, not at the next event.
+    s.reconcile.wanted = true;
+    return progress(s, now, out);
+  }
+  if (isCallGone(s)) return progress(s, now, out);
+  // Not transferred: the call goes on, and the model tells the caller.
+  s.ending = undefined;
+  s.turns += 1;
+  s.turn = { id: s.turns, heardAt: now, attempt: 1, received: 0, refused: 0, spoke: true };
+  s.phase = 'thinking';
+  out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
   return progress(s, now, out);
 }
 
@@ -428,6 +540,13 @@ export function onTimer(s: CallState, now: number): Command[] {
   }
   if (!s.ending && now >= s.deadline) beginEnding(s, 'max-duration', now, out, true);
   if (now >= s.reconcile.nextAt) s.reconcile.wanted = true;
+  const tools = s.turn?.tools;
+  if (s.turn && tools?.fillerAt !== undefined && now >= tools.fillerAt) {
+    // A slow tool: the caller hears why it is quiet, once a turn.
+    tools.fillerAt = undefined;
+    s.turn.fillerSaid = true;
+    if (tools.fillerText) speech.say(s.speech, tools.fillerText, speech.utterance('filler'));
+  }
   return progress(s, now, out);
 }
 
@@ -460,6 +579,7 @@ export function readyToRollOver(s: CallState, now: number): boolean {
     s.creating === undefined &&
     !s.reconcile.wanted &&
     !s.reconcile.inFlight &&
+    !s.toolsRunning &&
     !speech.isSpeaking(s.speech, now)
   );
 }
@@ -497,6 +617,7 @@ export function nextWakeAt(s: CallState): number | undefined {
   if (s.ending?.hangupAt !== undefined && !s.ending.hangupSent) times.push(s.ending.hangupAt);
   if (s.rollover?.wakeAt !== undefined) times.push(s.rollover.wakeAt);
   if (s.callerWaiting && s.answerAt !== undefined) times.push(s.answerAt);
+  if (s.turn?.tools?.fillerAt !== undefined) times.push(s.turn.tools.fillerAt);
   const next = Math.min(...times);
   return Number.isFinite(next) ? next : undefined;
 }
@@ -528,19 +649,50 @@ export function summary(s: CallState): CallSummary {
   };
 }
 
-/** What the model sees: the conversation as the caller experienced it (an interrupted reply is cut where it was cut). */
 /**
- * The conversation as the model reads it. The caller's back-to-back messages (an utterance split
- * at a pause, a backchannel and what followed) are one message: one thing said, answered once.
+ * The conversation as the model reads it, as the caller experienced it (an interrupted reply is cut
+ * where it was cut). The caller's back-to-back messages (an utterance split at a pause, a
+ * backchannel and what followed) are one message: one thing said, answered once. The tools a step
+ * called follow its words as that reply's tool calls, each with its result.
  */
 export function llmMessages(s: CallState): LlmMessage[] {
   const out: LlmMessage[] = [];
+  let prev: ConversationMessage | undefined;
+  let group: { key: string; calls: LlmToolCall[] } | undefined;
   for (const m of s.messages) {
+    if (m.role === 'tool' && m.tool) {
+      const t = m.tool;
+      const key = `${t.turnId}/${t.step}`;
+      if (group?.key !== key) {
+        const last = out[out.length - 1];
+        // The words the step said before calling: the same reply as the calls.
+        if (
+          last?.role === 'assistant' &&
+          !last.tool_calls &&
+          prev?.role === 'agent' &&
+          prev.kind === 'reply'
+        ) {
+          last.tool_calls = [];
+          group = { key, calls: last.tool_calls };
+        } else {
+          const calls: LlmToolCall[] = [];
+          out.push({ role: 'assistant', content: null, tool_calls: calls });
+          group = { key, calls };
+        }
+      }
+      group.calls.push({ id: t.id, type: 'function', function: { name: t.name, arguments: t.arguments } });
+      out.push({ role: 'tool', tool_call_id: t.id, content: t.pending ? NO_RESULT_YET : m.text });
+      prev = m;
+      continue;
+    }
     if (m.text === '') continue;
-    const role = m.role === 'caller' ? 'user' : 'assistant';
+    group = undefined;
+    prev = m;
     const last = out[out.length - 1];
-    if (role === 'user' && last?.role === 'user') last.content = `${last.content} ${m.text}`;
-    else out.push({ role, content: m.text });
+    if (m.role === 'caller') {
+      if (last?.role === 'user') last.content = `${last.content} ${m.text}`;
+      else out.push({ role: 'user', content: m.text });
+    } else out.push({ role: 'assistant', content: m.text });
   }
   return out;
 }
@@ -554,16 +706,128 @@ export function turnContext(s: CallState): TurnContext {
   let start = Math.max(0, all.length - s.settings.contextMessages);
   let chars = 0;
   for (let i = all.length - 1; i >= start; i--) {
-    chars += all[i]!.content.length;
+    chars += contentLength(all[i]!);
     if (chars > CONTEXT_MAX_CHARS && i < all.length - 1) {
       start = i + 1;
       break;
     }
   }
+  // A tool result is never given without the reply that called it.
+  while (start > 0 && all[start]?.role === 'tool') start -= 1;
   return { messages: all.slice(start), earlier: s.droppedMessages + start };
 }
 
+/** Why a call that is gone ended: its ending's reason; a transfer only once `POST /transfers` went out. */
+function endingReason(ending: CallState['ending']): EndReason {
+  if (!ending) return 'caller-hangup';
+  if (ending.transfer && !ending.hangupSent) return 'caller-hangup';
+  return ending.reason;
+}
+
+function contentLength(m: LlmMessage): number {
+  const calls = m.role === 'assistant' ? (m.tool_calls ?? []) : [];
+  return (m.content ?? '').length + calls.reduce((n, c) => n + c.function.arguments.length, 0);
+}
+
 // The rules.
+
+/**
+ * The step's reply called tools: each goes out as an activity (a name the profile does not define
+ * is answered at once with an error); the model is asked again when all are in. The calls enter
+ * the conversation now, after what the step said, so the order holds whatever comes meanwhile.
+ */
+function runTools(s: CallState, turn: Turn, calls: ToolCallRequest[], now: number, out: Command[]): void {
+  const step = turn.step ?? 0;
+  holdPlace(s, turn, now);
+  let running = 0;
+  let fillerText: string | undefined;
+  calls.forEach((call, index) => {
+    const known = Object.hasOwn(s.settings.tools, call.name) ? s.settings.tools[call.name] : undefined;
+    const record: ToolCallRecord = {
+      id: call.id,
+      name: call.name,
+      arguments: call.arguments,
+      turnId: turn.id,
+      step,
+      index,
+    };
+    const message: ConversationMessage = { role: 'tool', text: '', at: now, tool: record };
+    s.messages.push(message);
+    if (!known) {
+      const why =
+        call.name === TRANSFER_TOOL
+          ? 'transferring is not allowed on this call'
+          : `there is no tool named ${call.name}`;
+      settle(message, record, { ok: false, error: why, ms: 0 });
+      return;
+    }
+    record.pending = true;
+    running += 1;
+    fillerText ??= known.fillerText;
+    out.push({ kind: 'callTool', turnId: turn.id, step, index, call });
+  });
+  s.toolsRunning = (s.toolsRunning ?? 0) + running;
+  turn.tools = {
+    running,
+    ...(fillerText && !turn.fillerSaid && { fillerAt: now + s.settings.toolFillerDelayMs, fillerText }),
+  };
+  if (running === 0) nextStep(s, turn, out);
+}
+
+/** The turn goes back to the model, with its tools' results. */
+function nextStep(s: CallState, turn: Turn, out: Command[]): void {
+  turn.step = (turn.step ?? 0) + 1;
+  turn.attempt = 1;
+  turn.received = 0;
+  turn.refused = 0;
+  turn.reply = undefined;
+  turn.tools = undefined;
+  s.phase = 'thinking';
+  out.push({ kind: 'startTurn', turnId: turn.id, step: turn.step, context: turnContext(s) });
+}
+
+/**
+ * The model asked to transfer the call: the turn ends, the line is said (after whatever the reply
+ * said), then `POST /transfers` goes out where the hangup would (progress). The caller is heard
+ * meanwhile, but nothing cuts the transfer off.
+ */
+function beginTransfer(s: CallState, turn: Turn, call: ToolCallRequest, now: number, out: Command[]): void {
+  const transfer = s.settings.transfer!;
+  holdPlace(s, turn, now);
+  s.turn = undefined;
+  // The line is said before the transfer goes out: in the conversation before its result too.
+  const line = speech.utterance('transfer');
+  line.message = { role: 'agent', text: '', at: now, kind: 'transfer' };
+  s.messages.push(line.message);
+  speech.say(s.speech, transfer.text, line);
+  const record: ToolCallRecord = {
+    id: call.id,
+    name: call.name,
+    arguments: call.arguments,
+    turnId: turn.id,
+    step: turn.step ?? 0,
+    index: 0,
+    pending: true,
+  };
+  s.messages.push({ role: 'tool', text: '', at: now, tool: record });
+  beginEnding(s, 'transferred', now, out, false);
+  s.ending!.transfer = { to: transfer.to, record };
+}
+
+/** The reply's words keep their place before its tool calls, even while they wait to be sent. */
+function holdPlace(s: CallState, turn: Turn, now: number): void {
+  const reply = turn.reply;
+  if (!reply || reply.message) return;
+  reply.message = { role: 'agent', text: '', at: now, kind: 'reply' };
+  s.messages.push(reply.message);
+}
+
+function settle(message: ConversationMessage, record: ToolCallRecord, result: ToolResult): void {
+  delete record.pending;
+  record.ok = result.ok;
+  record.ms = result.ms;
+  message.text = result.ok ? (result.content ?? '') : `error: ${result.error ?? 'failed'}`;
+}
 
 function applyStatus(s: CallState, status: CallStatus, now: number, out: Command[]): void {
   // A repeat, or a late, older snapshot; or news of a call this workflow is done with.
@@ -658,7 +922,7 @@ function finish(s: CallState, reason: EndReason, now: number, out: Command[]): v
  * not ending, and a caller waiting for an answer always has a turn); else never.
  */
 function silenceEndsAt(s: CallState): number {
-  if (s.phase !== 'listening' || speech.isBusy(s.speech)) return Infinity;
+  if (s.phase !== 'listening' || speech.isBusy(s.speech) || s.toolsRunning) return Infinity;
   return Math.max(s.quietSince, s.speech.playbackEndsAt) + s.settings.silenceMs;
 }
 
@@ -694,11 +958,17 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     if (s.turn) out.push({ kind: 'cancelTurn', turnId: s.turn.id });
     s.turn = undefined;
     speech.abandon(s.speech);
-    const reason = s.cancelled ? 'error' : (s.ending?.reason ?? 'caller-hangup');
+    const reason = s.cancelled ? 'error' : endingReason(s.ending);
     if (s.creating === undefined) finish(s, reason, now, out);
     return out;
   }
-  if (s.callerWaiting && !s.turn && s.phase === 'listening' && !(now < (s.answerAt ?? now))) {
+  if (
+    s.callerWaiting &&
+    !s.turn &&
+    !s.toolsRunning &&
+    s.phase === 'listening' &&
+    !(now < (s.answerAt ?? now))
+  ) {
     s.answerAt = undefined;
     s.turns += 1;
     s.turn = { id: s.turns, heardAt: s.heardAt, attempt: 1, received: 0, refused: 0 };
@@ -714,7 +984,7 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     ending.hangupAt ??= now + Math.min(GOODBYE_PLAYBACK_CAP_MS, Math.max(0, s.speech.playbackEndsAt - now));
     if (now >= ending.hangupAt && !ending.hangupSent) {
       ending.hangupSent = true;
-      out.push({ kind: 'hangup' });
+      out.push(ending.transfer ? { kind: 'transfer', to: ending.transfer.to } : { kind: 'hangup' });
     }
   }
   // No speaking session while it is being created (again): the queue waits.

@@ -79,6 +79,8 @@ export interface SentenceReady {
   text: string;
   /** The activity attempt that produced it. A later attempt continues the same reply (failover). */
   attempt: number;
+  /** The turn's step (after tool results: 1, 2, ...); absent for the first. */
+  step?: number;
   /**
    * On an attempt's first sentence: when the model's first token came (epoch ms, the worker's
    * clock). Only `inspect` and the call page read it (the turn's latencies); the workflow does not.
@@ -96,21 +98,40 @@ export interface ReconcileRequest {
 }
 
 export interface ConversationMessage {
-  role: 'agent' | 'caller';
+  /** `tool`: a tool the model called; `text` is its result (or error) once it is in. */
+  role: 'agent' | 'caller' | 'tool';
   text: string;
   /** Workflow time (ms since epoch) when it was said or heard. */
   at: number;
   /** The agent was cut off by the caller: `text` is what was actually sent to `/say`. */
   interrupted?: boolean;
-  kind?: 'greeting' | 'reply' | 'reprompt' | 'goodbye' | 'apology';
+  kind?: 'greeting' | 'reply' | 'reprompt' | 'goodbye' | 'apology' | 'filler' | 'transfer';
   /** The caller only acknowledged ("mm-hmm") while the agent spoke: no interruption, no turn. */
   backchannel?: boolean;
+  /** On a `tool` message: the call the model made, and how it went. */
+  tool?: ToolCallRecord;
+}
+
+export interface ToolCallRecord {
+  /** The model's id for the call. */
+  id: string;
+  name: string;
+  arguments: string;
+  turnId: number;
+  step: number;
+  /** Its place among the step's tool calls. */
+  index: number;
+  /** Running: no result yet. */
+  pending?: boolean;
+  ok?: boolean;
+  /** How long it took (the activity's own measure). */
+  ms?: number;
 }
 
 export type CallPhase = 'waiting' | 'starting' | 'listening' | 'thinking' | 'ending' | 'ended';
 
 export type EndReason =
-  'caller-hangup' | 'silence' | 'max-duration' | 'agent-ended' | 'not-answered' | 'error';
+  'caller-hangup' | 'silence' | 'max-duration' | 'agent-ended' | 'transferred' | 'not-answered' | 'error';
 
 export interface ConversationView {
   callId: string;

@@ -35,14 +35,15 @@ export function profileFor(
 }
 
 /**
- * Of what is known of a call, only what the profile's prompts use: a phone number goes into the
- * call's history only when a prompt asks for it.
+ * Of what is known of a call, only what the profile's prompts use, and the numbers its HTTP tools
+ * are sent (as headers): a phone number goes into the call's history only when something asks for it.
  */
 export function usedVariables(
-  profile: Pick<AgentProfile, 'systemPrompt' | 'greeting'>,
+  profile: Pick<AgentProfile, 'systemPrompt' | 'greeting'> & { tools?: readonly unknown[] | undefined },
   known: Readonly<Record<string, string>>,
 ): Record<string, string> | undefined {
   const used = new Set([...variablesIn(profile.systemPrompt), ...variablesIn(profile.greeting)]);
+  if (profile.tools?.length) for (const name of ['caller', 'called']) used.add(name);
   const out = Object.fromEntries(Object.entries(known).filter(([name]) => used.has(name)));
   return Object.keys(out).length ? out : undefined;
 }

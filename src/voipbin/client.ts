@@ -10,6 +10,8 @@ import {
 import {
   type Call,
   type CreateCallRequest,
+  type CreateTransferRequest,
+  type Transfer,
   type CreateCallResponse,
   type Customer,
   type Speaking,
@@ -26,6 +28,7 @@ import {
   speakingSchema,
   transcribeSchema,
   transcriptSchema,
+  transferSchema,
 } from './schemas';
 
 export interface VoipbinClientOptions {
@@ -194,6 +197,13 @@ export class VoipbinClient {
   hangupCall(callId: string, opts?: RequestOptions): Promise<Call> {
     const path = `/calls/${id(callId)}/hangup`;
     return this.request({ method: 'POST', route: '/calls/{id}/hangup', path, schema: callSchema }, opts);
+  }
+
+  createTransfer(req: CreateTransferRequest, opts?: RequestOptions): Promise<Transfer> {
+    return this.request(
+      { method: 'POST', route: '/transfers', path: '/transfers', body: req, schema: transferSchema },
+      opts,
+    );
   }
 
   createCall(req: CreateCallRequest, opts?: RequestOptions): Promise<CreateCallResponse> {

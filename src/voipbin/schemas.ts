@@ -225,3 +225,18 @@ export interface CreateCallRequest {
   anonymous?: 'yes' | 'no' | 'auto';
   variables?: Record<string, string>;
 }
+
+/** `POST /transfers`' answer (openapi `TransferManagerTransfer`): only what the agent reads. */
+export const transferSchema = z.looseObject({
+  id: z.string(),
+  type: z.string().optional(),
+  transferer_call_id: z.string().optional(),
+});
+export type Transfer = z.infer<typeof transferSchema>;
+
+/** `POST /transfers`' body (openapi): a blind transfer of the agent's call to a number. */
+export interface CreateTransferRequest {
+  transfer_type: 'blind' | 'attended';
+  transferer_call_id: string;
+  transferee_addresses: { type: string; target: string }[];
+}

@@ -1,6 +1,6 @@
 // Drives the pure call-state module as the workflow would, with a clock of its own: every
 // command is recorded, and speech requests are completed on demand.
-import type { ReconcileResult } from '../../activities/types';
+import type { ReconcileResult, ToolResult } from '../../activities/types';
 import * as call from '../../workflows/call-state';
 import type { CallSettings, CallState, Command, TurnOutcome } from '../../workflows/call-state';
 import type { CallStatus, SentenceReady } from '../../workflows/messages';
@@ -22,6 +22,8 @@ export const SETTINGS: CallSettings = {
   speechCharsPerSecond: 15,
   bargeIn: 'words',
   bargeInWords: 2,
+  tools: {},
+  toolFillerDelayMs: 1000,
 };
 
 /** A command as a short line, for asserting exact sequences. */
@@ -30,7 +32,11 @@ export function describeCommand(c: Command): string {
     case 'speak':
       return c.op.kind === 'say' ? `say ${c.op.text} @${c.speakingId}` : `flush @${c.speakingId}`;
     case 'startTurn':
-      return `startTurn ${c.turnId}`;
+      return c.step ? `startTurn ${c.turnId} step ${c.step}` : `startTurn ${c.turnId}`;
+    case 'callTool':
+      return `callTool ${c.call.name} ${c.call.arguments} (turn ${c.turnId} step ${c.step} #${c.index})`;
+    case 'transfer':
+      return `transfer ${c.to}`;
     case 'cancelTurn':
       return `cancelTurn ${c.turnId}`;
     case 'reconcile':
@@ -92,9 +98,18 @@ export class CallDriver {
     );
   }
 
-  sentence(turnId: number, seq: number, text: string, attempt = 1): string[] {
-    const sentence: SentenceReady = { turnId, seq, text, attempt };
+  sentence(turnId: number, seq: number, text: string, attempt = 1, step = 0): string[] {
+    const sentence: SentenceReady = { turnId, seq, text, attempt, ...(step && { step }) };
     return this.step((s, now) => call.onSentence(s, sentence, now));
+  }
+
+  /** The tool call `index` of the turn's `step` returned `result`. */
+  toolDone(turnId: number, step: number, index: number, result: ToolResult): string[] {
+    return this.step((s, now) => call.onToolDone(s, { turnId, step, index }, result, now));
+  }
+
+  transferDone(result: ToolResult): string[] {
+    return this.step((s, now) => call.onTransferDone(s, result, now));
   }
 
   turnDone(turnId: number, outcome: TurnOutcome = { kind: 'completed', endCall: false }): string[] {

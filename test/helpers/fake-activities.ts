@@ -5,6 +5,7 @@ import type {
   Activities,
   LlmTurnInput,
   LlmTurnResult,
+  ToolResult,
   ReconcileInput,
   ReconcileResult,
 } from '../../activities/types';
@@ -39,6 +40,11 @@ export class FakeCallActivities {
     transcripts: [],
   });
   failCreate: { transcribe?: boolean; speaking?: boolean } = {};
+  toolAnswer: (name: string, args: string) => ToolResult = () => ({
+    ok: true,
+    content: '{"ok":true}',
+    ms: 1,
+  });
   private speakings = 0;
 
   constructor(private readonly client: () => Client) {}
@@ -90,6 +96,14 @@ export class FakeCallActivities {
         log.push('reconcile');
         this.reconcileInputs.push(input);
         return this.reconcileAnswer(input);
+      },
+      transferCall: async ({ to }) => {
+        log.push(`transferCall:${to}`);
+        return { transferId: 'transfer-1' };
+      },
+      callTool: async ({ tool, arguments: args }) => {
+        log.push(`callTool:${tool.name}:${args}`);
+        return this.toolAnswer(tool.name, args);
       },
       llmTurn: (input) => this.llmTurn(input),
     };

@@ -1022,6 +1022,8 @@ describe('the edges', () => {
       speechCharsPerSecond: 12,
       bargeIn: 'speech',
       bargeInWords: 3,
+      tools: {},
+      toolFillerDelayMs: 1000,
     });
     // A call that began before these settings existed: its input has none of them.
     const { backchannels, unfinishedWaitSeconds, speechCharsPerSecond, bargeIn, bargeInWords, ...older } =
