@@ -545,7 +545,7 @@ export function onTimer(s: CallState, now: number): Command[] {
     // A slow tool: the caller hears why it is quiet, once a turn.
     tools.fillerAt = undefined;
     s.turn.fillerSaid = true;
-    if (tools.fillerText) speech.say(s.speech, tools.fillerText, speech.utterance('filler'));
+    if (tools.fillerText) sayFiller(s, s.turn, tools.fillerText, now);
   }
   return progress(s, now, out);
 }
@@ -670,7 +670,7 @@ export function llmMessages(s: CallState): LlmMessage[] {
           last?.role === 'assistant' &&
           !last.tool_calls &&
           prev?.role === 'agent' &&
-          prev.kind === 'reply'
+          (prev.kind === 'reply' || prev.kind === 'filler')
         ) {
           last.tool_calls = [];
           group = { key, calls: last.tool_calls };
@@ -812,6 +812,20 @@ function beginTransfer(s: CallState, turn: Turn, call: ToolCallRequest, now: num
   s.messages.push({ role: 'tool', text: '', at: now, tool: record });
   beginEnding(s, 'transferred', now, out, false);
   s.ending!.transfer = { to: transfer.to, record };
+}
+
+/**
+ * The filler is said while the step's tools run: in the conversation it goes before their calls,
+ * as words of the reply that made them, so the model reads their results last (and answers them
+ * rather than the question again).
+ */
+function sayFiller(s: CallState, turn: Turn, text: string, now: number): void {
+  const step = turn.step ?? 0;
+  const filler = speech.utterance('filler');
+  filler.message = { role: 'agent', text: '', at: now, kind: 'filler' };
+  const calls = s.messages.findIndex((m) => m.tool?.turnId === turn.id && m.tool.step === step);
+  s.messages.splice(calls === -1 ? s.messages.length : calls, 0, filler.message);
+  speech.say(s.speech, text, filler);
 }
 
 /** The reply's words keep their place before its tool calls, even while they wait to be sent. */

@@ -1,3 +1,4 @@
+import { requireToolEnvironment } from '../agent-tools';
 import type { AppConfig } from '../config';
 import type { Logger } from '../logger';
 import type { AgentMetrics } from '../metrics';
@@ -11,6 +12,7 @@ import { startWorker } from '../runtime/worker-runtime';
 
 /** `serve`: the embedded Temporal server (unless TEMPORAL_ADDRESS), the worker and the ingress in one process. */
 export async function serve(config: AppConfig, log: Logger, metrics?: AgentMetrics): Promise<void> {
+  requireToolEnvironment(config.agent.profiles, process.env);
   const stack = new Stack();
   try {
     // First started, last stopped: the spans of the worker's drain and the client's last signals.

@@ -1,3 +1,4 @@
+import { requireToolEnvironment } from '../agent-tools';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { UsageError, parseCommandArgs } from './usage';
@@ -14,6 +15,7 @@ export async function simulate(args: string[], print: (line: string) => void): P
   // Every file is read first: a mistake in the last one stops the run before any call.
   const scenarios = positionals.map(readScenario);
   const config = loadConfig();
+  requireToolEnvironment(config.agent.profiles, process.env);
   const log = createLogger({ ...config.log, level: process.env['LOG_LEVEL'] ? config.log.level : 'warn' });
   const { runScenarios, formatOutcome } = await import('../sandbox/simulate');
   const outcomes = await runScenarios(scenarios, config, log, (o) => {

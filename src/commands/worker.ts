@@ -1,3 +1,4 @@
+import { requireToolEnvironment } from '../agent-tools';
 import type { AppConfig } from '../config';
 import { ConfigError } from '../config-error';
 import type { Logger } from '../logger';
@@ -14,6 +15,8 @@ export async function worker(config: AppConfig, log: Logger, metrics = new Agent
   if (!apiKey)
     throw new ConfigError('VOIPBIN_API_KEY is required for `worker` (only `serve` runs the simulator)');
   requireLlm(config.openai);
+  // The tools run here: each `${VAR}` they use must be set before the first call needs it.
+  requireToolEnvironment(config.agent.profiles, process.env);
   const stack = new Stack();
   try {
     const tracing = await startTracing(config.tracing, 'worker', log);

@@ -103,6 +103,10 @@ export class FailoverStack {
   private calls = 0;
   /** Given to the workers the stack starts from now on (e.g. WORKER_SHUTDOWN_GRACE_SECONDS). */
   private workerEnv: Record<string, string> = {};
+  /** Given to every process (e.g. AGENT_CONFIG). */
+  private env: Record<string, string> = {};
+  /** Given to one worker, by its prefix (e.g. where its tools are). */
+  private workerEnvFor: (prefix: string) => Record<string, string> = () => ({});
 
   private constructor(
     readonly temporal: TemporalServer,
@@ -112,7 +116,13 @@ export class FailoverStack {
     private readonly cwd: string,
   ) {}
 
-  static async start(opts: { workerEnv?: Record<string, string> } = {}): Promise<FailoverStack> {
+  static async start(
+    opts: {
+      workerEnv?: Record<string, string>;
+      env?: Record<string, string>;
+      workerEnvFor?: (prefix: string) => Record<string, string>;
+    } = {},
+  ): Promise<FailoverStack> {
     const [temporal, simulator, llm] = await Promise.all([
       TemporalServer.start(),
       startSimulator({ accessKey: 'failover-key' }),
@@ -137,6 +147,8 @@ export class FailoverStack {
       mkdtempSync(join(tmpdir(), 'voipbin-agent-failover-')),
     );
     stack.workerEnv = opts.workerEnv ?? {};
+    stack.env = opts.env ?? {};
+    if (opts.workerEnvFor) stack.workerEnvFor = opts.workerEnvFor;
     await stack.startIngress();
     return stack;
   }
@@ -158,6 +170,7 @@ export class FailoverStack {
       TEMPORAL_TASK_QUEUE: 'failover',
       VOIPBIN_BASE_URL: this.simulator.baseUrl,
       VOIPBIN_API_KEY: this.simulator.accessKey,
+      ...this.env,
     };
   }
 
@@ -193,6 +206,7 @@ export class FailoverStack {
       {
         ...this.shared,
         ...this.workerEnv,
+        ...this.workerEnvFor(prefix),
         ...env,
         OPENAI_BASE_URL: this.llm.baseUrl.replace(/\/v1$/, `${prefix}/v1`),
       },
@@ -268,6 +282,11 @@ export class FailoverStack {
       summary,
       requests: requests(),
     };
+  }
+
+  /** The worker process asking the model (and its tools) through `prefix`. */
+  worker(prefix: string): AgentProcess | undefined {
+    return this.processes.get(prefix);
   }
 
   /** Everything the agent's processes printed (their logs). */

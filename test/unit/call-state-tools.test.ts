@@ -163,6 +163,16 @@ describe('a slow tool', () => {
     d.advanceReconciling(60_000);
     expect(d.log.filter((l) => l.startsWith('say')).at(-1)).toBe('say One moment while I check that. @sp-1');
     expect(d.toolDone(1, 0, 0, { ok: true, content: '12', ms: 61_000 })).toEqual(['startTurn 1 step 1']);
+    // The model reads the result last, after the filler that was said while it ran.
+    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
+    expect(start.context.messages.slice(-2)).toEqual([
+      {
+        role: 'assistant',
+        content: 'One moment while I check that.',
+        tool_calls: [expect.objectContaining({ id: 'call_a' })],
+      },
+      { role: 'tool', tool_call_id: 'call_a', content: '12' },
+    ]);
     // A second slow tool in the same turn: no second filler.
     d.turnDone(1, tools(balance('c2')));
     expect(d.advance(5000)).toEqual([]);
@@ -202,10 +212,14 @@ describe('a slow tool', () => {
     expect(d.log.slice(before)).toEqual(['reconcile']);
     expect(d.toolDone(1, 0, 0, { ok: true, content: '{"balance":12}', ms: 61_000 })).toEqual(['startTurn 2']);
     const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.slice(-4)).toEqual([
-      { role: 'assistant', content: null, tool_calls: [expect.objectContaining({ id: 'call_a' })] },
+    // The filler was said while the tool ran: before its call, so the model reads the result after it.
+    expect(start.context.messages.slice(-3)).toEqual([
+      {
+        role: 'assistant',
+        content: 'One moment while I check that.',
+        tool_calls: [expect.objectContaining({ id: 'call_a' })],
+      },
       { role: 'tool', tool_call_id: 'call_a', content: '{"balance":12}' },
-      { role: 'assistant', content: 'One moment while I check that.' },
       { role: 'user', content: 'Actually also tell me my last payment.' },
     ]);
   });

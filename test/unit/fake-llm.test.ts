@@ -674,6 +674,39 @@ describe('defaultReply', () => {
     expect(afterTool.text).not.toBe(at(0, [{ role: 'tool', content: 'ok' }]).text);
   });
 
+  it('calls an offered tool the caller names, with arguments from what they said', () => {
+    const tools = [
+      { type: 'function', function: { name: 'end_call', parameters: {} } },
+      {
+        type: 'function',
+        function: {
+          name: 'get_balance',
+          parameters: { type: 'object', properties: { account: { type: 'string' } }, required: ['account'] },
+        },
+      },
+      { type: 'function', function: { name: 'transfer_call', parameters: {} } },
+    ];
+    const ask = (content: string) => defaultReply({ ...req([{ role: 'user', content }]), tools });
+    expect(ask("What's my balance? Account 42.")).toEqual({
+      toolCalls: [{ name: 'get_balance', arguments: { account: '42' } }],
+    });
+    expect(ask('Can I speak to a person?')).toEqual({ toolCalls: [{ name: 'transfer_call', arguments: {} }] });
+    expect(ask('What time is it?').toolCalls).toBeUndefined();
+    // Not offered: never called.
+    expect(defaultReply(req([{ role: 'user', content: 'my balance please' }])).toolCalls).toBeUndefined();
+  });
+
+  it('answers with the tool results, or says what failed', () => {
+    const after = (content: string) =>
+      defaultReply(req([{ role: 'user', content: 'balance' }, { role: 'tool', content, tool_call_id: 'c' }]));
+    expect(after('{"balance":"$12.50"}').text).toBe(
+      'Here is what I found: balance $12.50. Is there anything else I can help you with?',
+    );
+    expect(after('error: get_balance did not answer within 5 s').text).toBe(
+      'Sorry, that did not work: get_balance did not answer within 5 s. Is there anything else I can do?',
+    );
+  });
+
   it('answers with text only after a tool result, so agent loops end', () => {
     const r = req([
       { role: 'user', content: 'bye' },

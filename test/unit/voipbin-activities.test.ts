@@ -357,6 +357,39 @@ describe('VoIPBIN activities against the simulator', () => {
     });
   });
 
+  describe('transfer', () => {
+    it('transfers blind to the number: VoIPBIN hangs the call up on the agent', async () => {
+      const call = await progressingCall();
+      startRecording();
+      const result = await run(acts.transferCall, { callId: call.id, to: '+15550001111' });
+      expect(result).toEqual({ transferId: anyString });
+      await call.ended;
+      expect(sim.requests.slice(mark).map((r) => [line(r.method, r.path, r.query, r.status), r.body])).toEqual([
+        [
+          'POST /transfers -> 200',
+          {
+            transfer_type: 'blind',
+            transferer_call_id: call.id,
+            transferee_addresses: [{ type: 'tel', target: '+15550001111' }],
+          },
+        ],
+      ]);
+      expect(call.status()).toBe('hangup');
+    });
+
+    it('does not transfer again on a retry that finds the call gone; a first attempt fails as VoIPBIN answers', async () => {
+      const call = await progressingCall();
+      await run(acts.transferCall, { callId: call.id, to: '+15550001111' });
+      await call.ended;
+      startRecording();
+      const retry = new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
+      expect(await runner(retry)(acts.transferCall, { callId: call.id, to: '+15550001111' })).toEqual({});
+      const failure = await failureOf(run(acts.transferCall, { callId: call.id, to: '+15550001111' }));
+      expect(failure.details).toEqual([{ httpStatus: 400, status: 'INVALID_ARGUMENT', reason: 'INVALID_ARGUMENT' }]);
+      expect(received()).toEqual([`GET /calls/${call.id} -> 200`, 'POST /transfers -> 400']);
+    });
+  });
+
   describe('reconcile', () => {
     async function transcribedCall(): Promise<{ call: SimCall; transcribeId: string; speakingId: string }> {
       const call = await progressingCall();

@@ -7,6 +7,7 @@ import { address } from './resources';
 import { SimCustomer } from './customer';
 import { callRoutes } from './routes-calls';
 import { speakingRoutes } from './routes-speakings';
+import { transferRoutes } from './routes-transfers';
 import { transcribeRoutes } from './routes-transcribes';
 import { startSimCall } from './sim-call';
 import type { DeliveredWebhook, RecordedRequest, SimCall, Simulator, SimulatorOptions } from './types';
@@ -83,6 +84,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       }),
       ...speakingRoutes(world),
       ...transcribeRoutes(world),
+      ...transferRoutes(world),
     ],
   });
 
