@@ -9,6 +9,17 @@ function quote(text: string): string {
   return JSON.stringify(text);
 }
 
+/** A tool call in a line: what was called, with what, and how it went (the call page says it the same). */
+export function toolText(e: Extract<TimelineEntry, { kind: 'tool' }>): string {
+  const call = `${e.name}${e.arguments === undefined ? '' : ` ${e.arguments}`} (turn ${e.turn})`;
+  const retried = e.attempts && e.attempts > 1 ? `, ${e.attempts} attempts (same Idempotency-Key)` : '';
+  const took = e.ms === undefined ? '' : ` in ${Math.round(e.ms)} ms${retried}`;
+  if (e.outcome === 'ok') return `${call} -> ok${took}${e.result ? `: ${e.result}` : ''}`;
+  if (e.outcome === 'error') return `${call} -> FAILED${took}: ${e.error ?? 'failed'}`;
+  if (e.outcome === 'running') return `${call} -> running`;
+  return call;
+}
+
 function describe(e: TimelineEntry): [string, string] {
   switch (e.kind) {
     case 'call-status':
@@ -50,7 +61,7 @@ function describe(e: TimelineEntry): [string, string] {
         `turn ${e.turn} continued by attempt ${e.attempt} (the last one failed or timed out: a worker lost or too busy to heartbeat)`,
       ];
     case 'tool':
-      return ['tool', `${e.name} (turn ${e.turn})`];
+      return ['tool', toolText(e)];
     case 'reconciled':
       return [
         'reconcile',

@@ -1,5 +1,6 @@
 // The call page: the timeline as HTML, self-contained (inline CSS and script, nothing fetched but
 // its own refreshes). `<main>` alone is what a running call's page fetches to refresh itself.
+import { toolText } from './format';
 import { Markup, markup } from './html';
 import { PAGE_SCRIPT, PAGE_STYLE } from './page-assets';
 import type { CallTimeline, TimelineEntry, TurnTiming } from './timeline';
@@ -128,7 +129,7 @@ function eventText(e: Exclude<TimelineEntry, Entry<'caller' | 'agent' | 'barge-i
     case 'turn-retried':
       return `turn ${e.turn} continued by attempt ${e.attempt} (its worker was lost)`;
     case 'tool':
-      return `tool ${e.name} (turn ${e.turn})`;
+      return `tool ${toolText(e)}`;
     case 'reconciled':
       return `reconciled: VoIPBIN says the call is ${e.callStatus}; ${e.recovered} transcript(s) recovered`;
     case 'hangup':

@@ -5,7 +5,14 @@
 // `inspect` prints it; the call page draws it.
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
-import type { LlmTurnInput, LlmTurnResult, SayInput } from '../../activities/types';
+import type {
+  LlmTurnInput,
+  LlmTurnResult,
+  SayInput,
+  ToolCallInput,
+  ToolResult,
+  TransferInput,
+} from '../../activities/types';
 import type { AgentProfile } from '../agent-config';
 import { acceptSentence } from '../../workflows/call-state';
 import { estimatePlaybackMs } from '../../workflows/playback';
@@ -26,7 +33,7 @@ export interface TimelineRun {
   history: History;
 }
 
-export type Utterance = 'greeting' | 'reply' | 'reprompt' | 'goodbye' | 'apology';
+export type Utterance = 'greeting' | 'reply' | 'reprompt' | 'goodbye' | 'apology' | 'filler' | 'transfer';
 
 /** A moment of the call. `offsetMs`: since the call's workflow started. */
 export type TimelineEntry = { at: string; offsetMs: number; run: number } & (
@@ -70,7 +77,22 @@ export type TimelineEntry = { at: string; offsetMs: number; run: number } & (
     }
   | { kind: 'turn-failed'; turn: number; error: string }
   | { kind: 'turn-retried'; turn: number; attempt: number }
-  | { kind: 'tool'; name: string; turn: number }
+  | {
+      kind: 'tool';
+      name: string;
+      turn: number;
+      /** As the model sent them. */
+      arguments?: string;
+      /** `running` until the result is in. */
+      outcome?: 'ok' | 'error' | 'running';
+      /** The tool's answer (as the model read it), or what went wrong. */
+      result?: string;
+      error?: string;
+      /** Call to result, as the history recorded them. */
+      ms?: number;
+      /** More than 1: the request was retried (a worker died, the server failed), with the same key. */
+      attempts?: number;
+    }
   | { kind: 'reconciled'; callStatus: string; recovered: number }
   | { kind: 'hangup'; ok: boolean }
   | { kind: 'continued-as-new'; nextRun: number }
@@ -134,11 +156,19 @@ function protoTime(t: { seconds?: unknown; nanos?: number | null } | null | unde
 interface TurnState {
   timing: TurnTiming;
   scheduledId: string;
-  accept: { id: number; attempt: number; received: number; refused: number };
+  accept: { id: number; step?: number; attempt: number; received: number; refused: number };
   /** Accepted sentences, in order; `said` once a `/say` of it was scheduled. */
   sentences: { text: string; said: boolean }[];
   heardAtMs?: number;
   cancelled: boolean;
+}
+
+type ToolEntry = Extract<TimelineEntry, { kind: 'tool' }>;
+
+/** A tool call in flight: its entry, and when it was called. */
+interface ToolState {
+  entry: ToolEntry;
+  at: number;
 }
 
 interface SayState {
@@ -190,7 +220,7 @@ export function buildTimeline(
     };
     const activities = new Map<
       string,
-      { type: string; input: unknown; state: TurnState | SayState | undefined }
+      { type: string; input: unknown; state: TurnState | SayState | ToolState | undefined }
     >();
     const turnsById = new Map<number, TurnState>();
     let current: TurnState | undefined;
@@ -252,7 +282,7 @@ export function buildTimeline(
           if (!acceptSentence(turn.accept, sentence)) continue;
           turn.sentences.push({ text: sentence.text, said: false });
           turn.timing.sentences = turn.sentences.length;
-          if (sentence.seq === 0 && turn.heardAtMs !== undefined) {
+          if (turn.sentences.length === 1 && turn.heardAtMs !== undefined) {
             turn.timing.firstSentenceMs = at - turn.heardAtMs;
             if (sentence.firstTokenAt !== undefined)
               turn.timing.firstTokenMs = Math.max(0, sentence.firstTokenAt - turn.heardAtMs);
@@ -262,7 +292,19 @@ export function buildTimeline(
         const a = e.activityTaskScheduledEventAttributes;
         const type = a.activityType?.name ?? '';
         const [args] = decode<unknown>(a.input);
-        if (type === 'llmTurn') {
+        const continued =
+          type === 'llmTurn' && (args as LlmTurnInput).step
+            ? turnsById.get((args as LlmTurnInput).turnId)
+            : undefined;
+        if (continued) {
+          // The same turn, back at the model with its tools' results: its sentences go on.
+          const llm = args as LlmTurnInput;
+          continued.accept = { id: llm.turnId, step: llm.step, attempt: 1, received: 0, refused: 0 };
+          continued.scheduledId = id;
+          continued.timing.outcome = 'running';
+          current = continued;
+          activities.set(id, { type, input: args, state: continued });
+        } else if (type === 'llmTurn') {
           const llm = args as LlmTurnInput;
           const turn: TurnState = {
             scheduledId: id,
@@ -286,6 +328,16 @@ export function buildTimeline(
           turns.push(turn.timing);
           current = turn;
           activities.set(id, { type, input: args, state: turn });
+        } else if (type === 'callTool' || type === 'transferCall') {
+          const tool = type === 'callTool' ? (args as ToolCallInput) : undefined;
+          const entry = push(at, {
+            kind: 'tool',
+            name: tool?.tool.name ?? 'transfer_call',
+            turn: tool?.turnId ?? current?.timing.turn ?? 0,
+            arguments: tool ? tool.arguments : JSON.stringify({ to: (args as TransferInput).to }),
+            outcome: 'running',
+          }) as ToolEntry;
+          activities.set(id, { type, input: args, state: { entry, at } });
         } else if (type === 'say') {
           const text = (args as SayInput).text;
           const say = classifySay(text, current, input?.profile, turns.length === 0 && !lastSay);
@@ -319,7 +371,19 @@ export function buildTimeline(
         const a = e.activityTaskCompletedEventAttributes;
         const act = activities.get(String(a.scheduledEventId ?? ''));
         if (act?.type === 'say') (act.state as SayState).entry.outcome = 'done';
-        else if (act?.type === 'llmTurn') {
+        else if (act?.type === 'callTool' || act?.type === 'transferCall') {
+          const { entry, at: calledAt } = act.state as ToolState;
+          const [result] = decode<ToolResult | { transferId?: string }>(a.result);
+          entry.ms = at - calledAt;
+          if (act.type === 'transferCall') entry.outcome = 'ok';
+          else if (result && 'ok' in result && result.ok) {
+            entry.outcome = 'ok';
+            entry.result = result.content ?? '';
+          } else {
+            entry.outcome = 'error';
+            entry.error = (result as ToolResult | undefined)?.error ?? 'failed';
+          }
+        } else if (act?.type === 'llmTurn') {
           const turn = act.state as TurnState;
           turn.timing.outcome = turn.cancelled ? 'cancelled' : 'completed';
           const [result] = decode<LlmTurnResult>(a.result);
@@ -349,6 +413,11 @@ export function buildTimeline(
             say.plays.to = say.plays.from;
             playbackEndsAt = Math.min(playbackEndsAt, at);
           } else say.entry.outcome = 'failed';
+        } else if (act?.type === 'callTool' || act?.type === 'transferCall') {
+          const { entry, at: calledAt } = act.state as ToolState;
+          entry.outcome = 'error';
+          entry.error = error;
+          entry.ms = at - calledAt;
         } else if (act?.type === 'llmTurn') {
           const turn = act.state as TurnState;
           turn.timing.outcome = 'failed';
@@ -358,6 +427,8 @@ export function buildTimeline(
         const a = e.activityTaskStartedEventAttributes;
         const act = activities.get(String(a.scheduledEventId ?? ''));
         const attempt = a.attempt ?? 1;
+        if ((act?.type === 'callTool' || act?.type === 'transferCall') && attempt > 1)
+          (act.state as ToolState).entry.attempts = attempt;
         if (act?.type === 'llmTurn' && attempt > 1) {
           const turn = act.state as TurnState;
           turn.timing.attempts = attempt;
@@ -528,6 +599,8 @@ function classifySay(
     if (text === profile.goodbyeText) return { utterance: 'goodbye' };
     if (text === profile.apologyText) return { utterance: 'apology' };
     if (text === profile.greeting) return { utterance: 'greeting' };
+    if (profile.transfer && text === profile.transfer.text) return { utterance: 'transfer' };
+    if (profile.tools?.some((t) => t.fillerText === text)) return { utterance: 'filler' };
   }
   return { utterance: 'reply', ...(turn && { turn }) };
 }

@@ -130,6 +130,17 @@ describe('start-up refuses bad configuration, naming what is wrong', () => {
     [['worker'], { VOIPBIN_API_KEY: 'k' }, 'OPENAI_API_KEY'],
     [['serve'], { PORT: 'eighty' }, 'PORT'],
     [['serve'], { AGENT_CONFIG: 'missing.json' }, 'AGENT_CONFIG'],
+    // The worker runs the tools: a `${VAR}` they use and it lacks is named at start-up.
+    [
+      ['worker'],
+      {
+        VOIPBIN_API_KEY: 'k',
+        OPENAI_API_KEY: 'k',
+        AGENT_CONFIG: join(PROJECT_ROOT, 'test', 'fixtures', 'agent.tools.json'),
+        TOOL_BASE_URL: 'http://crm.test',
+      },
+      '${CRM_TOKEN} (profile "default", tool "get_balance")',
+    ],
   ])('%j with %j', async (args, vars, named) => {
     const p = agents.start(args, vars);
     expect(await p.exited()).toBe(1);

@@ -14,6 +14,7 @@ import { FailoverStack, GREETING } from '../helpers/failover';
 import { SESSIONS_CREATED, requestSequence, saysOf } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
 
+const matching = (re: RegExp): unknown => expect.stringMatching(re);
 const FILLER = 'One moment while I check that.';
 const ANSWER = ['Here is what I found: balance $12.50.', 'Is there anything else I can help you with?'];
 
@@ -52,7 +53,8 @@ class Crm {
           res.writeHead(200, { 'Content-Type': 'application/json' });
           res.end(JSON.stringify({ balance: '$12.50' }));
         };
-        if (account === 'kill' && this.requests.filter((x) => x.body === body).length === 1) this.held.push(res);
+        if (account === 'kill' && this.requests.filter((x) => x.body === body).length === 1)
+          this.held.push(res);
         else setTimeout(answer, account === 'slow' ? 2000 : 0);
       });
     });
@@ -73,7 +75,10 @@ let stack: FailoverStack;
 beforeAll(async () => {
   await crm.start();
   stack = await FailoverStack.start({
-    env: { AGENT_CONFIG: join(PROJECT_ROOT, 'test', 'fixtures', 'agent.tools.json'), CRM_TOKEN: 'crm-secret' },
+    env: {
+      AGENT_CONFIG: join(PROJECT_ROOT, 'test', 'fixtures', 'agent.tools.json'),
+      CRM_TOKEN: 'crm-secret',
+    },
     workerEnvFor: (prefix) => ({ TOOL_BASE_URL: `${crm.base}${prefix}` }),
   });
   await stack.ensureWorkers();
@@ -131,7 +136,7 @@ it('the model calls the tool: the CRM gets the arguments, an Idempotency-Key and
   expect(r!.headers).toMatchObject({
     authorization: 'Bearer crm-secret',
     'content-type': 'application/json',
-    'idempotency-key': expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
+    'idempotency-key': matching(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/),
     'x-voipbin-call-id': call.id,
     'x-voipbin-caller': '+15550007777',
     'x-voipbin-called': '+15550008888',
@@ -179,7 +184,9 @@ it('the worker SIGKILLed while the tool request is out: the retry carries the sa
 it('transfer_call: the line, then POST /transfers with the number; the workflow ends transferred, both sessions stopped', async () => {
   const { call, requests } = callAsking('Can I talk to a person, please?');
   await call.ended;
-  const summary = await stack.client.workflow.getHandle<typeof callWorkflow>(callWorkflowId(call.id)).result();
+  const summary = await stack.client.workflow
+    .getHandle<typeof callWorkflow>(callWorkflowId(call.id))
+    .result();
   expect(requests()).toEqual([
     ...SESSIONS_CREATED,
     say(GREETING),

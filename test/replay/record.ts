@@ -5,6 +5,8 @@
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG, parseAgentConfig } from '../../src/agent-config';
 import { defaultReply, startFakeLlm, type FakeLlmRequest } from '../../src/sandbox/fake-llm/server';
@@ -289,11 +291,90 @@ async function searchAttributes(): Promise<void> {
   }
 }
 
+/**
+ * Tools: an HTTP tool slow enough for its filler, answered in a second step; the same tool with
+ * the caller cutting in over the filler (the tool finishes, the next turn reads its result); then
+ * `transfer_call` (the line, POST /transfers, the call ended as transferred).
+ */
+async function tools(): Promise<void> {
+  const env = await localEnv();
+  const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
+  const llm = await startFakeLlm({});
+  const crm = createServer((req, res) => {
+    req.resume();
+    req.on('end', () =>
+      setTimeout(() => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ balance: '$12.50' }));
+      }, 2000),
+    );
+  });
+  await new Promise<void>((resolve) => crm.listen(0, '127.0.0.1', resolve));
+  const port = (crm.address() as AddressInfo).port;
+  const agent = await startInProcessAgent({
+    client: env.client,
+    connection: env.nativeConnection,
+    taskQueue: 'record-tools',
+    simulator,
+    llm,
+    agent: parseAgentConfig(
+      JSON.stringify({
+        profiles: {
+          default: {
+            tools: [
+              {
+                name: 'get_balance',
+                description: "Look up the caller's account balance.",
+                parameters: {
+                  type: 'object',
+                  properties: { account: { type: 'string' } },
+                  required: ['account'],
+                },
+                http: { url: `http://127.0.0.1:${port}/balance`, timeoutSeconds: 5 },
+                fillerText: 'One moment while I check that.',
+              },
+            ],
+            transfer: { to: '+15550001111', text: 'Let me put you through.' },
+          },
+        },
+      }),
+      'record.json',
+    ),
+  });
+  try {
+    const call = simulator.startInboundCall({
+      from: '+15550000021',
+      to: '+15550000022',
+      script: {
+        steps: [
+          { say: 'What is my balance? Account 42.', quietMs: 300 },
+          { waitForAgent: true, quietMs: 1500 },
+          { say: 'And the balance of account 7?', quietMs: 300 },
+          { say: 'Sorry, go on.', duringAgentSpeech: true, afterMs: 300 },
+          { waitForAgent: true, quietMs: 1500 },
+          { say: 'Can I talk to a person?', quietMs: 300 },
+        ],
+      },
+    });
+    await call.ended; // transferred
+    await save(env.client, env.address, 'tools-and-transfer', call.id);
+  } finally {
+    await agent.close();
+    await simulator.close();
+    await llm.close();
+    crm.closeAllConnections();
+    crm.close();
+    await env.teardown();
+  }
+}
+
 async function main(): Promise<void> {
   const only = process.argv[2];
   if (only === 'continue-as-new') return continueAsNew();
   if (only === 'search-attributes') return searchAttributes();
+  if (only === 'tools') return tools();
   await searchAttributes();
+  await tools();
   await continueAsNew();
   await inProcess();
   await failover();

@@ -690,7 +690,9 @@ describe('defaultReply', () => {
     expect(ask("What's my balance? Account 42.")).toEqual({
       toolCalls: [{ name: 'get_balance', arguments: { account: '42' } }],
     });
-    expect(ask('Can I speak to a person?')).toEqual({ toolCalls: [{ name: 'transfer_call', arguments: {} }] });
+    expect(ask('Can I speak to a person?')).toEqual({
+      toolCalls: [{ name: 'transfer_call', arguments: {} }],
+    });
     expect(ask('What time is it?').toolCalls).toBeUndefined();
     // Not offered: never called.
     expect(defaultReply(req([{ role: 'user', content: 'my balance please' }])).toolCalls).toBeUndefined();
@@ -698,7 +700,12 @@ describe('defaultReply', () => {
 
   it('answers with the tool results, or says what failed', () => {
     const after = (content: string) =>
-      defaultReply(req([{ role: 'user', content: 'balance' }, { role: 'tool', content, tool_call_id: 'c' }]));
+      defaultReply(
+        req([
+          { role: 'user', content: 'balance' },
+          { role: 'tool', content, tool_call_id: 'c' },
+        ]),
+      );
     expect(after('{"balance":"$12.50"}').text).toBe(
       'Here is what I found: balance $12.50. Is there anything else I can help you with?',
     );

@@ -155,6 +155,45 @@ it('turn-taking: backchannels marked, a split utterance answered as one, the bar
   expect(t.turns[1]!.question).toBe('Mm-hmm. okay I would like to know your opening hours please?');
 });
 
+it('tools: each call with its arguments, result and time; the filler; a turn answered in a second step; the transfer', () => {
+  const t = timelineOf('tools-and-transfer');
+  expect(lines(t).filter((l) => !l.startsWith('session') && !l.startsWith('call '))).toEqual([
+    `agent greeting: ${GREETING}`,
+    'caller What is my balance? Account 42.',
+    'tool get_balance 1',
+    'agent filler: One moment while I check that.',
+    'agent reply 1: Here is what I found: balance $12.50.',
+    'agent reply 1: Is there anything else I can help you with?',
+    'caller And the balance of account 7?',
+    'tool get_balance 2',
+    'agent filler: One moment while I check that. (interrupted)',
+    'caller Sorry, go on.',
+    'barge-in turn=- flushed=true interrupted=One moment while I check that. cut=[]',
+    'agent reply 3: You said: Sorry, go on.',
+    'agent reply 3: How else can I help you today?',
+    'caller Can I talk to a person?',
+    'agent transfer: Let me put you through.',
+    'tool transfer_call 4',
+    'ended transferred',
+  ]);
+  const tools = t.entries.filter((e) => e.kind === 'tool');
+  // The barge-in let the second call finish: its result is in.
+  expect(tools.map((e) => [e.arguments, e.outcome, e.result])).toEqual([
+    ['{"account":"42"}', 'ok', '{"balance":"$12.50"}'],
+    ['{"account":"7"}', 'ok', '{"balance":"$12.50"}'],
+    ['{"to":"+15550001111"}', 'ok', undefined],
+  ]);
+  // The CRM answered after 2 s.
+  expect(tools[0]?.ms).toBeGreaterThanOrEqual(2000);
+  // Turn 1's latencies run from the question to its answer, through the tool and the second step.
+  const first = t.turns[0]!;
+  expect(first).toMatchObject({ turn: 1, sentences: 2, said: 2, outcome: 'completed' });
+  expect(first.firstSentenceMs).toBeGreaterThanOrEqual(2000);
+  expect(formatTimeline(t).join('\n')).toMatch(
+    /tool +get_balance \{"account":"42"\} \(turn 1\) -> ok in \d+ ms: \{"balance":"\$12\.50"\}/,
+  );
+});
+
 it('a call that continued as new twice: one timeline over its three runs', () => {
   const t = timelineOf('continue-as-new-1', 'continue-as-new-2', 'continue-as-new-3');
   expect(t.runs).toHaveLength(3);

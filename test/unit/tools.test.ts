@@ -23,8 +23,10 @@ const BALANCE = {
   fillerText: 'One moment while I check that.',
 };
 
-const configWith = (profile: Record<string, unknown>) =>
-  JSON.stringify({ profiles: { default: profile } });
+const anyNumber: unknown = expect.any(Number);
+const containing = (text: string): unknown => expect.stringContaining(text);
+
+const configWith = (profile: Record<string, unknown>) => JSON.stringify({ profiles: { default: profile } });
 
 function configError(profile: Record<string, unknown>): string {
   try {
@@ -63,16 +65,20 @@ describe('tools in the agent config', () => {
     expect(configError({ tools: [BALANCE, BALANCE] })).toContain(
       'profiles.default.tools.1.name: "get_balance" is defined twice',
     );
-    expect(configError({ tools: [{ ...BALANCE, parameters: { type: 'object', properties: { a: { type: 'nope' } } } }] })).toMatch(
-      /profiles\.default\.tools\.0\.parameters: is not a usable JSON Schema: .*nope/,
-    );
+    expect(
+      configError({
+        tools: [{ ...BALANCE, parameters: { type: 'object', properties: { a: { type: 'nope' } } } }],
+      }),
+    ).toMatch(/profiles\.default\.tools\.0\.parameters: is not a usable JSON Schema: .*nope/);
     expect(configError({ tools: [{ ...BALANCE, parameters: { type: 'string' } }] })).toContain(
       'must be a JSON Schema with "type": "object"',
     );
     expect(configError({ tools: [{ ...BALANCE, http: { url: 'ftp://x' } }] })).toContain(
       'profiles.default.tools.0.http.url: must be an http(s) URL',
     );
-    expect(configError({ tools: [{ ...BALANCE, name: 'has space' }] })).toContain('letters, digits, _ and - only');
+    expect(configError({ tools: [{ ...BALANCE, name: 'has space' }] })).toContain(
+      'letters, digits, _ and - only',
+    );
   });
 
   it('names each ${VAR} the worker lacks, and where it is used', () => {
@@ -133,7 +139,13 @@ describe('the tool activity', () => {
   const tool = (over: Partial<ToolConfig['http']> = {}): ToolCallInput['tool'] => ({
     name: BALANCE.name,
     parameters: BALANCE.parameters,
-    http: { method: 'POST', url: `${base}/balance`, headers: { Authorization: 'Bearer ${CRM_TOKEN}' }, timeoutSeconds: 5, ...over },
+    http: {
+      method: 'POST',
+      url: `${base}/balance`,
+      headers: { Authorization: 'Bearer ${CRM_TOKEN}' },
+      timeoutSeconds: 5,
+      ...over,
+    },
   });
   const input = (over: Partial<ToolCallInput> = {}): ToolCallInput => ({
     callId: 'call-1',
@@ -153,11 +165,16 @@ describe('the tool activity', () => {
     );
   const acts = createToolActivities({ env: { CRM_TOKEN: 'secret-token' } });
   const call = (i: ToolCallInput, attempt = 1): Promise<ToolResult> =>
-    env(attempt).run(acts.callTool, i) as Promise<ToolResult>;
+    env(attempt).run<[ToolCallInput], ToolResult, typeof acts.callTool>(acts.callTool, i);
 
   it('POSTs the arguments as JSON, with the Idempotency-Key, the call and its numbers, and ${VAR} filled in', async () => {
     const result = await call(input());
-    expect(result).toEqual({ ok: true, status: 200, content: '{"balance":"$12.50"}', ms: expect.any(Number) });
+    expect(result).toEqual({
+      ok: true,
+      status: 200,
+      content: '{"balance":"$12.50"}',
+      ms: anyNumber,
+    });
     expect(received).toHaveLength(1);
     const r = received[0]!;
     expect([r.method, r.url, r.body]).toEqual(['POST', '/balance', '{"account":"42"}']);
@@ -185,25 +202,33 @@ describe('the tool activity', () => {
 
   it('puts the arguments in the query for GET', async () => {
     await call(input({ tool: tool({ method: 'GET' }) }));
-    expect([received[0]!.method, received[0]!.url, received[0]!.body]).toEqual(['GET', '/balance?account=42', '']);
+    expect([received[0]!.method, received[0]!.url, received[0]!.body]).toEqual([
+      'GET',
+      '/balance?account=42',
+      '',
+    ]);
   });
 
   it('tells the model what is wrong with its arguments, and sends nothing', async () => {
     expect(await call(input({ arguments: '{"acct":1}' }))).toEqual({
       ok: false,
-      error: expect.stringContaining("the arguments do not match the tool's parameters: account:"),
-      ms: expect.any(Number),
+      error: containing("the arguments do not match the tool's parameters: account:"),
+      ms: anyNumber,
     });
     expect(await call(input({ arguments: '{"account":' }))).toMatchObject({
       ok: false,
-      error: expect.stringContaining('not valid JSON'),
+      error: containing('not valid JSON'),
     });
     expect(received).toEqual([]);
   });
 
   it('gives the model a 4xx as an error result, and retries a 5xx (the activity fails, retryable)', async () => {
     answer = () => ({ status: 404, body: 'no such account' });
-    expect(await call(input())).toMatchObject({ ok: false, status: 404, error: 'get_balance answered 404: no such account' });
+    expect(await call(input())).toMatchObject({
+      ok: false,
+      status: 404,
+      error: 'get_balance answered 404: no such account',
+    });
     answer = () => ({ status: 503, body: '' });
     const failure = await call(input()).catch((err: unknown) => err);
     expect(failure).toBeInstanceOf(ApplicationFailure);
@@ -222,7 +247,9 @@ describe('the tool activity', () => {
   });
 
   it('retries a tool that cannot be reached', async () => {
-    const failure = await call(input({ tool: tool({ url: 'http://127.0.0.1:9/x' }) })).catch((e: unknown) => e);
+    const failure = await call(input({ tool: tool({ url: 'http://127.0.0.1:9/x' }) })).catch(
+      (e: unknown) => e,
+    );
     expect((failure as ApplicationFailure).type).toBe('ToolUnreachable');
     expect((failure as ApplicationFailure).nonRetryable).toBe(false);
   });
@@ -230,9 +257,14 @@ describe('the tool activity', () => {
   it('caps a long answer, and tells the model a variable the worker lacks', async () => {
     answer = () => ({ status: 200, body: 'x'.repeat(TOOL_RESULT_MAX_CHARS + 10) });
     const long = await call(input());
-    expect(long.content).toHaveLength(TOOL_RESULT_MAX_CHARS + ` [cut: ${TOOL_RESULT_MAX_CHARS + 10} characters in all]`.length);
+    expect(long.content).toHaveLength(
+      TOOL_RESULT_MAX_CHARS + ` [cut: ${TOOL_RESULT_MAX_CHARS + 10} characters in all]`.length,
+    );
     const bare = createToolActivities({ env: {} });
-    const result = (await env().run(bare.callTool, input())) as ToolResult;
-    expect(result).toMatchObject({ ok: false, error: expect.stringContaining('uses ${CRM_TOKEN}, which is not set') });
+    const result = await env().run<[ToolCallInput], ToolResult, typeof bare.callTool>(bare.callTool, input());
+    expect(result).toMatchObject({
+      ok: false,
+      error: containing('uses ${CRM_TOKEN}, which is not set'),
+    });
   });
 });

@@ -364,7 +364,9 @@ describe('VoIPBIN activities against the simulator', () => {
       const result = await run(acts.transferCall, { callId: call.id, to: '+15550001111' });
       expect(result).toEqual({ transferId: anyString });
       await call.ended;
-      expect(sim.requests.slice(mark).map((r) => [line(r.method, r.path, r.query, r.status), r.body])).toEqual([
+      expect(
+        sim.requests.slice(mark).map((r) => [line(r.method, r.path, r.query, r.status), r.body]),
+      ).toEqual([
         [
           'POST /transfers -> 200',
           {
@@ -385,7 +387,9 @@ describe('VoIPBIN activities against the simulator', () => {
       const retry = new MockActivityEnvironment({ attempt: 2 }, { logger: new DefaultLogger('ERROR') });
       expect(await runner(retry)(acts.transferCall, { callId: call.id, to: '+15550001111' })).toEqual({});
       const failure = await failureOf(run(acts.transferCall, { callId: call.id, to: '+15550001111' }));
-      expect(failure.details).toEqual([{ httpStatus: 400, status: 'INVALID_ARGUMENT', reason: 'INVALID_ARGUMENT' }]);
+      expect(failure.details).toEqual([
+        { httpStatus: 400, status: 'INVALID_ARGUMENT', reason: 'INVALID_ARGUMENT' },
+      ]);
       expect(received()).toEqual([`GET /calls/${call.id} -> 200`, 'POST /transfers -> 400']);
     });
   });

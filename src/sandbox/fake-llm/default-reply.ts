@@ -53,7 +53,8 @@ export function defaultReply(req: FakeLlmRequest): FakeLlmReply {
   const last = req.messages[req.messages.length - 1];
   if (last?.role === 'tool') {
     const results = trailingToolResults(req);
-    if (results.length === 0 || results.every((r) => r === '' || r === 'ok')) return { text: words.afterTool };
+    if (results.length === 0 || results.every((r) => r === '' || r === 'ok'))
+      return { text: words.afterTool };
     const failed = results.find((r) => r.startsWith('error: '));
     if (failed) return { text: words.failed(failed.slice('error: '.length).replace(/[.!?\s]+$/u, '')) };
     return { text: words.found(results.map(readable).join('; ')) };
@@ -87,7 +88,7 @@ function offeredTools(req: FakeLlmRequest): OfferedTool[] {
   return (req.tools ?? []).flatMap((t) => {
     const fn = (t as { function?: { name?: unknown; parameters?: unknown } }).function;
     if (typeof fn?.name !== 'string' || fn.name === 'end_call') return [];
-    return [{ name: fn.name, parameters: (fn.parameters ?? {}) as OfferedTool['parameters'] }];
+    return [{ name: fn.name, parameters: (fn.parameters ?? {}) }];
   });
 }
 

@@ -36,7 +36,8 @@ export function transferRoutes(world: World): RouteDef[] {
     const call = world.calls.get(body.transferer_call_id.toLowerCase());
     if (!call) throw errors.notFound('CALL_NOT_FOUND');
     if (call.record.status !== 'progressing') throw errors.invalidArgument('The call is not in progress.');
-    if (body.transfer_type === 'attended') throw errors.invalidArgument('Attended transfers are not simulated.');
+    if (body.transfer_type === 'attended')
+      throw errors.invalidArgument('Attended transfers are not simulated.');
     // transfer-manager's blindExecute: the transferer call is hung up first.
     requestHangup(world, call);
     const now = world.now().text;
