@@ -1,6 +1,7 @@
 // `voipbin-agent console`: one inbound call on the simulator, the person at the terminal as its
 // caller. Each line typed is the caller's speech (its transcript events, as VoIPBIN sends them);
 // the agent's sentences print as the simulator starts playing them, each /flush as a barge-in.
+import type { Client } from '@temporalio/client';
 import { matchRoute } from '../../agent-config';
 import { ConfigError, type AppConfig } from '../../config';
 import { formatTimeline } from '../../inspect/format';
@@ -80,27 +81,7 @@ export async function runConsole(config: AppConfig, log: Logger, opts: ConsoleOp
     term.close();
     term.print(ender === 'caller' ? '[you hung up]' : '[the agent hung up]');
 
-    const finished = sandbox.client.workflow
-      .getHandle(workflowId)
-      .result()
-      .then(
-        () => undefined,
-        (err: Error) => `[the call's workflow failed: ${err.message}]`,
-      );
-    const problem = await withTimeout(finished, WORKFLOW_END_WAIT_MS, () => {
-      return `[the call's workflow had not finished after ${WORKFLOW_END_WAIT_MS / 1000} s]`;
-    });
-    if (problem) term.print(problem);
-    term.print('');
-    try {
-      const timeline = await loadCallTimeline(sandbox.client, call.id);
-      term.print(`The call, as its workflow recorded it (what \`voipbin-agent inspect ${call.id}\` prints):`);
-      for (const line of formatTimeline(timeline, view.temporalUi)) term.print(line && `  ${line}`);
-    } catch (err) {
-      term.print(`[no timeline of the call: ${(err as Error).message}]`);
-    }
-    term.print('');
-    for (const line of whereAfterLines(view)) term.print(line);
+    await showCall(sandbox.client, call.id, view, term);
     return 0;
   } finally {
     term.close();
@@ -179,6 +160,36 @@ async function converse(call: SimCall, term: ConsoleTerminal, agent: AgentSide):
     }
     term.prompt();
   }
+}
+
+/** Once the call's workflow has finished: the call as it recorded it, and where to see it again. */
+async function showCall(
+  client: Client,
+  callId: string,
+  view: SessionView,
+  term: ConsoleTerminal,
+): Promise<void> {
+  const finished = client.workflow
+    .getHandle(view.workflowId)
+    .result()
+    .then(
+      () => undefined,
+      (err: Error) => `[the call's workflow failed: ${err.message}]`,
+    );
+  const problem = await withTimeout(finished, WORKFLOW_END_WAIT_MS, () => {
+    return `[the call's workflow had not finished after ${WORKFLOW_END_WAIT_MS / 1000} s]`;
+  });
+  if (problem) term.print(problem);
+  term.print('');
+  try {
+    const timeline = await loadCallTimeline(client, callId);
+    term.print(`The call, as its workflow recorded it (what \`voipbin-agent inspect ${callId}\` prints):`);
+    for (const line of formatTimeline(timeline, view.temporalUi)) term.print(line && `  ${line}`);
+  } catch (err) {
+    term.print(`[no timeline of the call: ${(err as Error).message}]`);
+  }
+  term.print('');
+  for (const line of whereAfterLines(view)) term.print(line);
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number, late: () => T): Promise<T> {
