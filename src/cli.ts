@@ -1,4 +1,5 @@
 import { placeCall } from './commands/call';
+import { talk } from './commands/console';
 import { exportHistory } from './commands/export';
 import { inspect } from './commands/inspect';
 import { ingress } from './commands/ingress';
@@ -34,6 +35,11 @@ commands:
             what the caller and the agent said and when, barge-ins and what they cut, reprompts,
             each turn's latencies; --json prints it as one JSON document. The VoIPBIN call id or
             the workflow id
+  console [--to <number>] [--from <number>]
+            talk to the agent: you are the caller of one call on the built-in VoIPBIN simulator,
+            with the fake model (or OPENAI_BASE_URL's) and the profile AGENT_CONFIG routes --to
+            to; the agent's sentences print as they are said, typing while it speaks interrupts
+            it, /hangup ends the call and prints its timeline
   simulate <scenario.yaml> ...
             run each scenario (a scripted caller and what the agent must say, in order, within
             what latency) against the agent on the built-in VoIPBIN simulator, with the fake model
@@ -48,7 +54,7 @@ configuration: environment variables (see README.md) and AGENT_CONFIG`;
 /** Services run until stopped and take no arguments. */
 const SERVICES = { serve, worker, ingress };
 /** Tools take arguments, print their results and return an exit code. */
-const TOOLS = { replay, export: exportHistory, call: placeCall, inspect, simulate };
+const TOOLS = { replay, export: exportHistory, call: placeCall, inspect, simulate, console: talk };
 
 function usageError(message: string): number {
   process.stderr.write(`voipbin-agent: ${message}\n\n${USAGE}\n`);

@@ -1,25 +1,16 @@
 // `voipbin-agent simulate`: scenario files run against the whole agent (a Temporal dev server of its
 // own, the worker, the ingress) on the VoIPBIN simulator, with the fake model or OPENAI_BASE_URL's.
 // Each call is checked as the workflow recorded it (the `inspect` timeline).
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { AppConfig } from '../config';
 import { formatTimeline } from '../inspect/format';
 import { loadCallTimeline } from '../inspect/load';
 import type { CallTimeline } from '../inspect/timeline';
 import type { Logger } from '../logger';
-import { startIngress } from '../runtime/ingress-runtime';
 import { Stack } from '../runtime/lifecycle';
-import { freePort } from '../runtime/free-port';
-import { connectClient } from '../runtime/temporal';
-import { startWorker } from '../runtime/worker-runtime';
-import { startDevServer } from '../temporal/dev-server';
 import { callWorkflowId } from '../../workflows/messages';
 import { checkExpectations, type ExpectationResult } from './expectations';
-import { modelOf } from './offline';
+import { startSandboxStack } from './sandbox-stack';
 import { callerScript, type Scenario } from './scenario';
-import { startSimulator } from './simulator';
 
 export interface ScenarioOutcome {
   scenario: Scenario;
@@ -38,47 +29,8 @@ export async function runScenarios(
   report: (outcome: ScenarioOutcome) => void,
 ): Promise<ScenarioOutcome[]> {
   const stack = new Stack();
-  const dataDir = mkdtempSync(join(tmpdir(), 'voipbin-agent-simulate-'));
-  stack.add('data', () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
   try {
-    const openai = await modelOf(config, log, stack);
-    const simulator = await startSimulator({ accessKey: 'simulate-key', webhookRetryDelayMs: 200 });
-    stack.add('VoIPBIN simulator', () => simulator.close());
-    const namespace = 'default';
-    const server = await startDevServer({
-      cliPath: config.temporal.cliPath,
-      port: await freePort(),
-      uiPort: await freePort(),
-      namespace,
-      dataDir,
-      log,
-    });
-    stack.add('temporal dev server', server.stop);
-    const target = { address: server.address, namespace, options: {}, devServer: server };
-    const client = await connectClient(target);
-    stack.add('temporal client', () => client.connection.close());
-    const voipbin = {
-      ...config.voipbin,
-      baseUrl: simulator.baseUrl,
-      apiKey: simulator.accessKey,
-      webhookSecret: simulator.customer.webhookSecret || undefined,
-      events: 'webhook' as const,
-    };
-    const taskQueue = 'simulate';
-    const worker = await startWorker({ target, client, taskQueue, voipbin, openai, shutdownGraceMs: 0, log });
-    stack.add('worker', worker.shutdown);
-    const ingress = await startIngress({
-      client,
-      taskQueue,
-      agent: config.agent,
-      voipbin,
-      host: '127.0.0.1',
-      port: 0,
-      log,
-    });
-    stack.add('ingress', ingress.close);
-    simulator.setWebhookUri(`http://127.0.0.1:${ingress.port}/webhooks/voipbin`);
-
+    const { simulator, client } = await startSandboxStack(config, log, stack, { name: 'simulate' });
     const outcomes: ScenarioOutcome[] = [];
     for (const scenario of scenarios) {
       const outcome = await runOne(scenario);

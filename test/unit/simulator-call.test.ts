@@ -223,4 +223,56 @@ describe('VoIPBIN simulator scripted calls', () => {
     expect(call.heard()).toEqual(['Hello.', 'I am your agent.']);
     expect(call.callerSaid()).toEqual(['Hi.']);
   });
+
+  it("tells a listener each text as it starts playing and each /flush with what it dropped, not a session's stop", async () => {
+    const call = sim.startInboundCall({ from: '+1', to: '+2' });
+    await waitFor(() => call.status() === 'progressing', 'progressing', 2000);
+    const { speakingId } = await sessions(call.id);
+    const events: unknown[] = [];
+    const unsubscribe = call.onPlayback((e) => events.push(e));
+    expect(call.agentSpeaking()).toBe(false);
+    await post(`/speakings/${speakingId}/say`, { text: 'Hi.' }); // 15 ms
+    await post(`/speakings/${speakingId}/say`, {
+      text: 'A long second sentence, played for a while.'.repeat(3),
+    });
+    await post(`/speakings/${speakingId}/say`, { text: 'Never heard.' });
+    await waitFor(() => events.length === 2, 'the second text playing', 2000);
+    expect(call.agentSpeaking()).toBe(true);
+    await post(`/speakings/${speakingId}/flush`);
+    expect(call.agentSpeaking()).toBe(false);
+    expect(events).toEqual([
+      { kind: 'playing', text: 'Hi.' },
+      { kind: 'playing', text: 'A long second sentence, played for a while.'.repeat(3) },
+      {
+        kind: 'flushed',
+        interrupted: 'A long second sentence, played for a while.'.repeat(3),
+        unplayed: ['Never heard.'],
+      },
+    ]);
+    // The session's stop drops what plays too, but it is no /flush.
+    await post(`/speakings/${speakingId}/say`, { text: 'Still there?' });
+    await post(`/speakings/${speakingId}/stop`);
+    expect(events.slice(3)).toEqual([{ kind: 'playing', text: 'Still there?' }]);
+    unsubscribe();
+    call.hangup();
+    await call.ended;
+  });
+
+  it("agentDone: the agent's answer since the caller last spoke finished, then quietMs of quiet", async () => {
+    const call = sim.startInboundCall({ from: '+1', to: '+2' });
+    await waitFor(() => call.status() === 'progressing', 'progressing', 2000);
+    const { speakingId } = await sessions(call.id);
+    await post(`/speakings/${speakingId}/say`, { text: 'Hello.' }); // 30 ms
+    await call.agentDone(50);
+    expect(call.heard()).toEqual(['Hello.']);
+    call.speak('Hi.');
+    let done = false;
+    const answered = call.agentDone(50).then(() => (done = true));
+    await new Promise((r) => setTimeout(r, 100));
+    // The greeting was before the caller spoke: not an answer.
+    expect(done).toBe(false);
+    await post(`/speakings/${speakingId}/say`, { text: 'How can I help?' });
+    await answered;
+    expect(call.heard()).toEqual(['Hello.', 'How can I help?']);
+  });
 });

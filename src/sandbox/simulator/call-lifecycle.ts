@@ -52,6 +52,7 @@ export function createCall(
     playback: { queue: [], starts: 0 },
     mark: { heard: 0, starts: 0 },
     waiters: new Set(),
+    playbackListeners: new Set(),
     ended,
     resolveEnded,
   };

@@ -9,14 +9,14 @@ import type { CallState, World } from './world';
  * caller last spoke (or since the call started), at least one text finished playing.
  */
 
-const DEFAULT_QUIET_MS = 200;
+export const DEFAULT_QUIET_MS = 200;
 
 function ended(call: CallState): boolean {
   return call.record.status === 'hangup';
 }
 
 /** Waits until something new finished playing, playback is idle, and stays idle for quietMs. */
-async function waitForAgent(world: World, call: CallState, quietMs: number): Promise<void> {
+export async function waitForAgent(world: World, call: CallState, quietMs: number): Promise<void> {
   for (;;) {
     await world.waitFor(call, () => call.heard.length > call.mark.heard && isPlaybackIdle(call));
     if (ended(call)) return;

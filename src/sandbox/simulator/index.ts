@@ -3,6 +3,7 @@ export type {
   CallerScript,
   CallerStep,
   DeliveredWebhook,
+  PlaybackEvent,
   RecordedRequest,
   SimCall,
   SimLog,

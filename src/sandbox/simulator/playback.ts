@@ -1,4 +1,5 @@
 import { echoAgentSpeech } from './speech';
+import type { PlaybackEvent } from './types';
 import type { CallState, World } from './world';
 
 /**
@@ -10,6 +11,17 @@ import type { CallState, World } from './world';
 
 export function playbackMs(world: World, text: string): number {
   return Math.ceil((text.length / world.config.speechCharsPerSecond) * 1000);
+}
+
+/** Tells whoever listens to the call's playback (SimCall.onPlayback); a listener's error stays its own. */
+export function tellPlayback(world: World, call: CallState, event: PlaybackEvent): void {
+  for (const listener of [...call.playbackListeners]) {
+    try {
+      listener(event);
+    } catch (err) {
+      world.log('playback listener failed', { callId: call.record.id, err });
+    }
+  }
 }
 
 export function isPlaybackIdle(call: CallState): boolean {
@@ -41,13 +53,14 @@ function playNext(world: World, call: CallState): void {
     world.notify(call);
   });
   pb.current = { text, cancel };
+  tellPlayback(world, call, { kind: 'playing', text });
   world.notify(call);
 }
 
-/** Drops what is playing and what is queued; returns the dropped texts. */
-export function flushPlayback(world: World, call: CallState): string[] {
+/** Drops what is playing (cut off, returned as `interrupted`) and what is queued (`unplayed`). */
+export function flushPlayback(world: World, call: CallState): { interrupted?: string; unplayed: string[] } {
   const pb = call.playback;
-  const dropped = [...(pb.current ? [pb.current.text] : []), ...pb.queue];
+  const dropped = { ...(pb.current && { interrupted: pb.current.text }), unplayed: pb.queue };
   pb.current?.cancel();
   pb.current = undefined;
   pb.queue = [];

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { errors } from './api-error';
 import { isUuid } from './clock';
-import { enqueueSay, flushPlayback } from './playback';
+import { enqueueSay, flushPlayback, tellPlayback } from './playback';
 import { type SpeakingRecord, speakingJson } from './resources';
 import { type Reply, type RouteContext, type RouteDef, idParam, listPage, ok, parseBody } from './route';
 import type { World } from './world';
@@ -112,7 +112,7 @@ export function speakingRoutes(world: World): RouteDef[] {
   const flush = (ctx: RouteContext): Reply => {
     const s = findActive(idParam(ctx));
     const call = s.referenceType === 'call' ? world.calls.get(s.referenceId) : undefined;
-    if (call) flushPlayback(world, call);
+    if (call) tellPlayback(world, call, { kind: 'flushed', ...flushPlayback(world, call) });
     return ok(json(s));
   };
 

@@ -1,5 +1,6 @@
 import { createCall, remoteHangup, walkToProgressing } from './call-lifecycle';
-import { runCallerScript } from './caller-script';
+import { DEFAULT_QUIET_MS, runCallerScript, waitForAgent } from './caller-script';
+import { isPlaybackIdle } from './playback';
 import type { Address } from './resources';
 import { callerSpeak } from './speech';
 import type { CallerScript, SimCall } from './types';
@@ -22,6 +23,12 @@ export function simCallOf(world: World, call: CallState, scriptDone: Promise<voi
     callerSaid: () => [...call.callerSaid],
     speak: (text: string) => void callerSpeak(world, call, text),
     hangup: () => remoteHangup(world, call),
+    agentSpeaking: () => !isPlaybackIdle(call),
+    onPlayback: (listener) => {
+      call.playbackListeners.add(listener);
+      return () => call.playbackListeners.delete(listener);
+    },
+    agentDone: (quietMs = DEFAULT_QUIET_MS) => waitForAgent(world, call, quietMs),
     ended: call.ended,
     scriptDone,
   };

@@ -115,6 +115,13 @@ export interface CallerScript {
   answerAfterMs?: number;
 }
 
+/**
+ * What the caller's phone plays: a text starting to play, or a `/flush`, with the text it cut off
+ * mid-play (if one was playing) and those it dropped before they played.
+ */
+export type PlaybackEvent =
+  { kind: 'playing'; text: string } | { kind: 'flushed'; interrupted?: string; unplayed: string[] };
+
 export interface SimCall {
   id: string;
   from: string;
@@ -129,6 +136,15 @@ export interface SimCall {
   speak(text: string): void;
   /** The caller hangs up now. */
   hangup(): void;
+  /** Something is playing or queued to play. */
+  agentSpeaking(): boolean;
+  /** Hears each text as it starts playing and each `/flush` (not a session's stop); returns the unsubscribe. */
+  onPlayback(listener: (event: PlaybackEvent) => void): () => void;
+  /**
+   * Resolves once the agent has finished playing something said since the caller last spoke and
+   * stayed quiet `quietMs` (default 200), or the call ended: a scripted caller's turn to speak.
+   */
+  agentDone(quietMs?: number): Promise<void>;
   /** Resolves when the call reaches hangup. */
   ended: Promise<void>;
   /** Resolves when the script ran to its end, or stopped early because the call ended. */

@@ -1,7 +1,7 @@
 import { Clock, formatTime } from './clock';
 import type { CallRecord, SpeakingRecord, TranscribeRecord, TranscriptRecord } from './resources';
 import { Timers } from './timers';
-import type { SimLog } from './types';
+import type { PlaybackEvent, SimLog } from './types';
 
 /** Everything the simulator knows: resources, the caller side of each call, clock and timers. */
 
@@ -29,6 +29,8 @@ export interface CallState {
   mark: { heard: number; starts: number };
   /** Called on every change a script may be waiting for. */
   waiters: Set<() => void>;
+  /** Told as each text starts playing and on each /flush (SimCall.onPlayback). */
+  playbackListeners: Set<(event: PlaybackEvent) => void>;
   ended: Promise<void>;
   resolveEnded: () => void;
 }
