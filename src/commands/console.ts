@@ -1,3 +1,4 @@
+import { requireToolEnvironment } from '../agent-tools';
 import { loadConfig } from '../config';
 import { createLogger } from '../logger';
 import { UsageError, parseCommandArgs } from './usage';
@@ -14,6 +15,7 @@ export async function talk(args: string[]): Promise<number> {
   });
   if (positionals.length > 0) throw new UsageError('console takes no arguments but --to and --from');
   const config = loadConfig();
+  requireToolEnvironment(config.agent.profiles, process.env);
   const log = createLogger({ ...config.log, level: process.env['LOG_LEVEL'] ? config.log.level : 'warn' });
   const { runConsole } = await import('../sandbox/console/session');
   return runConsole(config, log, { ...values, input: process.stdin, output: process.stdout });

@@ -88,7 +88,7 @@ function offeredTools(req: FakeLlmRequest): OfferedTool[] {
   return (req.tools ?? []).flatMap((t) => {
     const fn = (t as { function?: { name?: unknown; parameters?: unknown } }).function;
     if (typeof fn?.name !== 'string' || fn.name === 'end_call') return [];
-    return [{ name: fn.name, parameters: (fn.parameters ?? {}) }];
+    return [{ name: fn.name, parameters: fn.parameters ?? {} }];
   });
 }
 
