@@ -116,8 +116,53 @@ async function stopLeftover(dataDir: string, log: Logger): Promise<void> {
   }
 }
 
+/**
+ * The dev server picks free ports for its internal services as it starts, then binds them: on a
+ * busy machine another process can take one in between, and the server panics (Go's exit code 2)
+ * before it serves. Such a start is tried again, with new ports; our own ports are checked by the
+ * CLI up front (exit code 1, a clear message) and never retried.
+ */
+export const DEV_SERVER_START_ATTEMPTS = 3;
+
+/** A start that died of a Go panic, as a lost port race does. */
+export function isStartupPanic(exitCode: number | null, output: string): boolean {
+  return exitCode === 2 && output.includes('panic');
+}
+
+/**
+ * A dev server's output as kept for an error: the panic's first lines (the cause) and the tail.
+ */
+export class ServerOutput {
+  private head = '';
+  private tail = '';
+  add(chunk: string): void {
+    if (this.head.length < 2000) this.head += chunk.slice(0, 2000 - this.head.length);
+    this.tail = (this.tail + chunk).slice(-3000);
+  }
+  get text(): string {
+    const panic = this.head.indexOf('panic');
+    const cause = panic === -1 ? '' : this.head.slice(panic, panic + 600);
+    return cause && !this.tail.includes(cause) ? `${cause}\n...\n${this.tail}` : this.tail;
+  }
+}
+
 /** Starts `temporal server start-dev` as a child process and waits until it answers. */
 export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(opts);
+    } catch (err) {
+      const panicked = (err as { panicked?: boolean }).panicked === true;
+      if (!panicked || attempt >= DEV_SERVER_START_ATTEMPTS) throw err;
+      opts.log.warn('the Temporal dev server panicked as it started: starting it again', {
+        attempt,
+        error: (err as Error).message.split('\n').slice(0, 3).join(' '),
+      });
+    }
+  }
+}
+
+async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   mkdirSync(opts.dataDir, { recursive: true });
   await stopLeftover(opts.dataDir, opts.log);
   const address = `127.0.0.1:${opts.port}`;
@@ -129,10 +174,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
   });
   const pidFile = join(opts.dataDir, PID_FILE);
   if (child.pid) writeFileSync(pidFile, String(child.pid));
-  let output = '';
-  const keep = (chunk: Buffer) => {
-    output = (output + chunk.toString()).slice(-4000);
-  };
+  const output = new ServerOutput();
+  const keep = (chunk: Buffer) => output.add(chunk.toString());
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -149,7 +192,8 @@ export async function startDevServer(opts: DevServerOptions): Promise<DevServer>
     await waitUntilServing(address, child, Date.now() + (opts.startTimeoutMs ?? 30_000));
   } catch (err) {
     await stop();
-    throw new Error(`${(err as Error).message}\n${output.trim()}`, { cause: err });
+    const failure = new Error(`${(err as Error).message}\n${output.text.trim()}`, { cause: err });
+    throw Object.assign(failure, { panicked: isStartupPanic(child.exitCode, output.text) });
   }
   child.stdout?.off('data', keep);
   child.stderr?.off('data', keep);

@@ -4,7 +4,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { temporalCliPath } from '../../src/temporal/binaries';
-import { devServerArgs } from '../../src/temporal/dev-server';
+import {
+  DEV_SERVER_START_ATTEMPTS,
+  ServerOutput,
+  devServerArgs,
+  isStartupPanic,
+} from '../../src/temporal/dev-server';
 import { freePort } from './cli';
 import { waitFor } from './wait-for';
 
@@ -15,7 +20,7 @@ import { waitFor } from './wait-for';
  */
 export class TemporalServer {
   private child?: ChildProcess;
-  private output = '';
+  private output = new ServerOutput();
 
   private constructor(
     readonly port: number,
@@ -46,8 +51,24 @@ export class TemporalServer {
     return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
   }
 
-  /** Starts the server (again) and waits until it answers. */
+  /** Starts the server (again) and waits until it answers; a start that panicked is tried again. */
   async up(): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.upOnce();
+      } catch (err) {
+        const child = this.child;
+        if (
+          attempt >= DEV_SERVER_START_ATTEMPTS ||
+          !isStartupPanic(child?.exitCode ?? null, this.output.text)
+        )
+          throw err;
+      }
+    }
+  }
+
+  private async upOnce(): Promise<void> {
+    this.output = new ServerOutput();
     const args = devServerArgs({
       port: this.port,
       uiPort: this.uiPort,
@@ -57,12 +78,12 @@ export class TemporalServer {
     this.child = spawn(temporalCliPath(process.env.TEMPORAL_CLI_PATH), [...args, '--headless'], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    const keep = (d: Buffer) => (this.output = (this.output + d.toString()).slice(-4000));
+    const keep = (d: Buffer) => this.output.add(d.toString());
     this.child.stdout!.on('data', keep);
     this.child.stderr!.on('data', keep);
     await waitFor(
       async () => {
-        if (!this.running) throw new Error(`temporal server exited:\n${this.output}`);
+        if (!this.running) throw new Error(`temporal server exited:\n${this.output.text}`);
         try {
           const connection = await Connection.connect({ address: this.address, connectTimeout: 1000 });
           try {
