@@ -23,6 +23,20 @@ const tools = (...toolCalls: ToolCallRequest[]) => ({
   toolCalls,
 });
 
+/** What the turn the last step started is given of the conversation. */
+function context(d: CallDriver) {
+  const start = d.last.find((c) => c.kind === 'startTurn');
+  if (!start) throw new Error(`no turn started: ${JSON.stringify(d.last)}`);
+  return start.context.messages;
+}
+
+/** The filler, said while the tool ran, as the words of the reply that called it. */
+const fillerCalling = (id: string) => ({
+  role: 'assistant',
+  content: 'One moment while I check that.',
+  tool_calls: [expect.objectContaining({ id })],
+});
+
 describe('an HTTP tool', () => {
   it('runs as an activity, then the turn goes back to the model with its result', () => {
     const d = CallDriver.answered(TOOLS);
@@ -34,8 +48,8 @@ describe('an HTTP tool', () => {
     d.now += 300;
     const next = d.toolDone(1, 0, 0, { ok: true, content: '{"balance":"$12.50"}', ms: 300 });
     expect(next).toEqual(['startTurn 1 step 1']);
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.slice(-3)).toEqual([
+    const messages = context(d);
+    expect(messages.slice(-3)).toEqual([
       { role: 'user', content: "What's my balance? Account 42." },
       {
         role: 'assistant',
@@ -74,8 +88,8 @@ describe('an HTTP tool', () => {
       ms: 20,
       status: 404,
     });
-    const start = d.last.find((c) => c.kind === 'startTurn') as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.slice(-2)).toEqual([
+    const messages = context(d);
+    expect(messages.slice(-2)).toEqual([
       {
         role: 'assistant',
         content: 'Sure, let me look.',
@@ -107,8 +121,8 @@ describe('an HTTP tool', () => {
     expect(d.toolDone(1, 0, 1, { ok: true, content: 'again', ms: 5 })).toEqual([]); // a repeat
     expect(d.toolDone(1, 0, 2, { ok: true, content: 'booked', ms: 5 })).toEqual([]);
     expect(d.toolDone(1, 0, 0, { ok: true, content: 'one', ms: 5 })).toEqual(['startTurn 1 step 1']);
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    const [assistant, ...results] = start.context.messages.slice(-4);
+    const messages = context(d);
+    const [assistant, ...results] = messages.slice(-4);
     expect(assistant).toMatchObject({ role: 'assistant', content: null });
     expect(assistant?.role === 'assistant' && assistant.tool_calls?.map((c) => c.id)).toEqual([
       'c1',
@@ -128,8 +142,8 @@ describe('an HTTP tool', () => {
     expect(d.turnDone(1, tools({ id: 'x', name: 'delete_account', arguments: '{}' }))).toEqual([
       'startTurn 1 step 1',
     ]);
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.at(-1)).toEqual({
+    const messages = context(d);
+    expect(messages.at(-1)).toEqual({
       role: 'tool',
       tool_call_id: 'x',
       content: 'error: there is no tool named delete_account',
@@ -164,13 +178,8 @@ describe('a slow tool', () => {
     expect(d.log.filter((l) => l.startsWith('say')).at(-1)).toBe('say One moment while I check that. @sp-1');
     expect(d.toolDone(1, 0, 0, { ok: true, content: '12', ms: 61_000 })).toEqual(['startTurn 1 step 1']);
     // The model reads the result last, after the filler that was said while it ran.
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.slice(-2)).toEqual([
-      {
-        role: 'assistant',
-        content: 'One moment while I check that.',
-        tool_calls: [expect.objectContaining({ id: 'call_a' })],
-      },
+    expect(context(d).slice(-2)).toEqual([
+      fillerCalling('call_a'),
       { role: 'tool', tool_call_id: 'call_a', content: '12' },
     ]);
     // A second slow tool in the same turn: no second filler.
@@ -211,14 +220,9 @@ describe('a slow tool', () => {
     d.advanceReconciling(60_000); // no reprompt, no turn, while it runs
     expect(d.log.slice(before)).toEqual(['reconcile']);
     expect(d.toolDone(1, 0, 0, { ok: true, content: '{"balance":12}', ms: 61_000 })).toEqual(['startTurn 2']);
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
     // The filler was said while the tool ran: before its call, so the model reads the result after it.
-    expect(start.context.messages.slice(-3)).toEqual([
-      {
-        role: 'assistant',
-        content: 'One moment while I check that.',
-        tool_calls: [expect.objectContaining({ id: 'call_a' })],
-      },
+    expect(context(d).slice(-3)).toEqual([
+      fillerCalling('call_a'),
       { role: 'tool', tool_call_id: 'call_a', content: '{"balance":12}' },
       { role: 'user', content: 'Actually also tell me my last payment.' },
     ]);
@@ -242,12 +246,12 @@ describe('the context a turn is given', () => {
     d.turnDone(1, tools(balance('c1'), balance('c2')));
     d.toolDone(1, 0, 0, { ok: true, content: 'a', ms: 1 });
     d.toolDone(1, 0, 1, { ok: true, content: 'b', ms: 1 });
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages[0]).toMatchObject({
+    const messages = context(d);
+    expect(messages[0]).toMatchObject({
       role: 'assistant',
       tool_calls: [{ id: 'c1' }, { id: 'c2' }],
     });
-    expect(start.context.messages).toHaveLength(3);
+    expect(messages).toHaveLength(3);
   });
 });
 
@@ -286,8 +290,8 @@ describe('transfer_call', () => {
       'startTurn 2',
     ]);
     expect(d.s.ending).toBeUndefined();
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.at(-1)).toEqual({
+    const messages = context(d);
+    expect(messages.at(-1)).toEqual({
       role: 'tool',
       tool_call_id: 't1',
       content: 'error: the transfer failed: answered 400',
@@ -306,8 +310,8 @@ describe('transfer_call', () => {
     const d = CallDriver.answered(TOOLS);
     d.caller('A human please.');
     expect(d.turnDone(1, tools(transfer()))).toEqual(['startTurn 1 step 1']);
-    const start = d.last[0] as Extract<call.Command, { kind: 'startTurn' }>;
-    expect(start.context.messages.at(-1)).toMatchObject({
+    const messages = context(d);
+    expect(messages.at(-1)).toMatchObject({
       content: 'error: transferring is not allowed on this call',
     });
   });
