@@ -1,7 +1,8 @@
 // docker-compose.yml as Docker Compose itself reads it (`docker compose config`): the stack the
 // README promises, and a clear refusal when .env lacks what the agents need. No Docker engine
 // is needed; the compose tool is (test/helpers/compose.ts says how to get it).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseAgentConfig } from '../../src/agent-config';
 import { envSchema } from '../../src/config';
@@ -221,6 +222,24 @@ it('mounts the agent config, read-only, where AGENT_CONFIG points, and ships a v
     source: join(PROJECT_ROOT, 'config', 'agent.yaml'),
     target: '/etc/voipbin-agent/config/agent.yaml',
   });
+});
+
+it("gives the worker alone the tools' secrets, from TOOLS_ENV_FILE when there is one", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-tools-env-'));
+  try {
+    const file = join(dir, 'tools.env');
+    writeFileSync(file, 'CRM_TOKEN=crm-secret\nCRM_HOST=crm.example.com\n');
+    const withTools = resolve(dotenvExample({ ...FILLED, TOOLS_ENV_FILE: file })).services;
+    expect(withTools.worker!.environment).toMatchObject({
+      CRM_TOKEN: 'crm-secret',
+      CRM_HOST: 'crm.example.com',
+    });
+    expect(withTools.ingress!.environment).not.toHaveProperty('CRM_TOKEN');
+    // No such file (the default, ./tools.env, is not in the repository): the stack starts without.
+    expect(services.worker!.environment).not.toHaveProperty('CRM_TOKEN');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 it('gives a stopping worker the time to drain its LLM turns before Docker kills it', () => {
