@@ -349,7 +349,7 @@ export class CallAgent {
         }),
       );
     } catch (err) {
-      log.warn('tool failed', { tool: command.call.name, error: message(err) });
+      log.warn('tool failed', { tool: command.call.name, error: message(failureCause(err)) });
       result = { ok: false, error: `${command.call.name} failed: ${message(failureCause(err))}`, ms: 0 };
     } finally {
       this.toolsRunning -= 1;

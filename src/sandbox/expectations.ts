@@ -14,6 +14,11 @@ function describe(e: Expectation): string {
   if ('agent' in e)
     return `the agent says ${describeText(e.agent)}${e.withinMs !== undefined ? ` within ${e.withinMs} ms` : ''}`;
   if ('bargeIn' in e) return 'the caller barges in';
+  if ('tool' in e) {
+    const args = e.arguments === undefined ? '' : ` with arguments ${describeText(e.arguments)}`;
+    const outcome = e.ok === undefined ? '' : e.ok ? ', which answers' : ', which fails';
+    return `the agent calls ${e.tool}${args}${outcome}`;
+  }
   if ('reprompt' in e) return 'the agent reprompts';
   if ('turns' in e) return `the call has ${e.turns} turn(s)`;
   return `the call ends: ${e.ended}`;
@@ -51,6 +56,13 @@ export function checkExpectations(t: CallTimeline, expectations: Expectation[]):
     const found = findNext(entries, cursor, (x) => {
       if ('agent' in e) return x.kind === 'agent' && x.outcome !== 'gone' && textMatches(e.agent, x.text);
       if ('bargeIn' in e) return x.kind === 'barge-in';
+      if ('tool' in e)
+        return (
+          x.kind === 'tool' &&
+          x.name === e.tool &&
+          (e.arguments === undefined || textMatches(e.arguments, x.arguments ?? '')) &&
+          (e.ok === undefined || (x.outcome === 'ok') === e.ok)
+        );
       return x.kind === 'agent' && x.utterance === 'reprompt';
     });
     if (found < 0) {
@@ -100,6 +112,14 @@ function offset(e: TimelineEntry | undefined): string {
 
 /** What the agent did say after the cursor, to show beside a line that never came. */
 function nearby(entries: TimelineEntry[], from: number, e: Expectation): string {
+  if ('tool' in e) {
+    const called = entries
+      .slice(from)
+      .flatMap((x) =>
+        x.kind === 'tool' ? [`${x.name} ${x.arguments ?? ''} (${x.outcome ?? 'called'})`] : [],
+      );
+    return called.length ? `the agent called ${called.join(', ')}` : 'the agent called no tool';
+  }
   if (!('agent' in e)) return 'never happened';
   const said = entries
     .slice(from)

@@ -46,6 +46,14 @@ const expectationSchema = z.union([
     .strict(),
   z.object({ bargeIn: z.literal(true) }).strict(),
   z.object({ reprompt: z.literal(true) }).strict(),
+  /** The model calls this tool (its arguments as JSON text; `ok`: whether it answered). */
+  z
+    .object({
+      tool: z.string().min(1),
+      arguments: textSchema.optional(),
+      ok: z.boolean().optional(),
+    })
+    .strict(),
   z.object({ ended: z.string().min(1) }).strict(),
   /** How many turns (answers) the whole call had: a duplicate answered twice makes one too many. */
   z.object({ turns: z.number().int().min(0) }).strict(),

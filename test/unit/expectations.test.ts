@@ -42,3 +42,29 @@ it('fails a line said out of order, too late, never, or an end reason that was n
   const never = checkExpectations(timeline, [{ agent: 'We open at nine.' }])[0]!;
   expect(never.detail).toContain('the agent said "Hello, thanks for calling. How can I help?"');
 });
+
+it('meets a tool call by its name, its arguments and how it went', () => {
+  const tools = readHistoryFile(join(__dirname, '..', 'replay', 'histories', 'tools-and-transfer.json'));
+  const t = buildTimeline(tools.workflowId, [{ runId: tools.runId, history: tools.history }]);
+  const check = (expect: Expectation[]) => checkExpectations(t, expect).map((r) => [r.ok, r.detail]);
+  expect(
+    check([
+      { tool: 'get_balance', arguments: { contains: '"account":"42"' }, ok: true },
+      { agent: { contains: 'balance $12.50' } },
+      { tool: 'get_balance', arguments: { contains: '"7"' } },
+      { tool: 'transfer_call' },
+      { ended: 'transferred' },
+    ]).map(([ok]) => ok),
+  ).toEqual([true, true, true, true, true]);
+  // A failure it never had, arguments it never got, a tool never called: each says what was called.
+  expect(check([{ tool: 'get_balance', ok: false }])).toEqual([
+    [
+      false,
+      expect.stringContaining(
+        'the agent called get_balance {"account":"42"} (ok), get_balance {"account":"7"} (ok), transfer_call',
+      ),
+    ],
+  ]);
+  expect(check([{ tool: 'get_balance', arguments: { contains: '"99"' } }])[0]![0]).toBe(false);
+  expect(check([{ tool: 'book_appointment' }])[0]![0]).toBe(false);
+});
