@@ -49,6 +49,7 @@ function describe(e: TimelineEntry): [string, string] {
     }
     case 'barge-in': {
       const parts = [e.turn !== undefined ? `turn ${e.turn} cancelled` : 'no reply in flight'];
+      if (e.toolsLeftRunning?.length) parts.push(`${e.toolsLeftRunning.join(', ')} left to finish`);
       if (e.flushed) parts.push(e.interrupted ? `flushed, cutting off ${quote(e.interrupted)}` : 'flushed');
       if (e.cut.length) parts.push(`never heard: ${e.cut.map(quote).join(' ')}`);
       return ['barge-in', parts.join('; ')];

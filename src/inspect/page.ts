@@ -103,7 +103,9 @@ function agentLine(e: Entry<'agent'>): Markup {
 }
 
 function bargeIn(e: Entry<'barge-in'>): Markup {
-  const cancelled = e.turn !== undefined ? `turn ${e.turn} cancelled` : 'no reply was in flight';
+  const cancelled =
+    (e.turn !== undefined ? `turn ${e.turn} cancelled` : 'no reply was in flight') +
+    (e.toolsLeftRunning?.length ? ` (${e.toolsLeftRunning.join(', ')} left to finish)` : '');
   const flushed = !e.flushed
     ? ''
     : e.interrupted !== undefined

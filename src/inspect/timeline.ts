@@ -74,6 +74,8 @@ export type TimelineEntry = { at: string; offsetMs: number; run: number } & (
       interrupted?: string;
       /** What the caller never heard: lines sent but flushed before they played, then the reply's sentences never sent. */
       cut: string[];
+      /** The tools the cut-off turn had called, still running: left to finish (they may have acted). */
+      toolsLeftRunning?: string[];
     }
   | { kind: 'turn-failed'; turn: number; error: string }
   | { kind: 'turn-retried'; turn: number; attempt: number }
@@ -245,6 +247,16 @@ export function buildTimeline(
     const bargeIn = (atMs: number): BargeIn => {
       if (bargeTask?.task === task) return bargeTask.entry;
       const entry = push(atMs, { kind: 'barge-in', flushed: false, cut: [] }) as BargeIn;
+      // The turn waited on its tools, no reply in flight: it is the one cut off.
+      const waiting = [...activities.values()].flatMap((a) =>
+        a.type === 'callTool' && (a.state as ToolState).entry.outcome === 'running'
+          ? [(a.state as ToolState).entry]
+          : [],
+      );
+      if (waiting.length) {
+        entry.turn = waiting[0]!.turn;
+        entry.toolsLeftRunning = waiting.map((t) => t.name);
+      }
       bargeTask = { task, entry, unheard: [] };
       unheardOf.set(entry, bargeTask.unheard);
       return entry;

@@ -168,7 +168,7 @@ it('tools: each call with its arguments, result and time; the filler; a turn ans
     'tool get_balance 2',
     'agent filler: One moment while I check that. (interrupted)',
     'caller Sorry, go on.',
-    'barge-in turn=- flushed=true interrupted=One moment while I check that. cut=[]',
+    'barge-in turn=2 flushed=true interrupted=One moment while I check that. cut=[]',
     'agent reply 3: You said: Sorry, go on.',
     'agent reply 3: How else can I help you today?',
     'caller Can I talk to a person?',
@@ -177,7 +177,11 @@ it('tools: each call with its arguments, result and time; the filler; a turn ans
     'ended transferred',
   ]);
   const tools = t.entries.filter((e) => e.kind === 'tool');
-  // The barge-in let the second call finish: its result is in.
+  // The caller cut turn 2 off while its tool ran: the tool was left to finish, and its result is in.
+  expect(t.entries.find((e) => e.kind === 'barge-in')).toMatchObject({
+    turn: 2,
+    toolsLeftRunning: ['get_balance'],
+  });
   expect(tools.map((e) => [e.arguments, e.outcome, e.result])).toEqual([
     ['{"account":"42"}', 'ok', '{"balance":"$12.50"}'],
     ['{"account":"7"}', 'ok', '{"balance":"$12.50"}'],
