@@ -175,8 +175,12 @@ it('the worker SIGKILLed while the tool request is out: the retry carries the sa
   expect(retry!.body).toBe(first.body);
   expect(retry!.headers['idempotency-key']).toBe(first.headers['idempotency-key']);
   expect(crm.booked.size - booked).toBe(1);
-  // The filler once (the tool ran long), the answer once.
-  expect(requests()).toEqual([...SESSIONS_CREATED, say(GREETING), say(FILLER), ...ANSWER.map(say), ...ENDED]);
+  // The answer once. The filler at most once, before it: it is due 1 s after the call, and the
+  // worker that died may have held the workflow too, so that the filler's moment and the retry's
+  // answer reach the other worker together; then the answer is said without the filler.
+  const heardLines = requests();
+  const filler = heardLines.includes(say(FILLER)) ? [say(FILLER)] : [];
+  expect(heardLines).toEqual([...SESSIONS_CREATED, say(GREETING), ...filler, ...ANSWER.map(say), ...ENDED]);
   expect(summary.messages.filter((m) => m.role === 'tool')).toHaveLength(1);
   await stack.ensureWorkers();
 }, 120_000);
