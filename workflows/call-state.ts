@@ -192,8 +192,12 @@ export interface CallState {
     reason: EndReason;
     hangupAt?: number;
     hangupSent: boolean;
-    /** Ending by a transfer: `POST /transfers` instead of the hangup, once the line is said. */
-    transfer?: { to: string; record: ToolCallRecord };
+    /**
+     * Ending by a transfer: `POST /transfers` instead of the hangup, once the line is said. Then
+     * `check`: VoIPBIN is asked whether the call has left (`wanted`, then `asked` once a reconcile
+     * goes out after the transfer's answer: one already in flight read the call before it).
+     */
+    transfer?: { to: string; record: ToolCallRecord; check?: 'wanted' | 'asked' };
   };
   /** Tool calls running, of any turn (a barge-in does not stop them): no new turn until they are in. */
   toolsRunning?: number;
@@ -439,17 +443,21 @@ export function onTransferDone(s: CallState, result: ToolResult, now: number): C
   const out: Command[] = [];
   if (result.ok) {
     // VoIPBIN hung the call up on the agent as it transferred: learn it now, not at the next event.
+    transfer.check = 'wanted';
     s.reconcile.wanted = true;
     return progress(s, now, out);
   }
-  if (isCallGone(s)) return progress(s, now, out);
-  // Not transferred: the call goes on, and the model tells the caller.
+  if (!isCallGone(s)) notTransferred(s, now, out);
+  return progress(s, now, out);
+}
+
+/** The call is still with the agent: it goes on, and the model (which reads why) tells the caller. */
+function notTransferred(s: CallState, now: number, out: Command[]): void {
   s.ending = undefined;
   s.turns += 1;
   s.turn = { id: s.turns, heardAt: now, attempt: 1, received: 0, refused: 0, spoke: true };
   s.phase = 'thinking';
   out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
-  return progress(s, now, out);
 }
 
 /** Both session creates returned; a missing id means that create failed. */
@@ -527,6 +535,14 @@ export function onReconciled(s: CallState, result: ReconcileResult | undefined, 
   if (result) {
     applyStatus(s, result.call === 'gone' ? 'hangup' : result.call, now, out);
     for (const t of result.transcripts) applyTranscript(s, missed(t), now, out);
+    const transfer = s.ending?.transfer;
+    if (transfer?.check === 'asked' && !isCallGone(s)) {
+      // A blind transfer hangs the call up before VoIPBIN answers: still up, it was not transferred.
+      const message = s.messages.find((m) => m.tool === transfer.record);
+      const why = 'VoIPBIN accepted the transfer, but the call is still with the agent';
+      if (message) settle(message, transfer.record, { ok: false, error: why, ms: transfer.record.ms ?? 0 });
+      notTransferred(s, now, out);
+    }
   }
   return progress(s, now, out);
 }
@@ -1016,6 +1032,7 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
   if (s.reconcile.wanted && !s.reconcile.inFlight) {
     s.reconcile.wanted = false;
     s.reconcile.inFlight = true;
+    if (s.ending?.transfer?.check === 'wanted') s.ending.transfer.check = 'asked';
     out.push({ kind: 'reconcile', transcribeId: s.sessions.transcribeId, sinceMs: s.newestTranscriptMs });
   }
   if (s.rollover) {

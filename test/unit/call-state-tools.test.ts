@@ -298,6 +298,41 @@ describe('transfer_call', () => {
     });
   });
 
+  it('goes back to the model when VoIPBIN accepted the transfer but the call is still with the agent', () => {
+    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
+    d.caller('A human please.');
+    d.turnDone(1, tools(transfer()));
+    d.drain();
+    d.advance(10_000);
+    expect(d.transferDone({ ok: true, content: 'transferred to +15550001111', ms: 40 })).toEqual([
+      'reconcile',
+    ]);
+    // A blind transfer hangs the call up before VoIPBIN answers: progressing means it did not happen.
+    expect(d.reconciled({ call: 'progressing', transcripts: [] })).toEqual(['startTurn 2']);
+    expect(d.s.ending).toBeUndefined();
+    expect(context(d).at(-1)).toEqual({
+      role: 'tool',
+      tool_call_id: 't1',
+      content: 'error: VoIPBIN accepted the transfer, but the call is still with the agent',
+    });
+  });
+
+  it('does not take a reconcile that read the call before the transfer for its answer', () => {
+    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
+    d.caller('A human please.');
+    d.turnDone(1, tools(transfer()));
+    d.drain();
+    d.s.reconcile.nextAt = d.now + 500;
+    // The minute's check goes out while the line plays, before the transfer.
+    expect(d.advance(500)).toEqual(['reconcile']);
+    expect(d.advance(5000)).toEqual(['transfer +15550001111']);
+    expect(d.transferDone({ ok: true, content: 'transferred', ms: 40 })).toEqual([]);
+    // Its answer (read before the transfer) does not count; the one after it does.
+    expect(d.reconciled({ call: 'progressing', transcripts: [] })).toEqual(['reconcile']);
+    expect(d.reconciled({ call: 'terminating', transcripts: [] })).toEqual(['finish tr-1 sp-1']);
+    expect(call.summary(d.s).endReason).toBe('transferred');
+  });
+
   it('ends as the caller hanging up when they leave before the transfer went out', () => {
     const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
     d.caller('A human please.');
