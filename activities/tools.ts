@@ -9,13 +9,11 @@ import type { z } from 'zod';
 import { argumentsChecker, expandVariables } from '../src/agent-tools';
 import { ConfigError } from '../src/config-error';
 import { isRetryableStatus, parseRetryAfter } from '../src/voipbin/errors';
+import { heartbeatWhileSlow } from './heartbeat';
 import type { ToolActivities, ToolCallInput, ToolResult } from './types';
 
 /** The most of a tool's answer the model is given (and the call's history records), in characters. */
 export const TOOL_RESULT_MAX_CHARS = 4000;
-
-/** How often a tool's activity tells Temporal it is alive while the request is out. */
-const HEARTBEAT_EVERY_MS = 200;
 
 /** The header the tool's server can deduplicate by: the same for every attempt of one tool call. */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
@@ -134,11 +132,11 @@ export function createToolActivities(deps: ToolActivityDeps = {}): ToolActivitie
       const timeoutMs = tool.http.timeoutSeconds * 1000;
       const timeout = AbortSignal.timeout(timeoutMs);
       const signal = AbortSignal.any([timeout, ctx.cancellationSignal]);
-      const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
-      ctx.heartbeat();
       try {
-        const res = await fetchImpl(url, { method, headers, body, signal });
-        const text = await res.text();
+        const { res, text } = await heartbeatWhileSlow(async () => {
+          const res = await fetchImpl(url, { method, headers, body, signal });
+          return { res, text: await res.text() };
+        });
         if (res.ok)
           return {
             ok: true,
@@ -168,8 +166,6 @@ export function createToolActivities(deps: ToolActivityDeps = {}): ToolActivitie
           type: 'ToolUnreachable',
           message: `${tool.name} could not be reached: ${(err as Error).message}`,
         });
-      } finally {
-        clearInterval(heartbeat);
       }
     },
   };

@@ -3,6 +3,7 @@ import type { VoipbinClient } from '../src/voipbin/client';
 import { VoipbinApiError } from '../src/voipbin/errors';
 import type { Page, Transcript } from '../src/voipbin/schemas';
 import { mapFailures } from './failures';
+import { heartbeatWhileSlow } from './heartbeat';
 import { type MissedTranscript, SPEAKING_GONE, type VoipbinActivities } from './types';
 
 /** VoIPBIN's largest page (API-NOTES §1, §9): a shorter page is the last one. */
@@ -29,12 +30,6 @@ const TRANSCRIPT_SCAN_PAGES = 50;
  */
 const TRANSCRIPT_OVERLAP_MS = 120_000;
 
-/**
- * The workflow gives `say` a 500 ms heartbeat timeout so that a worker dying mid-request is
- * noticed fast. A quick request does not heartbeat at all; a slow one heartbeats this often.
- */
-const SAY_HEARTBEAT_EVERY_MS = 200;
-
 const signal = () => ({ signal: Context.current().cancellationSignal });
 
 const answered = (err: unknown, httpStatus: number): err is VoipbinApiError =>
@@ -47,17 +42,6 @@ async function unlessGone<T, F>(work: Promise<T>, fallback: F): Promise<T | F> {
   } catch (err) {
     if (answered(err, 404)) return fallback;
     throw err;
-  }
-}
-
-/** Runs `work`, heartbeating while it takes longer than `SAY_HEARTBEAT_EVERY_MS`. */
-async function heartbeatWhileSlow<T>(work: () => Promise<T>): Promise<T> {
-  const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), SAY_HEARTBEAT_EVERY_MS);
-  try {
-    return await work();
-  } finally {
-    clearInterval(timer);
   }
 }
 

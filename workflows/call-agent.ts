@@ -67,8 +67,6 @@ function counted(s: CallState) {
 export class CallAgent {
   private readonly state: CallState;
   private readonly turns = new Map<number, CancellationScope>();
-  /** Tool calls running: a call's end waits for them (bounded), as for its turns. */
-  private toolsRunning = 0;
   /** What the model is offered besides `end_call`: the profile's tools and `transfer_call`. */
   private readonly toolDefinitions: ToolDefinition[];
   private result?: CallSummary;
@@ -333,7 +331,6 @@ export class CallAgent {
   private async callTool(command: { turnId: number; step: number; index: number; call: ToolCallRequest }) {
     const tool = this.input.profile.tools?.find((t) => t.name === command.call.name);
     let result: ToolResult;
-    this.toolsRunning += 1;
     try {
       if (!tool) throw new Error(`no tool named ${command.call.name}`);
       result = await CancellationScope.nonCancellable(() =>
@@ -351,8 +348,6 @@ export class CallAgent {
     } catch (err) {
       log.warn('tool failed', { tool: command.call.name, error: message(failureCause(err)) });
       result = { ok: false, error: `${command.call.name} failed: ${message(failureCause(err))}`, ms: 0 };
-    } finally {
-      this.toolsRunning -= 1;
     }
     this.apply((s, now) => call.onToolDone(s, command, result, now));
   }
@@ -410,7 +405,8 @@ export class CallAgent {
       // docs/benchmarks.md.)
       if (patched(RECORDED_BEFORE_COMPLETING)) await sleep(1);
       // A cancelled turn's stream is closed before the call's workflow ends (a dead worker's: bounded).
-      await condition(() => this.turns.size === 0 && this.toolsRunning === 0, TURN_CLEANUP_CAP);
+      // Tool calls too: call-state counts them until each one's result is in.
+      await condition(() => this.turns.size === 0 && !this.state.toolsRunning, TURN_CLEANUP_CAP);
     });
     this.result = call.summary(this.state);
     callMetrics.callEnded(this.result.endReason);
@@ -432,7 +428,7 @@ function historyFull(budget: { events: number; bytes: number }): boolean {
 
 /** At most once: only a refusal (4xx) is known not to have been said, and a 404 means the session is gone. */
 function speechOutcome(err: unknown): SpeechOutcome {
-  const cause = err instanceof ActivityFailure ? err.cause : err;
+  const cause = failureCause(err);
   if (cause instanceof ApplicationFailure) {
     if (cause.type === FailureType.SpeakingGone) return 'gone';
     const status = (cause.details?.[0] as { httpStatus?: unknown } | undefined)?.httpStatus;

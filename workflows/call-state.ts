@@ -149,8 +149,11 @@ export interface Turn {
   reply?: Utterance;
   /** 0 answers the caller; each later step follows the tool results of the one before. Absent: 0. */
   step?: number;
-  /** The step's tool calls still running, and when the filler is due (once a turn). */
-  tools?: { running: number; fillerAt?: number; fillerText?: string };
+  /**
+   * Set while the step's tool calls run (the call's `toolsRunning`: no other turn's tools can be
+   * running then): when the filler is due (once a turn), and what it says.
+   */
+  tools?: { fillerAt?: number; fillerText?: string };
   /** The filler was said in this turn: never twice. */
   fillerSaid?: boolean;
   /** A sentence of this turn was said: its latency is recorded (the first, whatever the step). */
@@ -197,7 +200,7 @@ export interface CallState {
      * `check`: VoIPBIN is asked whether the call has left (`wanted`, then `asked` once a reconcile
      * goes out after the transfer's answer: one already in flight read the call before it).
      */
-    transfer?: { to: string; record: ToolCallRecord; check?: 'wanted' | 'asked' };
+    transfer?: { to: string; message: ToolMessage; check?: 'wanted' | 'asked' };
   };
   /** Tool calls running, of any turn (a barge-in does not stop them): no new turn until they are in. */
   toolsRunning?: number;
@@ -419,27 +422,22 @@ export function onToolDone(
   const message = s.messages.find(
     (m) => m.tool?.turnId === at.turnId && m.tool.step === at.step && m.tool.index === at.index,
   );
-  const record = message?.tool;
-  if (!message || !record?.pending) return [];
-  settle(message, record, result);
+  if (!message?.tool?.pending) return [];
+  settle(message as ToolMessage, result);
   s.toolsRunning = Math.max(0, (s.toolsRunning ?? 0) - 1);
   const out: Command[] = [];
   const turn = s.turn;
   // A barge-in ended the turn: the tool finished all the same; the caller's turn reads its result.
-  if (turn?.id === at.turnId && (turn.step ?? 0) === at.step && turn.tools) {
-    turn.tools.running -= 1;
-    if (turn.tools.running <= 0) nextStep(s, turn, out);
-  }
+  if (turn?.id === at.turnId && (turn.step ?? 0) === at.step && turn.tools && !s.toolsRunning)
+    nextStep(s, turn, out);
   return progress(s, now, out);
 }
 
 /** `POST /transfers` returned: the call is leaving (VoIPBIN hangs it up); a failure goes back to the model. */
 export function onTransferDone(s: CallState, result: ToolResult, now: number): Command[] {
   const transfer = s.ending?.transfer;
-  if (!transfer?.record.pending || !s.ending) return [];
-  const message = s.messages.find((m) => m.tool === transfer.record);
-  if (message) settle(message, transfer.record, result);
-  else Object.assign(transfer.record, { pending: undefined, ok: result.ok, ms: result.ms });
+  if (!transfer?.message.tool.pending) return [];
+  settle(transfer.message, result);
   const out: Command[] = [];
   if (result.ok) {
     // VoIPBIN hung the call up on the agent as it transferred: learn it now, not at the next event.
@@ -538,9 +536,8 @@ export function onReconciled(s: CallState, result: ReconcileResult | undefined, 
     const transfer = s.ending?.transfer;
     if (transfer?.check === 'asked' && !isCallGone(s)) {
       // A blind transfer hangs the call up before VoIPBIN answers: still up, it was not transferred.
-      const message = s.messages.find((m) => m.tool === transfer.record);
       const why = 'VoIPBIN accepted the transfer, but the call is still with the agent';
-      if (message) settle(message, transfer.record, { ok: false, error: why, ms: transfer.record.ms ?? 0 });
+      settle(transfer.message, { ok: false, error: why, ms: transfer.message.tool.ms ?? 0 });
       notTransferred(s, now, out);
     }
   }
@@ -767,14 +764,14 @@ function runTools(s: CallState, turn: Turn, calls: ToolCallRequest[], now: numbe
       step,
       index,
     };
-    const message: ConversationMessage = { role: 'tool', text: '', at: now, tool: record };
+    const message: ToolMessage = { role: 'tool', text: '', at: now, tool: record };
     s.messages.push(message);
     if (!known) {
       const why =
         call.name === TRANSFER_TOOL
           ? 'transferring is not allowed on this call'
           : `there is no tool named ${call.name}`;
-      settle(message, record, { ok: false, error: why, ms: 0 });
+      settle(message, { ok: false, error: why, ms: 0 });
       return;
     }
     record.pending = true;
@@ -783,10 +780,8 @@ function runTools(s: CallState, turn: Turn, calls: ToolCallRequest[], now: numbe
     out.push({ kind: 'callTool', turnId: turn.id, step, index, call });
   });
   s.toolsRunning = (s.toolsRunning ?? 0) + running;
-  turn.tools = {
-    running,
-    ...(fillerText && !turn.fillerSaid && { fillerAt: now + s.settings.toolFillerDelayMs, fillerText }),
-  };
+  turn.tools =
+    fillerText && !turn.fillerSaid ? { fillerAt: now + s.settings.toolFillerDelayMs, fillerText } : {};
   if (running === 0) nextStep(s, turn, out);
 }
 
@@ -825,9 +820,10 @@ function beginTransfer(s: CallState, turn: Turn, call: ToolCallRequest, now: num
     index: 0,
     pending: true,
   };
-  s.messages.push({ role: 'tool', text: '', at: now, tool: record });
+  const message: ToolMessage = { role: 'tool', text: '', at: now, tool: record };
+  s.messages.push(message);
   beginEnding(s, 'transferred', now, out, false);
-  s.ending!.transfer = { to: transfer.to, record };
+  s.ending!.transfer = { to: transfer.to, message };
 }
 
 /**
@@ -852,10 +848,13 @@ function holdPlace(s: CallState, turn: Turn, now: number): void {
   s.messages.push(reply.message);
 }
 
-function settle(message: ConversationMessage, record: ToolCallRecord, result: ToolResult): void {
-  delete record.pending;
-  record.ok = result.ok;
-  record.ms = result.ms;
+/** A tool call in the conversation: its record, and (once it is in) its result as `text`. */
+type ToolMessage = ConversationMessage & { tool: ToolCallRecord };
+
+function settle(message: ToolMessage, result: ToolResult): void {
+  delete message.tool.pending;
+  message.tool.ok = result.ok;
+  message.tool.ms = result.ms;
   message.text = result.ok ? (result.content ?? '') : `error: ${result.error ?? 'failed'}`;
 }
 

@@ -1,8 +1,8 @@
 import type { AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
+import { SANDBOX_FROM, sandboxDialled } from './numbers';
 import type { CallerScript, SimCall, Simulator } from './simulator';
 
-const DEMO_FROM = '+15550100001';
 const DEMO_SCRIPT: CallerScript = {
   steps: [
     { say: 'Hi, I would like to check the balance on my account.' },
@@ -31,10 +31,9 @@ export async function runDemoCall(
   agent: AgentConfig,
   write: (line: string) => void = (line) => process.stdout.write(line + '\n'),
 ): Promise<void> {
-  const route = agent.routes.find((r) => r.to !== '*');
-  const to = route?.to ?? '+15550100000';
+  const to = sandboxDialled(agent);
   write(`\n[demo] a simulated caller is dialling ${to}; the conversation follows.\n`);
-  const call = simulator.startInboundCall({ from: DEMO_FROM, to, script: DEMO_SCRIPT });
+  const call = simulator.startInboundCall({ from: SANDBOX_FROM, to, script: DEMO_SCRIPT });
   const stop = narrate(call, write);
   try {
     await call.ended;

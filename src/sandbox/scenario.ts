@@ -5,6 +5,7 @@ import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 import { ConfigError, formatIssues } from '../config-error';
 import type { CallerStep } from './simulator';
+import { SANDBOX_FROM, SANDBOX_TO } from './numbers';
 import { faultsSchema } from './simulator/faults';
 
 const ms = z.number().int().min(0).max(600_000);
@@ -63,8 +64,8 @@ export const scenarioSchema = z
   .object({
     name: z.string().min(1).optional(),
     /** The caller's number and the number called (the agent config's routes pick the profile). */
-    from: z.string().min(1).default('+15550100001'),
-    to: z.string().min(1).default('+15550100000'),
+    from: z.string().min(1).default(SANDBOX_FROM),
+    to: z.string().min(1).default(SANDBOX_TO),
     caller: z.array(stepSchema).min(1),
     expect: z.array(expectationSchema).min(1),
     /**

@@ -136,6 +136,25 @@ describe('an HTTP tool', () => {
     ]);
   });
 
+  it('runs the tools of a reply that also ends the call, and lets the model decide after their results', () => {
+    const d = CallDriver.answered(TOOLS);
+    d.caller('Book it and goodbye.');
+    expect(
+      d.turnDone(1, {
+        kind: 'completed',
+        endCall: true,
+        toolCalls: [{ id: 'b', name: 'book', arguments: '{}' }],
+      }),
+    ).toEqual(['callTool book {} (turn 1 step 0 #0)']);
+    expect(d.s.ending).toBeUndefined();
+    expect(d.toolDone(1, 0, 0, { ok: true, content: 'booked', ms: 5 })).toEqual(['startTurn 1 step 1']);
+    // The next step's own end_call ends it, with its farewell.
+    d.sentence(1, 0, 'Booked. Goodbye!', 1, 1);
+    d.drain();
+    d.turnDone(1, { kind: 'completed', endCall: true });
+    expect(d.s.ending?.reason).toBe('agent-ended');
+  });
+
   it('answers a tool the profile does not define at once, with an error for the model', () => {
     const d = CallDriver.answered(TOOLS);
     d.caller('Delete my account.');

@@ -30,6 +30,12 @@ describe('prompt variables', () => {
         known,
       ),
     ).toEqual({ caller: '+15550001111', profile: 'sales' });
+    // A profile with HTTP tools sends the call's numbers to them (headers): they are kept then.
+    expect(usedVariables({ ...PROFILE, tools: [{}] }, known)).toEqual({
+      caller: '+15550001111',
+      called: '+15550002222',
+    });
+    expect(usedVariables({ ...PROFILE, tools: [] }, known)).toBeUndefined();
   });
 
   it("fills the profile's system prompt and greeting, and nothing else", () => {

@@ -10,6 +10,7 @@ import type { Logger } from '../../logger';
 import { Stack } from '../../runtime/lifecycle';
 import { temporalUiLink } from '../../temporal/ui-link';
 import { callWorkflowId } from '../../../workflows/messages';
+import { SANDBOX_FROM, sandboxDialled } from '../numbers';
 import { startSandboxStack } from '../sandbox-stack';
 import type { SimCall } from '../simulator';
 import { parseConsoleLine } from './input';
@@ -32,8 +33,6 @@ export interface ConsoleOptions extends TerminalStreams {
   to?: string;
 }
 
-const DEFAULT_FROM = '+15550100001';
-const DEFAULT_TO = '+15550100000';
 /** The greeting normally starts within a second or two of the answer; past this, the prompt shows anyway. */
 const GREETING_WAIT_MS = 20_000;
 /** How long the workflow may take to finish once the call has ended (sessions stopped, summary). */
@@ -43,9 +42,8 @@ const PIPED_QUIET_MS = 500;
 
 /** Runs the session to the call's end; 0 once the call ended and was printed. */
 export async function runConsole(config: AppConfig, log: Logger, opts: ConsoleOptions): Promise<number> {
-  const to =
-    opts.to ?? config.agent.routes.find((r) => r.to !== '*' && r.direction !== 'outbound')?.to ?? DEFAULT_TO;
-  const from = opts.from ?? DEFAULT_FROM;
+  const to = opts.to ?? sandboxDialled(config.agent);
+  const from = opts.from ?? SANDBOX_FROM;
   const route = matchRoute(config.agent, to);
   if (!route) {
     throw new ConfigError(
