@@ -3,11 +3,23 @@ import { existsSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
+import { freePort as freePortIn, PORT_RANGE } from '../../src/runtime/free-port';
 import { waitFor } from './wait-for';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'voipbin-agent.js');
 
-export { freePort } from '../../src/runtime/free-port';
+/**
+ * A free port for a test to hand to a server. Jest's workers run side by side, so each draws from
+ * its own eighth of the range and two of them never draw the same port between one's check and its
+ * server's listen.
+ */
+export function freePort(): Promise<number> {
+  const worker = Number(process.env.JEST_WORKER_ID);
+  if (!Number.isInteger(worker) || worker < 1) return freePortIn();
+  const size = Math.floor((PORT_RANGE.last - PORT_RANGE.first + 1) / 8);
+  const first = PORT_RANGE.first + ((worker - 1) % 8) * size;
+  return freePortIn({ first, last: first + size - 1 });
+}
 
 /** Something accepts TCP connections on the port (HTTP or gRPC alike). */
 export function portOpen(port: number): Promise<boolean> {
