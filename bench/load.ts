@@ -3,6 +3,7 @@
 // VoIPBIN (the simulator), with the memory and CPU the system used. The same callers run against
 // the plain in-memory loop and against voipbin-agent, in the same process, one after the other.
 import { Client, Connection } from '@temporalio/client';
+import { decodeTimeoutType } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import { callHistories } from '../src/histories';
 import { formatTimeline } from '../src/inspect/format';
 import { loadCallTimeline } from '../src/inspect/load';
 import type { FakeLlmOptions } from '../src/sandbox/fake-llm/types';
-import { startSimulator, type SimCall, type Simulator } from '../src/sandbox/simulator';
+import { startSimulator, type CallerScript, type SimCall, type Simulator } from '../src/sandbox/simulator';
 import { AgentProcess, freePort, serveEnv } from '../test/helpers/cli';
 import { startAgentStack } from './agent-stack';
 import { startPlainLoop } from './plain-loop';
@@ -36,6 +37,11 @@ export interface LoadOptions {
   startEveryMs: number;
   /** How events reach `serve` (loadServe): default webhook; both adds the WebSocket's copies. */
   events?: 'webhook' | 'both';
+  /**
+   * What each caller does: the conversation above (default), or only listen to the greeting and
+   * hang up: what a call's start and end cost, without its turns.
+   */
+  callers?: 'conversation' | 'greeting';
 }
 
 export interface LoadFigures {
@@ -56,6 +62,20 @@ export interface LoadFigures {
   /** Of which the `voipbin-agent serve` process's (worker and ingress), when it runs apart. */
   agentProcessCpuPerCallMs?: number;
   wallMs: number;
+  /** voipbin-agent only: what the calls' histories hold, per call (the round trips a call costs). */
+  histories?: HistoryFigures;
+}
+
+export interface HistoryFigures {
+  events: number;
+  workflowTasks: number;
+  signals: number;
+  activities: number;
+  /**
+   * Workflow tasks that waited out the sticky queue's schedule-to-start timeout (src/worker.ts
+   * STICKY_QUEUE_TIMEOUT) and went to the normal queue: each one a replay of the whole history.
+   */
+  stickyTimeouts: number;
 }
 
 /** An instant model (the figures are the system's own); the long answer pauses after its first sentence. */
@@ -68,6 +88,9 @@ const INSTANT_MODEL: FakeLlmOptions = {
     return { text: said === question(i) ? `${answer(i)} We close at six.` : 'Okay.' };
   },
 };
+
+/** A caller who hears the greeting out and hangs up. */
+const GREETING_ONLY: CallerScript = { steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] };
 
 /** A fixed pseudo-random sequence: every run asks at the same moments. */
 function moments(seed: number): () => number {
@@ -122,26 +145,36 @@ async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = 
   }, 200);
   const started = performance.now();
   const calls: SimCall[] = [];
+  /** Greeting-only callers: when each call's greeting started playing (its `/say` arrived). */
+  const greetedAt = new Map<string, number>();
   try {
     for (let i = 0; i < opts.calls; i++) {
       calls.push(
         simulator.startInboundCall({
           from: `+1555030${String(i).padStart(4, '0')}`,
           to: '+15550400000',
-          script: {
-            steps: [
-              // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
-              { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
-              // Three seconds of quiet after the answer: under load its sentences can come seconds
-              // apart, and a question asked between them is merged with the one before.
-              { say: long(i), quietMs: 3000 },
-              { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
-              { waitForAgent: true, quietMs: 300 },
-              { hangup: true },
-            ],
-          },
+          script:
+            opts.callers === 'greeting'
+              ? GREETING_ONLY
+              : {
+                  steps: [
+                    // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
+                    { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
+                    // Three seconds of quiet after the answer: under load its sentences can come seconds
+                    // apart, and a question asked between them is merged with the one before.
+                    { say: long(i), quietMs: 3000 },
+                    { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
+                    { waitForAgent: true, quietMs: 300 },
+                    { hangup: true },
+                  ],
+                },
         }),
       );
+      const call = calls.at(-1)!;
+      if (opts.callers === 'greeting')
+        call.onPlayback((e) => {
+          if (e.kind === 'playing' && !greetedAt.has(call.id)) greetedAt.set(call.id, performance.now());
+        });
       await new Promise((r) => setTimeout(r, opts.startEveryMs));
     }
     await Promise.all(calls.map((c) => c.ended));
@@ -152,7 +185,9 @@ async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = 
   const wallMs = performance.now() - started;
   const after = usage(pids);
   return {
-    ...measure(simulator, calls),
+    ...(opts.callers === 'greeting'
+      ? measureGreetings(simulator, calls, greetedAt)
+      : measure(simulator, calls)),
     memoryPerCallMiB: (peakRss - before.rss) / 2 ** 20 / opts.calls,
     cpuPerCallMs: (after.cpuMs - before.cpuMs) / opts.calls,
     serverCpuPerCallMs: (after.serverCpuMs - before.serverCpuMs) / opts.calls,
@@ -234,12 +269,40 @@ function measure(
       throw new Error(`caller ${i}: answer said ${heard.join(' | ')}`);
     if (!heard.includes(LONG_FIRST)) throw new Error(`caller ${i}: the long answer was never started`);
   }
-  const webhookAck = simulator.webhooks
-    .filter((w) => w.sentAt !== undefined && w.answeredAt !== undefined)
-    .map((w) => w.answeredAt! - w.sentAt!);
+  return { ...figures, webhookAck: webhookAcks(simulator) };
+}
+
+/** Greeting-only callers: each greeted once, on its own call; nothing else said. */
+function measureGreetings(
+  simulator: Simulator,
+  calls: SimCall[],
+  greetedAt: Map<string, number>,
+): Omit<LoadFigures, 'memoryPerCallMiB' | 'cpuPerCallMs' | 'serverCpuPerCallMs' | 'wallMs'> {
+  const greeting: number[] = [];
+  calls.forEach((call, i) => {
+    const progressing = simulator.webhooks.find(
+      (w) => w.type === 'call_progressing' && w.body.includes(`"id":"${call.id}"`),
+    );
+    const heard = call.agentSaid();
+    const at = greetedAt.get(call.id);
+    if (!progressing || at === undefined || heard.length !== 1 || heard[0] !== GREETING)
+      throw new CallCheckFailed(
+        `caller ${i} heard ${JSON.stringify(heard)}\n${timeline(simulator, call, i)}`,
+        call.id,
+        undefined,
+      );
+    greeting.push(at - progressing.at);
+  });
+  return { answer: [], flush: [], greeting, webhookAck: webhookAcks(simulator) };
+}
+
+/** Each webhook's last attempt → its answer; throws if any was not answered 200. */
+function webhookAcks(simulator: Simulator): number[] {
   const failed = simulator.webhooks.filter((w) => w.finalStatus !== 200);
   if (failed.length) throw new Error(`${failed.length} webhooks not acknowledged with 200`);
-  return { ...figures, webhookAck };
+  return simulator.webhooks
+    .filter((w) => w.sentAt !== undefined && w.answeredAt !== undefined)
+    .map((w) => w.answeredAt! - w.sentAt!);
 }
 
 /** A call failed the run's correctness check: its id, to keep its history. */
@@ -278,6 +341,40 @@ async function explained<T>(address: string, run: () => Promise<T>): Promise<T> 
       await client.connection.close();
     }
     throw new CallCheckFailed(`${err.message}\n${more}`, err.callId, err.cause);
+  }
+}
+
+/** The calls' histories on the server at `address`, counted: the round trips the calls cost. */
+async function historyFigures(address: string): Promise<HistoryFigures> {
+  const connection = await Connection.connect({ address });
+  try {
+    const client = new Client({ connection });
+    const total = { events: 0, workflowTasks: 0, signals: 0, activities: 0, stickyTimeouts: 0 };
+    const calls = new Set<string>();
+    for await (const run of client.workflow.list()) {
+      calls.add(run.workflowId);
+      const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      for (const event of history.events ?? []) {
+        total.events++;
+        if (event.workflowTaskScheduledEventAttributes) total.workflowTasks++;
+        else if (event.workflowExecutionSignaledEventAttributes) total.signals++;
+        else if (event.activityTaskScheduledEventAttributes) total.activities++;
+        else if (
+          decodeTimeoutType(event.workflowTaskTimedOutEventAttributes?.timeoutType) === 'SCHEDULE_TO_START'
+        )
+          total.stickyTimeouts++;
+      }
+    }
+    const per = (n: number) => Math.round((n / Math.max(calls.size, 1)) * 10) / 10;
+    return {
+      events: per(total.events),
+      workflowTasks: per(total.workflowTasks),
+      signals: per(total.signals),
+      activities: per(total.activities),
+      stickyTimeouts: total.stickyTimeouts,
+    };
+  } finally {
+    await connection.close();
   }
 }
 
@@ -332,9 +429,10 @@ export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
 export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
   const stack = await startAgentStack({ taskQueue: 'load', llm: INSTANT_MODEL });
   try {
-    return await explained(stack.temporal.address, () =>
+    const figures = await explained(stack.temporal.address, () =>
       drive(stack.simulator, opts, { server: stack.temporal.pid }),
     );
+    return { ...figures, histories: await historyFigures(stack.temporal.address) };
   } finally {
     await stack.close();
   }
@@ -370,7 +468,9 @@ export async function loadServe(opts: LoadOptions): Promise<LoadFigures> {
     const agent = serve.child.pid!;
     const server = childrenOf(agent)[0];
     if (server === undefined) throw new Error('serve started no Temporal dev server');
-    return await explained(`127.0.0.1:${at.temporalPort}`, () => drive(simulator, opts, { server, agent }));
+    const address = `127.0.0.1:${at.temporalPort}`;
+    const figures = await explained(address, () => drive(simulator, opts, { server, agent }));
+    return { ...figures, histories: await historyFigures(address) };
   } finally {
     serve.kill('SIGTERM');
     await serve.exited();

@@ -4,7 +4,7 @@ import { failover } from './failover';
 import { failoverCost } from './failover-cost';
 import { historyBudget } from './history-budget';
 import { install } from './install';
-import { load, loadServeBothScenario, loadServeScenario } from './load';
+import { load, loadGreetingScenario, loadServeBothScenario, loadServeScenario } from './load';
 import { loadCapacity } from './load-capacity';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
@@ -21,6 +21,7 @@ export const SCENARIOS: readonly Scenario[] = [
   outage,
   historyBudget,
   load({ name: 'load', calls: 200 }),
+  loadGreetingScenario,
   loadServeScenario,
   loadServeBothScenario,
   loadCapacity,

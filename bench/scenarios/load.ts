@@ -5,8 +5,12 @@ const spread = (values: number[]) => `${ms(percentile(values, 50))} / ${ms(perce
 
 function figures(system: string, f: LoadFigures): Figure[] {
   return [
-    { label: `${system}: transcript → first /say, p50 / p99`, value: spread(f.answer), unit: 'ms' },
-    { label: `${system}: barge-in → /flush, p50 / p99`, value: spread(f.flush), unit: 'ms' },
+    ...(f.answer.length
+      ? [
+          { label: `${system}: transcript → first /say, p50 / p99`, value: spread(f.answer), unit: 'ms' },
+          { label: `${system}: barge-in → /flush, p50 / p99`, value: spread(f.flush), unit: 'ms' },
+        ]
+      : []),
     {
       label: `${system}: call_progressing → greeting /say, p50 / p99`,
       value: spread(f.greeting),
@@ -32,6 +36,18 @@ function figures(system: string, f: LoadFigures): Figure[] {
             unit: 'ms',
           },
         ]),
+    ...(f.histories
+      ? [
+          {
+            label: `${system}: per call, history events / workflow tasks / signals / activities`,
+            value: `${f.histories.events} / ${f.histories.workflowTasks} / ${f.histories.signals} / ${f.histories.activities}`,
+          },
+          {
+            label: `${system}: workflow tasks that timed out on the sticky queue (replayed), all calls`,
+            value: f.histories.stickyTimeouts,
+          },
+        ]
+      : []),
     { label: `${system}: wall time`, value: Math.round(f.wallMs / 100) / 10, unit: 's' },
   ];
 }
@@ -49,14 +65,15 @@ export function load(opts: {
   calls: number;
   apart?: boolean;
   events?: 'webhook' | 'both';
+  callers?: 'conversation' | 'greeting';
 }): Scenario {
   return {
     name: opts.name,
-    title: `${opts.calls} concurrent calls, beside the plain loop: latencies at VoIPBIN, memory, CPU${
+    title: `${opts.calls} concurrent calls${opts.callers === 'greeting' ? ' that hang up after the greeting' : ''}, beside the plain loop: latencies at VoIPBIN, memory, CPU${
       opts.apart ? ` (serve in a process of its own; events by ${opts.events ?? 'webhook'})` : ''
     }`,
     async run(): Promise<Figure[]> {
-      const options = { calls: opts.calls, startEveryMs: 25, events: opts.events };
+      const options = { calls: opts.calls, startEveryMs: 25, events: opts.events, callers: opts.callers };
       const plain = await loadPlainLoop(options);
       const agent = await (opts.apart ? loadServe : loadAgent)(options);
       return [
@@ -81,3 +98,10 @@ export const loadServeBothScenario = load({
   apart: true,
   events: 'both',
 });
+
+/**
+ * The same calls started the same way, each caller hanging up once the greeting has played: what
+ * a call's start and end cost (its webhooks, workflow start, sessions, greeting, hangup), apart from
+ * its turns, beside the plain loop.
+ */
+export const loadGreetingScenario = load({ name: 'load-greeting', calls: 200, callers: 'greeting' });
