@@ -31,6 +31,11 @@ const LONG_FIRST =
   'Sure, here is everything we have on that account, from the day it was opened until this morning.';
 const LONG_REST = ['It was opened in March.', 'It has two cards.'];
 const CALLER = /caller (\d+)|account (\d+)/;
+/** Paced callers: this many questions before the long answer. */
+const PACED_QUESTIONS = 5;
+const pacedQuestion = (i: number, k: number) => `On day ${k}, when do you open, says caller ${i}?`;
+const pacedAnswer = (i: number, k: number) => `Caller ${i}, on day ${k} we open at nine.`;
+const PACED = /^On day (\d+), when do you open, says caller \d+\?$/;
 
 export interface LoadOptions {
   calls: number;
@@ -38,10 +43,12 @@ export interface LoadOptions {
   /** How events reach `serve` (loadServe): default webhook; both adds the WebSocket's copies. */
   events?: 'webhook' | 'both';
   /**
-   * What each caller does: the conversation above (default), or only listen to the greeting and
-   * hang up: what a call's start and end cost, without its turns.
+   * What each caller does: the conversation above (default); `paced`, at a conversation's pace
+   * (PACED_QUESTIONS questions, each after 8 to 12 s of quiet, then the long answer and its
+   * interruption); or only listen to the greeting and hang up: what a call's start and end cost,
+   * without its turns.
    */
-  callers?: 'conversation' | 'greeting';
+  callers?: 'conversation' | 'paced' | 'greeting';
 }
 
 export interface LoadFigures {
@@ -85,12 +92,57 @@ const INSTANT_MODEL: FakeLlmOptions = {
     const match = CALLER.exec(said);
     const i = Number(match?.[1] ?? match?.[2] ?? -1);
     if (said === long(i)) return { text: [LONG_FIRST, ...LONG_REST].join(' '), sentencePauseMs: 5000 };
+    const paced = PACED.exec(said);
+    if (paced) return { text: `${pacedAnswer(i, Number(paced[1]))} We close at six.` };
     return { text: said === question(i) ? `${answer(i)} We close at six.` : 'Okay.' };
   },
 };
 
-/** A caller who hears the greeting out and hangs up. */
-const GREETING_ONLY: CallerScript = { steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] };
+/** What caller `i` does (LoadOptions.callers); `random` gives the same moments every run. */
+function scriptOf(i: number, callers: LoadOptions['callers'], random: () => number): CallerScript {
+  const longAnswerCutOff = [
+    // Three seconds of quiet after the answer: under load its sentences can come seconds apart, and
+    // a question asked between them is merged with the one before.
+    { say: long(i), quietMs: 3000 },
+    { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
+    { waitForAgent: true as const, quietMs: 300 },
+    { hangup: true as const },
+  ];
+  switch (callers) {
+    case 'greeting':
+      // Hears the greeting out and hangs up.
+      return { steps: [{ waitForAgent: true, quietMs: 300 }, { hangup: true }] };
+    case 'paced':
+      // A question after each 8 to 12 s of quiet, as a caller thinks and talks.
+      return {
+        steps: [
+          ...Array.from({ length: PACED_QUESTIONS }, (_, k) => ({
+            say: pacedQuestion(i, k + 1),
+            quietMs: 8000 + Math.round(random() * 4000),
+          })),
+          ...longAnswerCutOff,
+        ],
+      };
+    default:
+      // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
+      return {
+        steps: [
+          { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
+          ...longAnswerCutOff,
+        ],
+      };
+  }
+}
+
+/** The questions caller `i` asks before the long answer, each with its answer's first sentence. */
+function questionsOf(i: number, callers: LoadOptions['callers']): { asked: string; answer: string }[] {
+  if (callers === 'paced')
+    return Array.from({ length: PACED_QUESTIONS }, (_, k) => ({
+      asked: pacedQuestion(i, k + 1),
+      answer: pacedAnswer(i, k + 1),
+    }));
+  return [{ asked: question(i), answer: answer(i) }];
+}
 
 /** A fixed pseudo-random sequence: every run asks at the same moments. */
 function moments(seed: number): () => number {
@@ -153,21 +205,7 @@ async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = 
         simulator.startInboundCall({
           from: `+1555030${String(i).padStart(4, '0')}`,
           to: '+15550400000',
-          script:
-            opts.callers === 'greeting'
-              ? GREETING_ONLY
-              : {
-                  steps: [
-                    // The greeting plays (about 3 s); the caller asks within 10 s of the call's start.
-                    { say: question(i), waitForAgent: false, afterMs: 3000 + Math.round(random() * 7000) },
-                    // Three seconds of quiet after the answer: under load its sentences can come seconds
-                    // apart, and a question asked between them is merged with the one before.
-                    { say: long(i), quietMs: 3000 },
-                    { say: stop(i), duringAgentSpeech: true, afterMs: 200 },
-                    { waitForAgent: true, quietMs: 300 },
-                    { hangup: true },
-                  ],
-                },
+          script: scriptOf(i, opts.callers, random),
         }),
       );
       const call = calls.at(-1)!;
@@ -187,7 +225,7 @@ async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = 
   return {
     ...(opts.callers === 'greeting'
       ? measureGreetings(simulator, calls, greetedAt)
-      : measure(simulator, calls)),
+      : measure(simulator, calls, opts.callers)),
     memoryPerCallMiB: (peakRss - before.rss) / 2 ** 20 / opts.calls,
     cpuPerCallMs: (after.cpuMs - before.cpuMs) / opts.calls,
     serverCpuPerCallMs: (after.serverCpuMs - before.serverCpuMs) / opts.calls,
@@ -202,6 +240,7 @@ async function drive(simulator: Simulator, opts: LoadOptions, pids: Processes = 
 function measure(
   simulator: Simulator,
   calls: SimCall[],
+  callers: LoadOptions['callers'],
 ): Omit<LoadFigures, 'memoryPerCallMiB' | 'cpuPerCallMs' | 'serverCpuPerCallMs' | 'wallMs'> {
   const sentAt = (text: string) => {
     const webhook = simulator.webhooks.find(
@@ -226,12 +265,16 @@ function measure(
       (w) => w.type === 'call_progressing' && w.body.includes(`"id":"${call.id}"`),
     );
     if (!progressing) throw new Error(`call ${i}: no call_progressing`);
-    const asked = sentAt(question(i));
-    const said = sayOf(answer(i), asked);
-    if (!said) throw new Error(`caller ${i} was not answered`);
-    figures.answer.push(said.at - asked);
-    // The call's speaking session is the one its answer was said on; the greeting came first on it.
-    const speaking = said.path.replace(/\/say$/, '');
+    const questions = questionsOf(i, callers);
+    let speaking = '';
+    for (const q of questions) {
+      const asked = sentAt(q.asked);
+      const said = sayOf(q.answer, asked);
+      if (!said) throw new Error(`caller ${i} was not answered: ${q.asked}`);
+      figures.answer.push(said.at - asked);
+      // The call's speaking session is the one its answers were said on; the greeting came first on it.
+      speaking = said.path.replace(/\/say$/, '');
+    }
     const greeted = says.find(
       (r) => r.path === `${speaking}/say` && (r.body as { text?: string }).text === GREETING,
     );
@@ -265,8 +308,9 @@ function measure(
     );
     if (stale) throw new Error(`caller ${i} heard a sentence of the interrupted answer after the flush`);
     const heard = call.agentSaid();
-    if (heard.filter((t) => t === answer(i)).length !== 1)
-      throw new Error(`caller ${i}: answer said ${heard.join(' | ')}`);
+    for (const q of questions)
+      if (heard.filter((t) => t === q.answer).length !== 1)
+        throw new Error(`caller ${i}: answer said ${heard.join(' | ')}`);
     if (!heard.includes(LONG_FIRST)) throw new Error(`caller ${i}: the long answer was never started`);
   }
   return { ...figures, webhookAck: webhookAcks(simulator) };

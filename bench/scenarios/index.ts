@@ -4,7 +4,13 @@ import { failover } from './failover';
 import { failoverCost } from './failover-cost';
 import { historyBudget } from './history-budget';
 import { install } from './install';
-import { load, loadGreetingScenario, loadServeBothScenario, loadServeScenario } from './load';
+import {
+  load,
+  loadGreetingScenario,
+  loadPacedScenario,
+  loadServeBothScenario,
+  loadServeScenario,
+} from './load';
 import { loadCapacity } from './load-capacity';
 import { outage } from './outage';
 import { simulatorLoad } from './simulator-load';
@@ -22,6 +28,7 @@ export const SCENARIOS: readonly Scenario[] = [
   historyBudget,
   load({ name: 'load', calls: 200 }),
   loadGreetingScenario,
+  loadPacedScenario,
   loadServeScenario,
   loadServeBothScenario,
   loadCapacity,

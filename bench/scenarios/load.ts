@@ -52,6 +52,12 @@ function figures(system: string, f: LoadFigures): Figure[] {
   ];
 }
 
+const CALLERS = {
+  conversation: '',
+  paced: ' at a conversation pace (a question after each 8 to 12 s of quiet)',
+  greeting: ' that hang up after the greeting',
+} as const;
+
 /**
  * Issue #7's load: `calls` calls started 25 ms apart, each caller asking a question at a random
  * moment within 10 s, then asking for a long answer and interrupting it on its first sentence;
@@ -65,15 +71,22 @@ export function load(opts: {
   calls: number;
   apart?: boolean;
   events?: 'webhook' | 'both';
-  callers?: 'conversation' | 'greeting';
+  callers?: 'conversation' | 'paced' | 'greeting';
+  /** Default 25 ms: issue #7's 40 call starts a second. */
+  startEveryMs?: number;
 }): Scenario {
   return {
     name: opts.name,
-    title: `${opts.calls} concurrent calls${opts.callers === 'greeting' ? ' that hang up after the greeting' : ''}, beside the plain loop: latencies at VoIPBIN, memory, CPU${
+    title: `${opts.calls} concurrent calls${CALLERS[opts.callers ?? 'conversation']}, started ${opts.startEveryMs ?? 25} ms apart, beside the plain loop: latencies at VoIPBIN, memory, CPU${
       opts.apart ? ` (serve in a process of its own; events by ${opts.events ?? 'webhook'})` : ''
     }`,
     async run(): Promise<Figure[]> {
-      const options = { calls: opts.calls, startEveryMs: 25, events: opts.events, callers: opts.callers };
+      const options = {
+        calls: opts.calls,
+        startEveryMs: opts.startEveryMs ?? 25,
+        events: opts.events,
+        callers: opts.callers,
+      };
       const plain = await loadPlainLoop(options);
       const agent = await (opts.apart ? loadServe : loadAgent)(options);
       return [
@@ -105,3 +118,16 @@ export const loadServeBothScenario = load({
  * its turns, beside the plain loop.
  */
 export const loadGreetingScenario = load({ name: 'load-greeting', calls: 200, callers: 'greeting' });
+
+/**
+ * 200 calls at a conversation's pace: they arrive 100 ms apart (10 a second), and each caller asks
+ * five questions, each after 8 to 12 s of quiet, then asks for the long answer and cuts it off.
+ * About 80 s long, with all 200 calls up at once for most of it, and about 20 questions a second
+ * among them.
+ */
+export const loadPacedScenario = load({
+  name: 'load-paced',
+  calls: 200,
+  callers: 'paced',
+  startEveryMs: 100,
+});
