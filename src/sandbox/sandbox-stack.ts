@@ -117,7 +117,13 @@ async function ownServer(
   opts: SandboxStackOptions,
 ): Promise<TemporalTarget> {
   const dataDir = mkdtempSync(join(tmpdir(), `voipbin-agent-${opts.name}-`));
-  stack.add('data', () => Promise.resolve(rmSync(dataDir, { recursive: true, force: true })));
+  const removeData = () => rmSync(dataDir, { recursive: true, force: true });
+  // A second Ctrl-C exits without the stack's orderly stop: the folder goes then too.
+  process.on('exit', removeData);
+  stack.add('data', () => {
+    process.removeListener('exit', removeData);
+    return Promise.resolve(removeData());
+  });
   const namespace = 'default';
   const server = await startDevServer({
     cliPath: config.temporal.cliPath,

@@ -179,7 +179,16 @@ async function startOnce(opts: DevServerOptions): Promise<DevServer> {
   child.stdout?.on('data', keep);
   child.stderr?.on('data', keep);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  // Its own process group keeps it out of the terminal's Ctrl-C, so a process.exit that skips the
+  // orderly stop (a second Ctrl-C) would leave it running, with its ports and its database: it is
+  // told to stop on the way out, at least.
+  const onExit = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+    rmSync(pidFile, { force: true });
+  };
+  process.on('exit', onExit);
   const stop = async () => {
+    process.removeListener('exit', onExit);
     if (child.exitCode === null && child.signalCode === null) {
       child.kill('SIGTERM');
       const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);

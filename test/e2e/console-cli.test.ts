@@ -4,14 +4,15 @@
 // console, where `inspect` finds the call afterwards.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { defaultReply, startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
 import { AgentProcess } from '../helpers/cli';
 import { localEnv } from '../helpers/temporal-env';
 import { TmuxTerminal, requireTmux } from '../helpers/tmux';
+import { waitFor } from '../helpers/wait-for';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'voipbin-agent.js');
 const AGENT_CONFIG = join(PROJECT_ROOT, 'test', 'scenarios', 'agent.config.json');
@@ -161,6 +162,61 @@ it('reprompts after a silence, and ends when the agent hangs up', async () => {
   expect(end).toMatch(/^ {4}\+\d+\.\d{3}s +agent +"Are you still there\?" {2}\[reprompt\]$/m);
   expect(end).toMatch(/^ {4}\+\d+\.\d{3}s +ended +silence$/m);
 }, 120_000);
+
+/** The pids of a process's children (Linux). */
+function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+it('a second Ctrl-C exits at once, and leaves no Temporal server running and no data behind', async () => {
+  const child = spawn(process.execPath, [BIN, 'console', '--to', DEFAULT_NUMBER], {
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '', AGENT_CONFIG },
+    // Lines piped in: Ctrl-C comes as a signal, as from a terminal's process group or `kill -INT`.
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  let server: number | undefined;
+  try {
+    await waitFor(() => output.includes(GREETING), 'the greeting', 60_000);
+    // Its own Temporal dev server, on a database in a temporary folder.
+    server = childrenOf(child.pid!).find((pid) =>
+      readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('start-dev'),
+    );
+    expect(server).toBeDefined();
+    const args = readFileSync(`/proc/${server}/cmdline`, 'utf8').split('\0');
+    const data = dirname(args[args.indexOf('--db-filename') + 1]!);
+    expect(existsSync(data)).toBe(true);
+
+    // The first hangs up and begins the orderly stop; the second, sent once the first is taken
+    // (two at once are one to the kernel), cuts it short.
+    child.kill('SIGINT');
+    await waitFor(() => output.includes('[you hung up]'), 'the hangup', 30_000);
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    await waitFor(() => !alive(server!), 'the Temporal dev server to stop', 15_000);
+    expect(existsSync(data)).toBe(false);
+  } finally {
+    child.kill('SIGKILL');
+    if (server !== undefined && alive(server)) process.kill(server, 'SIGKILL');
+  }
+}, 90_000);
 
 describe('with lines piped in, a model of OPENAI_BASE_URL and a Temporal server of TEMPORAL_ADDRESS', () => {
   let env: TestWorkflowEnvironment;
