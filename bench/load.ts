@@ -15,7 +15,7 @@ import { formatTimeline } from '../src/inspect/format';
 import { loadCallTimeline } from '../src/inspect/load';
 import type { FakeLlmOptions } from '../src/sandbox/fake-llm/types';
 import { startSimulator, type CallerScript, type SimCall, type Simulator } from '../src/sandbox/simulator';
-import { AgentProcess, freePort, serveEnv } from '../test/helpers/cli';
+import { AgentProcess, childrenOf, freePort, serveEnv } from '../test/helpers/cli';
 import { startAgentStack } from './agent-stack';
 import { startPlainLoop } from './plain-loop';
 
@@ -522,12 +522,4 @@ export async function loadServe(opts: LoadOptions): Promise<LoadFigures> {
     await llm.close();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
 }

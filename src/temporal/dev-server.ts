@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { CALL_SEARCH_ATTRIBUTE_NAMES } from '../../workflows/search-attributes';
 import type { Logger } from '../logger';
 import { temporalCliPath } from './binaries';
+import { alive } from '../runtime/processes';
 
 export interface DevServerOptions {
   cliPath?: string;
@@ -85,15 +86,6 @@ async function waitUntilServing(address: string, child: ChildProcess, deadline: 
 
 /** The pid of the running dev server, beside its database. */
 const PID_FILE = 'temporal.pid';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /**
  * A `serve` that was SIGKILLed leaves its dev server running (a child outlives its parent), holding

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { defaultReply, startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
-import { AgentProcess } from '../helpers/cli';
+import { AgentProcess, alive, childrenOf } from '../helpers/cli';
 import { localEnv } from '../helpers/temporal-env';
 import { TmuxTerminal, requireTmux } from '../helpers/tmux';
 import { waitFor } from '../helpers/wait-for';
@@ -162,24 +162,6 @@ it('reprompts after a silence, and ends when the agent hangs up', async () => {
   expect(end).toMatch(/^ {4}\+\d+\.\d{3}s +agent +"Are you still there\?" {2}\[reprompt\]$/m);
   expect(end).toMatch(/^ {4}\+\d+\.\d{3}s +ended +silence$/m);
 }, 120_000);
-
-/** The pids of a process's children (Linux). */
-function childrenOf(pid: number): number[] {
-  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
-    .trim()
-    .split(/\s+/)
-    .filter(Boolean)
-    .map(Number);
-}
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 it('a second Ctrl-C exits at once, and leaves no Temporal server running and no data behind', async () => {
   const child = spawn(process.execPath, [BIN, 'console', '--to', DEFAULT_NUMBER], {

@@ -8,7 +8,7 @@ import { startFakeLlm, type FakeLlm } from '../../src/sandbox/fake-llm/server';
 import { startSimulator, type Simulator } from '../../src/sandbox/simulator';
 import type { callWorkflow } from '../../workflows/call';
 import { callWorkflowId } from '../../workflows/messages';
-import { AgentProcess, freePort, portOpen, serveEnv } from '../helpers/cli';
+import { AgentProcess, alive, freePort, portOpen, serveEnv } from '../helpers/cli';
 import { readsOf, requestSequence } from '../helpers/voipbin-requests';
 import { waitFor } from '../helpers/wait-for';
 
@@ -54,15 +54,6 @@ afterAll(async () => {
 });
 
 const GREETING = 'Hello, thanks for calling. How can I help?';
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 it('handles a call whose events come both as signed webhooks and by the WebSocket, acting on each once', async () => {
   const mark = simulator.requests.length;
@@ -151,7 +142,7 @@ it('serve SIGKILLed mid-call: started again, the call that ended meanwhile ends 
   );
   const restartedAt = Date.now();
   agent = await startServe();
-  expect(isAlive(leftover)).toBe(false);
+  expect(alive(leftover)).toBe(false);
   // Starting, the ingress asks every running call to reconcile: this one finds its call gone, long
   // before its silence timer (30 s after the greeting) would have asked.
   const client = new Client({

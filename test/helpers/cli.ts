@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../src/paths';
 import { freePort as freePortIn, PORT_RANGE } from '../../src/runtime/free-port';
+import { readFileSync } from 'node:fs';
 import { waitFor } from './wait-for';
 
 const BIN = join(PROJECT_ROOT, 'bin', 'voipbin-agent.js');
@@ -19,6 +20,17 @@ export function freePort(): Promise<number> {
   const size = Math.floor((PORT_RANGE.last - PORT_RANGE.first + 1) / 8);
   const first = PORT_RANGE.first + ((worker - 1) % 8) * size;
   return freePortIn({ first, last: first + size - 1 });
+}
+
+export { alive } from '../../src/runtime/processes';
+
+/** The pids of a process's children (Linux: /proc). */
+export function childrenOf(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8')
+    .trim()
+    .split(/\s+/)
+    .filter(Boolean)
+    .map(Number);
 }
 
 /** Something accepts TCP connections on the port (HTTP or gRPC alike). */
