@@ -138,20 +138,36 @@ export class ServerOutput {
   }
 }
 
-/** Starts `temporal server start-dev` as a child process and waits until it answers. */
-export async function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+/**
+ * Runs `start` again while it fails with a panic at start-up (`panicked` tells), up to
+ * DEV_SERVER_START_ATTEMPTS in all; `onRetry` hears of each retry.
+ */
+export async function retryingStartupPanics<T>(
+  start: () => Promise<T>,
+  panicked: (err: unknown) => boolean,
+  onRetry: (attempt: number, err: unknown) => void = () => undefined,
+): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await startOnce(opts);
+      return await start();
     } catch (err) {
-      const panicked = (err as { panicked?: boolean }).panicked === true;
-      if (!panicked || attempt >= DEV_SERVER_START_ATTEMPTS) throw err;
+      if (attempt >= DEV_SERVER_START_ATTEMPTS || !panicked(err)) throw err;
+      onRetry(attempt, err);
+    }
+  }
+}
+
+/** Starts `temporal server start-dev` as a child process and waits until it answers. */
+export function startDevServer(opts: DevServerOptions): Promise<DevServer> {
+  return retryingStartupPanics(
+    () => startOnce(opts),
+    (err) => (err as { panicked?: boolean }).panicked === true,
+    (attempt, err) =>
       opts.log.warn('the Temporal dev server panicked as it started: starting it again', {
         attempt,
         error: (err as Error).message.split('\n').slice(0, 3).join(' '),
-      });
-    }
-  }
+      }),
+  );
 }
 
 async function startOnce(opts: DevServerOptions): Promise<DevServer> {

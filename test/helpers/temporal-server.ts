@@ -5,10 +5,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import {
-  DEV_SERVER_START_ATTEMPTS,
   ServerOutput,
   devServerArgs,
   isStartupPanic,
+  retryingStartupPanics,
 } from '../../src/temporal/dev-server';
 import { freePort } from './cli';
 import { waitFor } from './wait-for';
@@ -52,19 +52,11 @@ export class TemporalServer {
   }
 
   /** Starts the server (again) and waits until it answers; a start that panicked is tried again. */
-  async up(): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.upOnce();
-      } catch (err) {
-        const child = this.child;
-        if (
-          attempt >= DEV_SERVER_START_ATTEMPTS ||
-          !isStartupPanic(child?.exitCode ?? null, this.output.text)
-        )
-          throw err;
-      }
-    }
+  up(): Promise<void> {
+    return retryingStartupPanics(
+      () => this.upOnce(),
+      () => isStartupPanic(this.child?.exitCode ?? null, this.output.text),
+    );
   }
 
   private async upOnce(): Promise<void> {

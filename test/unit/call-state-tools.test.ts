@@ -280,6 +280,13 @@ describe('transfer_call', () => {
     name: 'transfer_call',
     arguments: '{"reason":"asked"}',
   });
+  /** A caller asked for a person, and the model called `transfer_call`. */
+  const askedForAPerson = (): CallDriver => {
+    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
+    d.caller('A human please.');
+    d.turnDone(1, tools(transfer()));
+    return d;
+  };
 
   it('says the reply and the line, then transfers; the call leaving ends it as transferred', () => {
     const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
@@ -300,9 +307,7 @@ describe('transfer_call', () => {
   });
 
   it('goes back to the model when the transfer fails, so the caller hears why', () => {
-    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
-    d.caller('A human please.');
-    d.turnDone(1, tools(transfer()));
+    const d = askedForAPerson();
     d.drain();
     d.advance(10_000);
     expect(d.transferDone({ ok: false, error: 'the transfer failed: answered 400', ms: 30 })).toEqual([
@@ -318,9 +323,7 @@ describe('transfer_call', () => {
   });
 
   it('goes back to the model when VoIPBIN accepted the transfer but the call is still with the agent', () => {
-    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
-    d.caller('A human please.');
-    d.turnDone(1, tools(transfer()));
+    const d = askedForAPerson();
     d.drain();
     d.advance(10_000);
     expect(d.transferDone({ ok: true, content: 'transferred to +15550001111', ms: 40 })).toEqual([
@@ -337,9 +340,7 @@ describe('transfer_call', () => {
   });
 
   it('does not take a reconcile that read the call before the transfer for its answer', () => {
-    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
-    d.caller('A human please.');
-    d.turnDone(1, tools(transfer()));
+    const d = askedForAPerson();
     d.drain();
     d.s.reconcile.nextAt = d.now + 500;
     // The minute's check goes out while the line plays, before the transfer.
@@ -353,9 +354,7 @@ describe('transfer_call', () => {
   });
 
   it('ends as the caller hanging up when they leave before the transfer went out', () => {
-    const d = CallDriver.answered({ ...TOOLS, ...TRANSFER });
-    d.caller('A human please.');
-    d.turnDone(1, tools(transfer()));
+    const d = askedForAPerson();
     expect(d.status('hangup')).toEqual(['finish tr-1 sp-1']);
     expect(call.summary(d.s).endReason).toBe('caller-hangup');
   });
