@@ -294,9 +294,10 @@ async function searchAttributes(): Promise<void> {
 /**
  * Tools: an HTTP tool slow enough for its filler, answered in a second step; the same tool with
  * the caller cutting in over the filler (the tool finishes, the next turn reads its result); then
- * `transfer_call` (the line, POST /transfers, the call ended as transferred).
+ * `transfer_call` (the line, POST /transfers, the call ended as transferred). Then a call whose
+ * transfer VoIPBIN accepts while the call stays with the agent (a simulator fault).
  */
-async function tools(): Promise<void> {
+async function tools(only?: 'transfer-not-done'): Promise<void> {
   const env = await localEnv();
   const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
   const llm = await startFakeLlm({});
@@ -342,22 +343,41 @@ async function tools(): Promise<void> {
     ),
   });
   try {
-    const call = simulator.startInboundCall({
-      from: '+15550000021',
+    if (!only) {
+      const call = simulator.startInboundCall({
+        from: '+15550000021',
+        to: '+15550000022',
+        script: {
+          steps: [
+            { say: 'What is my balance? Account 42.', quietMs: 300 },
+            { waitForAgent: true, quietMs: 1500 },
+            { say: 'And the balance of account 7?', quietMs: 300 },
+            { say: 'Sorry, go on.', duringAgentSpeech: true, afterMs: 300 },
+            { waitForAgent: true, quietMs: 1500 },
+            { say: 'Can I talk to a person?', quietMs: 300 },
+          ],
+        },
+      });
+      await call.ended; // transferred
+      await save(env.client, env.address, 'tools-and-transfer', call.id);
+    }
+
+    // VoIPBIN answers the transfer 200 but the call stays: the agent finds out by reconciling and
+    // goes back to the model, which tells the caller; then the caller hangs up.
+    simulator.setFaults({ transfers: { keepCall: true } });
+    const kept = simulator.startInboundCall({
+      from: '+15550000023',
       to: '+15550000022',
       script: {
         steps: [
-          { say: 'What is my balance? Account 42.', quietMs: 300 },
-          { waitForAgent: true, quietMs: 1500 },
-          { say: 'And the balance of account 7?', quietMs: 300 },
-          { say: 'Sorry, go on.', duringAgentSpeech: true, afterMs: 300 },
-          { waitForAgent: true, quietMs: 1500 },
           { say: 'Can I talk to a person?', quietMs: 300 },
+          { waitForAgent: true, quietMs: 1500 },
+          { hangup: true },
         ],
       },
     });
-    await call.ended; // transferred
-    await save(env.client, env.address, 'tools-and-transfer', call.id);
+    await kept.ended;
+    await save(env.client, env.address, 'transfer-not-done', kept.id);
   } finally {
     await agent.close();
     await simulator.close();
@@ -373,6 +393,7 @@ async function main(): Promise<void> {
   if (only === 'continue-as-new') return continueAsNew();
   if (only === 'search-attributes') return searchAttributes();
   if (only === 'tools') return tools();
+  if (only === 'transfer-not-done') return tools('transfer-not-done');
   await searchAttributes();
   await tools();
   await continueAsNew();

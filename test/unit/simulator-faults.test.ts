@@ -55,6 +55,26 @@ it('drops the events of the types asked, duplicates and delays others', async ()
   expect(sent('call_ringing')).toBe(2);
 });
 
+it('with transfers.keepCall, accepts a blind transfer and leaves the call up', async () => {
+  const transfer = (callId: string) =>
+    post('/transfers', {
+      transfer_type: 'blind',
+      transferer_call_id: callId,
+      transferee_addresses: [{ type: 'tel', target: '+15550001111' }],
+    });
+  sim.setFaults({ transfers: { keepCall: true } });
+  const kept = sim.startInboundCall({ from: '+15550000001', to: '+15550000002' });
+  await waitFor(() => kept.status() === 'progressing', 'the call answered');
+  expect((await transfer(kept.id)).status).toBe(200);
+  await new Promise((r) => setTimeout(r, 200));
+  expect(kept.status()).toBe('progressing');
+  expect(sent('call_hangup')).toBe(0);
+
+  sim.setFaults(undefined);
+  expect((await transfer(kept.id)).status).toBe(200);
+  await waitFor(() => kept.status() === 'hangup', 'the transferred call hung up');
+});
+
 it('draws its chances from a seeded sequence: the same faults for the same seed', () => {
   const draws = (seed: number) => {
     const plan = new FaultPlan({ events: { drop: 0.5, duplicate: 0.5, delayMs: 100 }, seed });

@@ -42,6 +42,14 @@ export const faultsSchema = z
       })
       .strict()
       .optional(),
+    /**
+     * `POST /transfers` is answered 200 but the call stays with the agent (the transferer's
+     * hangup did not happen): the agent must find out from VoIPBIN and carry on the call.
+     */
+    transfers: z
+      .object({ keepCall: z.literal(true) })
+      .strict()
+      .optional(),
     /** The chance sequence's seed (default 1). */
     seed: z.number().int().optional(),
   })
@@ -78,6 +86,11 @@ export class FaultPlan {
     if (this.happens(e.drop)) return [];
     const copies = this.happens(e.duplicate) ? 2 : 1;
     return Array.from({ length: copies }, () => (e.delayMs ? Math.floor(this.next() * e.delayMs) : 0));
+  }
+
+  /** A transfer VoIPBIN accepts leaves the call where it is. */
+  get transferKeepsCall(): boolean {
+    return this.faults.transfers?.keepCall === true;
   }
 
   /** For a REST request: an error status to answer instead, and how long to wait first. */

@@ -26,7 +26,7 @@ const TransferBody = z.object({
   ),
 });
 
-export function transferRoutes(world: World): RouteDef[] {
+export function transferRoutes(world: World, keepsCall: () => boolean = () => false): RouteDef[] {
   const create = (ctx: Parameters<RouteDef['handler']>[0]): Reply => {
     const body = parseBody(ctx, TransferBody);
     if (!isUuid(body.transferer_call_id)) throw errors.invalidArgument('The transferer_call_id is invalid.');
@@ -38,8 +38,9 @@ export function transferRoutes(world: World): RouteDef[] {
     if (call.record.status !== 'progressing') throw errors.invalidArgument('The call is not in progress.');
     if (body.transfer_type === 'attended')
       throw errors.invalidArgument('Attended transfers are not simulated.');
-    // transfer-manager's blindExecute: the transferer call is hung up first.
-    requestHangup(world, call);
+    // transfer-manager's blindExecute: the transferer call is hung up first (unless a fault says
+    // that hangup did not happen).
+    if (!keepsCall()) requestHangup(world, call);
     const now = world.now().text;
     return ok({
       id: randomUUID(),

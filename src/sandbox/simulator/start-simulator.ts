@@ -84,7 +84,7 @@ export async function startSimulator(opts: SimulatorOptions): Promise<Simulator>
       }),
       ...speakingRoutes(world),
       ...transcribeRoutes(world),
-      ...transferRoutes(world),
+      ...transferRoutes(world, () => faults?.transferKeepsCall ?? false),
     ],
   });
 
