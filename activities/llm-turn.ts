@@ -2,12 +2,14 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type OpenAI from 'openai';
 import type { AgentMetrics } from '../src/metrics';
+import type { VoipbinClient } from '../src/voipbin/client';
 import { FailureType, type SentenceReady } from '../workflows/messages';
 import { continuationPrompt } from './continuation';
 import { toActivityFailure } from './failures';
 import { SentenceSplitter } from './sentences';
 import type { CallExecution, TurnChannel } from './turn-channel';
-import type { LlmActivities, LlmTurnInput, LlmTurnResult } from './types';
+import { createTurnSpeechActivities, TurnSpeaker, withSpoken } from './turn-speech';
+import type { LlmActivities, LlmTurnInput, LlmTurnResult, TurnSpeech, TurnSpoken } from './types';
 
 export const END_CALL_TOOL = {
   type: 'function',
@@ -24,7 +26,8 @@ export const END_CALL_TOOL = {
 /**
  * How often the activity tells Temporal it is alive. The SDK sends at most one heartbeat per
  * throttle interval (0.8 × the 500 ms heartbeat timeout of workflows/activities.ts): a dead worker
- * is noticed quickly, and a barge-in's cancellation arrives with the next heartbeat's answer.
+ * is noticed quickly, and a barge-in's cancellation arrives with the next heartbeat's answer. A
+ * speaking turn records its speech this often instead (activities/turn-speech.ts).
  */
 const HEARTBEAT_EVERY_MS = 200;
 
@@ -65,37 +68,90 @@ export function windowedPrompt(systemPrompt: string, earlierMessages: number): s
   );
 }
 
-/** The model stopped sending: not retried, the caller hears the apology within seconds. */
-function stalled(why: string): ApplicationFailure {
+/**
+ * The worker's cancellation of a speaking turn, but for one kind. The SDK cancels an activity that
+ * has not called `heartbeat()` for its heartbeat timeout plus 5 s (sdk-core's local timeout, for
+ * activities whose server-side timeout it could not learn of otherwise). A speaking turn never
+ * calls it: its records are its heartbeats, written straight to the server, which the SDK's would
+ * overwrite. So that timer fires 5.5 s into any such turn although the server hears from it every
+ * 200 ms; and the turn learns that the server gave up on it from its records themselves (a record
+ * that fails ends the attempt). A worker shutdown, and everything else, still cancels it.
+ */
+export function workerCancellation(ctx: Context): AbortSignal {
+  const signal = ctx.cancellationSignal;
+  const controller = new AbortController();
+  const follow = () => {
+    if (!ctx.cancellationDetails?.timedOut) controller.abort(signal.reason);
+  };
+  if (signal.aborted) follow();
+  else signal.addEventListener('abort', follow, { once: true });
+  return controller.signal;
+}
+
+/**
+ * The model stopped sending: not retried, the caller hears the apology within seconds. A speaking
+ * turn's says what it said before the stall.
+ */
+function stalled(why: string, spoken?: TurnSpoken): ApplicationFailure {
   return ApplicationFailure.create({
     type: FailureType.LlmStalled,
     message: `model stalled: ${why}`,
     nonRetryable: true,
+    ...(spoken && { details: [{ spoken }] }),
   });
 }
 
 /**
- * One LLM turn: streams the reply and hands each sentence to the workflow as soon as it is
- * complete (or as soon as the stream pauses after a sentence end), so the first `/say` does not
- * wait for the whole reply. A retried attempt (the worker running the turn died) continues the
- * reply from the sentences the workflow already received, never starts it again.
+ * One LLM turn: streams the reply and hands each sentence on as soon as it is complete (or as soon
+ * as the stream pauses after a sentence end), so the first `/say` does not wait for the whole
+ * reply. A sentence goes to the workflow as a `sentence` signal, or, in a speaking turn
+ * (`input.speak`), straight to `/say` (activities/turn-speech.ts). A retried attempt (the worker
+ * running the turn died) continues the reply from what the caller already heard, never starts it
+ * again: the sentences the workflow received, or those the speaking turn recorded.
  */
 export function createLlmActivities(deps: {
   openai: OpenAI;
   channel: TurnChannel;
+  /** A speaking turn's `/say`, and `flushTurn`'s `/flush`. */
+  voipbin: VoipbinClient;
   metrics?: AgentMetrics;
 }): LlmActivities {
   return {
+    ...createTurnSpeechActivities(deps),
+
     async llmTurn(input: LlmTurnInput): Promise<LlmTurnResult> {
       const ctx = Context.current();
       const { attempt } = ctx.info;
       const execution: CallExecution | undefined = ctx.info.workflowExecution;
       if (!execution) throw ApplicationFailure.nonRetryable('llmTurn runs for a call workflow only');
-      const heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
-      ctx.heartbeat();
       const abort = new AbortController();
-      const onCancel = () => abort.abort(ctx.cancellationSignal.reason);
-      ctx.cancellationSignal.addEventListener('abort', onCancel);
+      // What ends this attempt from the worker's side (a shutdown). A speaking turn leaves out the
+      // SDK's own timer for activities that do not call `heartbeat()` (workerCancellation).
+      const cancelled = input.speak ? workerCancellation(ctx) : ctx.cancellationSignal;
+      // A speaking turn's heartbeats are its records, and nothing else: an SDK heartbeat, sent
+      // later and throttled, would overwrite them with older details.
+      const speaker = input.speak
+        ? new TurnSpeaker({
+            channel: deps.channel,
+            voipbin: deps.voipbin,
+            speakingId: input.speak.speakingId,
+            taskToken: ctx.info.taskToken,
+            cancellationSignal: cancelled,
+            prior: attempt > 1 ? (ctx.info.heartbeatDetails as TurnSpeech | undefined) : undefined,
+            recordEveryMs: HEARTBEAT_EVERY_MS,
+            onStop: () => abort.abort(),
+            log: ctx.log,
+          })
+        : undefined;
+      let heartbeat: NodeJS.Timeout | undefined;
+      if (speaker) {
+        speaker.start();
+      } else {
+        heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+        ctx.heartbeat();
+      }
+      const onCancel = () => abort.abort(cancelled.reason);
+      cancelled.addEventListener('abort', onCancel);
       let watchdog: NodeJS.Timeout | undefined;
       let pause: NodeJS.Timeout | undefined;
       let stall: string | undefined;
@@ -106,93 +162,146 @@ export function createLlmActivities(deps: {
           abort.abort();
         }, ms);
       };
-      try {
-        const said =
-          attempt > 1
-            ? (
-                await Promise.all([
-                  deps.channel.releaseSticky(execution),
-                  deps.channel.received(execution, input.turnId, input.step ?? 0),
-                ])
-              )[1]
-            : [];
-        const splitter = new SentenceSplitter();
-        let seq = said.length;
-        // Sentences go out one at a time, in order, from the stream and from the pause timer.
-        let sending: Promise<void> = Promise.resolve();
-        /** The model's first token (this worker's clock): told with this attempt's first sentence. */
-        let firstTokenAt: number | undefined;
-        const emit = (sentences: string[]): Promise<void> => {
-          for (const text of sentences) {
-            const sentence: SentenceReady = { turnId: input.turnId, seq: seq++, text, attempt };
-            if (input.step) sentence.step = input.step;
-            if (sentence.seq === said.length && firstTokenAt !== undefined)
-              sentence.firstTokenAt = firstTokenAt;
-            sending = sending.then(() => {
-              ctx.cancellationSignal.throwIfAborted();
-              return deps.channel.send(execution, sentence);
-            });
-          }
-          return sending;
-        };
-        const prompt = windowedPrompt(input.systemPrompt, input.earlierMessages);
-        const systemPrompt = said.length ? continuationPrompt(prompt, said.join(' ')) : prompt;
-        const toolCalls = new Map<number, { id: string; name: string; args: string }>();
-        arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
-        const firstToken = deps.metrics?.modelFirstTokenSeconds.startTimer();
-        let tokens = 0;
-        const stream = await deps.openai.chat.completions.create(
-          {
-            model: input.model,
-            stream: true,
-            messages: [{ role: 'system', content: systemPrompt }, ...input.messages],
-            tools: [
-              END_CALL_TOOL,
-              ...(input.tools ?? []).map((t) => ({ type: 'function' as const, function: t })),
-            ],
-          },
-          { signal: abort.signal },
-        );
-        for await (const chunk of stream) {
-          const delta = chunk.choices[0]?.delta;
-          if (!delta?.content && !delta?.tool_calls?.length) continue;
-          arm(input.stallTimeoutMs, `no token for ${input.stallTimeoutMs} ms`);
-          if (tokens++ === 0) {
-            firstToken?.();
-            firstTokenAt = Date.now();
-          }
-          for (const call of delta.tool_calls ?? []) {
-            const entry = toolCalls.get(call.index) ?? { id: '', name: '', args: '' };
-            entry.id ||= call.id ?? '';
-            entry.name += call.function?.name ?? '';
-            entry.args += call.function?.arguments ?? '';
-            toolCalls.set(call.index, entry);
-          }
-          if (!delta.content) continue;
-          clearTimeout(pause);
-          await emit(splitter.push(delta.content));
-          pause = setTimeout(
-            () => void emit(splitter.flushComplete()).catch(() => undefined),
-            input.sentencePauseMs,
-          );
-        }
-        clearTimeout(pause);
-        // The openai package ends an aborted stream quietly: a stalled or barged-in turn must not look complete.
-        if (stall) throw stalled(stall);
-        ctx.cancellationSignal.throwIfAborted();
-        await emit(splitter.end());
-        return turnResult([...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c));
-      } catch (err) {
-        // A cancelled turn (barge-in) rethrows the cancellation as it is.
-        if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
-        deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
-        if (stall) throw stalled(stall);
-        throw toActivityFailure(err);
-      } finally {
-        clearInterval(heartbeat);
+      const toolCalls = new Map<number, { id: string; name: string; args: string }>();
+      const calls = () => [...toolCalls.entries()].sort(([a], [b]) => a - b).map(([, c]) => c);
+      /**
+       * The model's first token (this worker's clock): told with this attempt's first sentence, or
+       * in a speaking turn's result.
+       */
+      let firstTokenAt: number | undefined;
+
+      /**
+       * How a speaking turn ends, whether its stream ended or failed (`failed`). The sentences
+       * already complete are still said first, as the workflow says those signalled before a
+       * failure (once cancelled, none is). Its result, or its failure's last detail, says what it
+       * said. Cancelled (a record's answer), it returns what it said; dead (a record failed), it
+       * throws at once: the server has moved on from this attempt.
+       */
+      const endSpeaking = async (s: TurnSpeaker, failed?: { error: unknown }): Promise<LlmTurnResult> => {
         clearTimeout(watchdog);
         clearTimeout(pause);
-        ctx.cancellationSignal.removeEventListener('abort', onCancel);
+        s.throwIfDead();
+        if (failed && !s.cancelled) deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
+        await s.finish();
+        cancelled.throwIfAborted();
+        s.throwIfDead();
+        if (failed && !s.cancelled) {
+          const spoken = s.spoken();
+          throw stall ? stalled(stall, spoken) : withSpoken(failed.error, spoken);
+        }
+        return {
+          ...turnResult(calls()),
+          spoken: s.spoken(),
+          ...(firstTokenAt !== undefined && { firstTokenAt }),
+          ...(s.cancelled && { cancelled: true }),
+        };
+      };
+
+      try {
+        let failed: { error: unknown } | undefined;
+        try {
+          if (speaker && attempt > 1) await deps.channel.releaseSticky(execution);
+          const said = speaker
+            ? speaker.prefix
+            : attempt > 1
+              ? (
+                  await Promise.all([
+                    deps.channel.releaseSticky(execution),
+                    deps.channel.received(execution, input.turnId, input.step ?? 0),
+                  ])
+                )[1]
+              : [];
+          const splitter = new SentenceSplitter();
+          let seq = said.length;
+          // Sentences go out one at a time, in order, from the stream and from the pause timer.
+          let sending: Promise<void> = Promise.resolve();
+          const emit = (sentences: string[]): Promise<void> => {
+            if (speaker) {
+              // Not waited for: the stream reads on while a `/say` is out, so a slow `/say` does
+              // not hold the tokens back (nor look like a stalled model).
+              speaker.say(sentences);
+              return Promise.resolve();
+            }
+            for (const text of sentences) {
+              const sentence: SentenceReady = { turnId: input.turnId, seq: seq++, text, attempt };
+              if (input.step) sentence.step = input.step;
+              if (sentence.seq === said.length && firstTokenAt !== undefined)
+                sentence.firstTokenAt = firstTokenAt;
+              sending = sending.then(() => {
+                cancelled.throwIfAborted();
+                return deps.channel.send(execution, sentence);
+              });
+            }
+            return sending;
+          };
+          const prompt = windowedPrompt(input.systemPrompt, input.earlierMessages);
+          const systemPrompt = said.length ? continuationPrompt(prompt, said.join(' ')) : prompt;
+          arm(input.firstTokenTimeoutMs, `no first token within ${input.firstTokenTimeoutMs} ms`);
+          const firstToken = deps.metrics?.modelFirstTokenSeconds.startTimer();
+          let tokens = 0;
+          const stream = await deps.openai.chat.completions.create(
+            {
+              model: input.model,
+              stream: true,
+              messages: [{ role: 'system', content: systemPrompt }, ...input.messages],
+              tools: [
+                END_CALL_TOOL,
+                ...(input.tools ?? []).map((t) => ({ type: 'function' as const, function: t })),
+              ],
+            },
+            { signal: abort.signal },
+          );
+          for await (const chunk of stream) {
+            const delta = chunk.choices[0]?.delta;
+            if (!delta?.content && !delta?.tool_calls?.length) continue;
+            arm(input.stallTimeoutMs, `no token for ${input.stallTimeoutMs} ms`);
+            if (tokens++ === 0) {
+              firstToken?.();
+              firstTokenAt = Date.now();
+            }
+            for (const call of delta.tool_calls ?? []) {
+              const entry = toolCalls.get(call.index) ?? { id: '', name: '', args: '' };
+              entry.id ||= call.id ?? '';
+              entry.name += call.function?.name ?? '';
+              entry.args += call.function?.arguments ?? '';
+              toolCalls.set(call.index, entry);
+            }
+            if (!delta.content) continue;
+            clearTimeout(pause);
+            await emit(splitter.push(delta.content));
+            pause = setTimeout(
+              () => void emit(splitter.flushComplete()).catch(() => undefined),
+              input.sentencePauseMs,
+            );
+          }
+          clearTimeout(pause);
+          // The openai package ends an aborted stream quietly: a stalled or barged-in turn must not look complete.
+          if (stall) throw stalled(stall);
+          cancelled.throwIfAborted();
+          if (!speaker) {
+            await emit(splitter.end());
+            return turnResult(calls());
+          }
+          // A speaking turn stopped by a record's answer has said its last.
+          if (!speaker.cancelled && !speaker.isDead()) speaker.say(splitter.end());
+        } catch (err) {
+          // A cancelled turn (barge-in; a speaking turn learns of that from its records instead,
+          // so for it this is the worker shutting down) rethrows the cancellation as it is.
+          if (cancelled.aborted) throw cancelled.reason;
+          if (!speaker) {
+            deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
+            if (stall) throw stalled(stall);
+            throw toActivityFailure(err);
+          }
+          failed = { error: err };
+        }
+        return await endSpeaking(speaker, failed);
+      } finally {
+        clearInterval(heartbeat);
+        speaker?.close();
+        clearTimeout(watchdog);
+        clearTimeout(pause);
+        cancelled.removeEventListener('abort', onCancel);
       }
     },
   };

@@ -140,14 +140,94 @@ export interface LlmTurnInput {
   step?: number;
   /** The profile's tools (and `transfer_call`), besides `end_call`. Absent: none. */
   tools?: ToolDefinition[];
+  /**
+   * A speaking turn (profile `replySpeech: direct`): the activity sends each sentence to `/say`
+   * itself, on this session, recording it in its heartbeat details before the request goes out
+   * (at most once, across attempts), and reports what it said in its result. Absent: each
+   * sentence goes to the workflow as a `sentence` signal, which says it.
+   */
+  speak?: { speakingId: string };
 }
 
-/** The reply itself reached the workflow as sentence signals: it is not recorded twice. */
+/** A sentence a speaking turn sent to `/say`. */
+export interface SpokenSentence {
+  text: string;
+  /** When its `/say` went out (epoch ms, the worker's clock). */
+  at: number;
+  /** `done`: VoIPBIN took it. `failed`: the request failed once sent (maybe said: never sent again). */
+  outcome: 'done' | 'failed';
+}
+
+/**
+ * What a speaking turn has said, in order: its heartbeat details, recorded (synchronously, on the
+ * server) before each `/say` goes out, so a later attempt never says a sentence again.
+ */
+export interface TurnSpeech {
+  said: SpokenSentence[];
+  /** Recorded, its `/say` not yet answered: said as far as anyone else can tell (at most once). */
+  saying?: { text: string; at: number };
+}
+
+/** How a speaking turn's sentences fared, in its result (or its failure's details). */
+export interface TurnSpoken {
+  /**
+   * The whole turn's, earlier attempts' first (a sentence one left in flight is `failed`). A
+   * sentence VoIPBIN refused (a 4xx other than 404) is in neither list: it was not said.
+   */
+  said: SpokenSentence[];
+  /**
+   * When this was reported (the worker's clock, as the sentences' `at`): the workflow places them
+   * on its own clock by the difference with its `now`, whatever the worker's clock says.
+   */
+  at?: number;
+  /**
+   * The speaking session was gone (404): the sentence that got it and every one after, unsaid,
+   * for the workflow to say on a new session.
+   */
+  unsaid?: string[];
+}
+
+/** The flush that cuts a speaking turn off (FlushTurnInput). */
+export interface FlushTurnInput {
+  speakingId: string;
+  /** The turn's LLM activity, by its `activityId`: what it said is read from its heartbeat details. */
+  activityId: string;
+  /** Something the workflow sent before the turn may still be playing: flush in any case. */
+  playing: boolean;
+  /** The voice's pace: whether what the turn said still plays. */
+  charsPerSecond: number;
+}
+
+export interface FlushTurnResult {
+  /**
+   * What the turn had said when it was cut off (a `/say` in flight waited for); absent when its
+   * activity had already ended, whose result says it.
+   */
+  spoken?: TurnSpoken;
+  /** `/flush` was sent: something was still playing. */
+  flushed: boolean;
+  /** `/flush` answered 404: the speaking session is gone. */
+  gone?: boolean;
+}
+
+/**
+ * The reply itself reached the workflow as sentence signals: it is not recorded twice. A speaking
+ * turn's reply is in `spoken`: it was in no signal.
+ */
 export interface LlmTurnResult {
   /** The model called the `end_call` tool. */
   endCall?: { reason?: string };
   /** The other tools the model called, in its order (`transfer_call` among them). */
   toolCalls?: ToolCallRequest[];
+  /** A speaking turn: what it said (its sentences are in no signal). */
+  spoken?: TurnSpoken;
+  /** A speaking turn: when the model's first token came (epoch ms, the worker's clock), if it did. */
+  firstTokenAt?: number;
+  /**
+   * A speaking turn learnt of its cancellation (a heartbeat's answer) and stopped, reporting what
+   * it had said instead of failing.
+   */
+  cancelled?: boolean;
 }
 
 /** One HTTP tool call: the tool as the profile declares it, and the model's arguments. */
@@ -184,6 +264,11 @@ export interface ToolActivities {
 /** The LLM turn: a regular, heartbeating, cancellable activity. */
 export interface LlmActivities {
   llmTurn: (input: LlmTurnInput) => Promise<LlmTurnResult>;
+  /**
+   * Cuts a speaking turn off: once its cancellation is recorded, waits for a `/say` it has in
+   * flight, then `/flush`es (if anything still plays) after it; returns what the turn said.
+   */
+  flushTurn: (input: FlushTurnInput) => Promise<FlushTurnResult>;
 }
 
 export type Activities = VoipbinActivities & LlmActivities & ToolActivities;

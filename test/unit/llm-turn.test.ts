@@ -1,13 +1,14 @@
 import type { activityInfo } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { continuedFrom } from '../../activities/continuation';
 import { createLlmActivities, windowedPrompt } from '../../activities/llm-turn';
 import type { CallExecution, TurnChannel } from '../../activities/turn-channel';
-import type { LlmTurnInput, LlmTurnResult } from '../../activities/types';
+import type { LlmTurnInput, LlmTurnResult, TurnSpeech } from '../../activities/types';
 import { startFakeLlm, type FakeLlm, type FakeLlmReply } from '../../src/sandbox/fake-llm/server';
+import { VoipbinClient } from '../../src/voipbin/client';
 import type { SentenceReady } from '../../workflows/messages';
 import { waitFor } from '../helpers/wait-for';
 
@@ -35,10 +36,22 @@ const input: LlmTurnInput = {
 
 const EXECUTION = { workflowId: 'call-1', runId: 'run-1' };
 
-/** A channel that records what the activity did, with the history of an earlier attempt. */
+/**
+ * A channel that records what the activity did, with the history of an earlier attempt. A speaking
+ * turn's records go to `log`, in order with what VoIPBIN received (`fakeVoipbin`); `answer` decides
+ * each record's answer (cancelled, or a throw: this attempt is dead).
+ */
 class RecordingChannel implements TurnChannel {
   readonly sent: SentenceReady[] = [];
   readonly calls: string[] = [];
+  readonly log: string[] = [];
+  readonly records: TurnSpeech[] = [];
+  /** Records under way now, and the most there ever were at once. */
+  inFlight = 0;
+  maxInFlight = 0;
+  answer: (speech: TurnSpeech) => { cancelRequested: boolean } = () => ({ cancelRequested: false });
+  recordDelayMs = 0;
+  releaseFails?: Error;
   constructor(private readonly history: string[] = []) {}
   async send(execution: CallExecution, sentence: SentenceReady) {
     expect(execution).toEqual(EXECUTION);
@@ -50,18 +63,89 @@ class RecordingChannel implements TurnChannel {
   }
   async releaseSticky(execution: CallExecution) {
     this.calls.push(`releaseSticky:${execution.workflowId}`);
+    if (this.releaseFails) throw this.releaseFails;
+  }
+  async record(taskToken: Uint8Array, speech: TurnSpeech) {
+    expect(Buffer.from(taskToken).toString()).toBe(TASK_TOKEN);
+    this.inFlight++;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    try {
+      if (this.recordDelayMs) await new Promise((r) => setTimeout(r, this.recordDelayMs));
+      this.records.push(structuredClone(speech));
+      this.log.push(showRecord(speech));
+      return this.answer(speech);
+    } finally {
+      this.inFlight--;
+    }
+  }
+  async turnSpeech(): Promise<{ running: boolean; speech?: TurnSpeech }> {
+    throw new Error('not read by llmTurn');
   }
 }
 
-function setup(opts: { attempt?: number; history?: string[] } = {}) {
+const TASK_TOKEN = 'task-token-1';
+
+/** A record as a line of the log: what was said (and how), and the sentence being said. */
+function showRecord(speech: TurnSpeech): string {
+  const said = speech.said.map((s) => `${s.text}${s.outcome === 'done' ? '' : ` (${s.outcome})`}`);
+  return `record [${said.join(' | ')}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`;
+}
+
+/** How VoIPBIN answers a `/say`: an HTTP status, a network failure, or holding it until aborted. */
+type SayAnswer = number | 'network' | 'hold';
+
+/** VoIPBIN for a speaking turn, over a scripted fetch: every `/say` goes to `log` as `say <text>`. */
+function fakeVoipbin(log: string[], answer: (text: string) => SayAnswer | Promise<SayAnswer>) {
+  const fake: typeof fetch = async (url, init) => {
+    const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
+    expect(path).toBe(`/v1.0/speakings/${SPEAKING_ID}/say`);
+    const { text } = JSON.parse(init?.body as string) as { text: string };
+    log.push(`say ${text}`);
+    const status = await answer(text);
+    if (status === 'network') throw new TypeError('fetch failed', { cause: { code: 'ECONNRESET' } });
+    if (status === 'hold') {
+      return new Promise<Response>((_resolve, reject) => {
+        init?.signal?.addEventListener('abort', () => {
+          log.push(`aborted ${text}`);
+          reject(new Error('aborted'));
+        });
+      });
+    }
+    const body =
+      status === 200
+        ? { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' }
+        : { error: { status: 'X', reason: 'X', message: 'no' } };
+    return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+  };
+  return new VoipbinClient({
+    baseUrl: 'http://voipbin.test/v1.0',
+    apiKey: 'key',
+    fetch: fake,
+    timeoutMs: 60_000,
+  });
+}
+
+const SPEAKING_ID = 'speaking-1';
+
+function setup(
+  opts: {
+    attempt?: number;
+    history?: string[];
+    heartbeatDetails?: TurnSpeech;
+    say?: (text: string) => SayAnswer | Promise<SayAnswer>;
+  } = {},
+) {
   const channel = new RecordingChannel(opts.history);
   const activities = createLlmActivities({
     openai: new OpenAI({ baseURL: llm.baseUrl, apiKey: 'test', maxRetries: 0 }),
     channel,
+    voipbin: fakeVoipbin(channel.log, opts.say ?? (() => 200)),
   });
   const info: Partial<ReturnType<typeof activityInfo>> = {
     attempt: opts.attempt ?? 1,
     workflowExecution: EXECUTION,
+    taskToken: Buffer.from(TASK_TOKEN),
+    heartbeatDetails: opts.heartbeatDetails,
   };
   const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
   const llmTurn = (i: LlmTurnInput): Promise<LlmTurnResult> =>
@@ -211,4 +295,329 @@ describe('llmTurn activity', () => {
       expect(sent).toEqual([]);
     },
   );
+});
+
+describe('llmTurn activity: a speaking turn says its own reply', () => {
+  const speaking: LlmTurnInput = { ...input, speak: { speakingId: SPEAKING_ID } };
+  const anyNumber = expect.any(Number) as number;
+
+  /** The log without a record repeated as it is (the periodic ones, whose number depends on timing). */
+  const collapsed = (log: string[]): string[] => log.filter((line, i) => line !== log[i - 1]);
+  const says = (log: string[]): string[] => log.filter((line) => line.startsWith('say '));
+
+  /**
+   * Resolves once the model's reply has been streamed (and read): a `/say` that waits for it finds
+   * every later sentence already waiting, so that each one's own record clears `saying`.
+   */
+  const streamed = async (): Promise<void> => {
+    await waitFor(() => llm.requests.at(-1)?.closedAt !== undefined, 'the reply to be streamed', 5000);
+    await new Promise((r) => setTimeout(r, 150));
+  };
+
+  it('records each sentence as `saying` before its /say, with everything said before it, and reports what it said', async () => {
+    nextReply = {
+      text: 'It is noon. Anything else? Have a good day.',
+      chunkSize: 3,
+      toolCalls: [{ name: 'end_call', arguments: { reason: 'done' } }],
+    };
+    const { sent, channel, env, llmTurn } = setup({
+      say: async (text) => (text === 'It is noon.' ? (await streamed(), 200) : 200),
+    });
+    let heartbeats = 0;
+    env.on('heartbeat', () => heartbeats++);
+    const before = Date.now();
+    const result = await llmTurn(speaking);
+    expect(collapsed(channel.log)).toEqual([
+      'record []',
+      'record [] saying It is noon.',
+      'say It is noon.',
+      'record [It is noon.] saying Anything else?',
+      'say Anything else?',
+      'record [It is noon. | Anything else?] saying Have a good day.',
+      'say Have a good day.',
+      'record [It is noon. | Anything else? | Have a good day.]',
+    ]);
+    expect(result).toEqual({
+      endCall: { reason: 'done' },
+      spoken: {
+        at: anyNumber,
+        said: [
+          { text: 'It is noon.', at: anyNumber, outcome: 'done' },
+          { text: 'Anything else?', at: anyNumber, outcome: 'done' },
+          { text: 'Have a good day.', at: anyNumber, outcome: 'done' },
+        ],
+      },
+      firstTokenAt: anyNumber,
+    });
+    expect(result.firstTokenAt).toBeGreaterThanOrEqual(before);
+    // A sentence's `at` is the one recorded with it as `saying`.
+    const recordedAt = new Map(
+      channel.records.flatMap((r) => (r.saying ? [[r.saying.text, r.saying.at]] : [])),
+    );
+    expect(result.spoken!.said.map((s) => [s.text, s.at])).toEqual([...recordedAt]);
+    // No signal, and no SDK heartbeat (it would overwrite the records out of order).
+    expect(sent).toEqual([]);
+    expect(heartbeats).toBe(0);
+    expect(channel.calls).toEqual([]);
+  });
+
+  it('clears `saying` with a record of its own when no sentence is waiting', async () => {
+    // The model pauses after "It is noon.": it is said (and cleared) before the next one comes.
+    nextReply = { text: 'It is noon. Anything else?', sentencePauseMs: 400 };
+    const { channel, llmTurn } = setup();
+    await llmTurn({ ...speaking, sentencePauseMs: 50 });
+    expect(collapsed(channel.log)).toEqual([
+      'record []',
+      'record [] saying It is noon.',
+      'say It is noon.',
+      'record [It is noon.]',
+      'record [It is noon.] saying Anything else?',
+      'say Anything else?',
+      'record [It is noon. | Anything else?]',
+    ]);
+  });
+
+  it('records every 200 ms while a /say is out, one record at a time, never going back', async () => {
+    nextReply = { text: 'One. Two.' };
+    const { channel, env, llmTurn } = setup({
+      say: async (text) => (text === 'One.' ? (await new Promise((r) => setTimeout(r, 700)), 200) : 200),
+    });
+    channel.recordDelayMs = 30;
+    let heartbeats = 0;
+    env.on('heartbeat', () => heartbeats++);
+    await llmTurn(speaking);
+    // Records only: an SDK heartbeat would overwrite them (sent later, throttled, out of order).
+    expect(heartbeats).toBe(0);
+    // The workflow's heartbeat timeout is 500 ms: the record during the slow /say keeps the turn alive.
+    expect(channel.records.filter((r) => r.saying?.text === 'One.').length).toBeGreaterThanOrEqual(3);
+    expect(channel.maxInFlight).toBe(1);
+    for (const [i, r] of channel.records.entries()) {
+      const before = channel.records[i - 1];
+      if (before) expect(r.said.slice(0, before.said.length)).toEqual(before.said);
+    }
+    expect(says(channel.log)).toEqual(['say One.', 'say Two.']);
+  });
+
+  it('a record answered cancelRequested: nothing more is said, the stream is aborted, the turn returns what it said', async () => {
+    nextReply = { text: 'One. Two. ' + 'More. '.repeat(40), chunkSize: 4, chunkDelayMs: 10 };
+    const { channel, llmTurn } = setup();
+    let cancelled = false;
+    channel.answer = (speech) => {
+      cancelled ||= speech.saying?.text === 'Two.';
+      return { cancelRequested: cancelled };
+    };
+    const result = await llmTurn(speaking);
+    expect(result).toEqual({
+      spoken: { at: anyNumber, said: [{ text: 'One.', at: anyNumber, outcome: 'done' }] },
+      firstTokenAt: anyNumber,
+      cancelled: true,
+    });
+    expect(says(channel.log)).toEqual(['say One.']);
+    // Recorded, never sent: the next record clears it (flushTurn waits while a `saying` is recorded).
+    const log = collapsed(channel.log);
+    expect(log.slice(log.indexOf('record [One.] saying Two.'))).toEqual([
+      'record [One.] saying Two.',
+      'record [One.]',
+    ]);
+    await waitFor(() => llm.requests.at(-1)!.aborted, 'the model stream to be aborted', 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(says(channel.log)).toEqual(['say One.']);
+  });
+
+  it('a record that fails: this attempt is dead, it says nothing more and throws', async () => {
+    nextReply = { text: 'One. Two. ' + 'More. '.repeat(40), chunkSize: 4, chunkDelayMs: 10 };
+    const { channel, llmTurn } = setup();
+    const notFound = new Error('5 NOT_FOUND: invalid activityID or activity already timed out');
+    channel.answer = (speech) => {
+      if (speech.saying?.text === 'Two.') throw notFound;
+      return { cancelRequested: false };
+    };
+    await expect(llmTurn(speaking)).rejects.toBe(notFound);
+    await waitFor(() => llm.requests.at(-1)!.aborted, 'the model stream to be aborted', 2000);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(says(channel.log)).toEqual(['say One.']);
+    // Not even a record after the failed one.
+    expect(channel.log.at(-1)).toBe('record [One.] saying Two.');
+  });
+
+  it('a retried attempt goes on after what the earlier one recorded, the sentence in flight counted as said', async () => {
+    nextReply = { text: 'Then turn left. It is on the right.' };
+    const { sent, channel, llmTurn } = setup({
+      attempt: 2,
+      heartbeatDetails: {
+        said: [{ text: 'Head east.', at: 1000, outcome: 'done' }],
+        saying: { text: 'Cross the bridge.', at: 2000 },
+      },
+    });
+    const result = await llmTurn(speaking);
+    // The history is not read: the records are what counts.
+    expect(channel.calls).toEqual(['releaseSticky:call-1']);
+    expect(continuedFrom(llm.requests.at(-1)!.messages[0]!.content!)).toBe('Head east. Cross the bridge.');
+    expect(says(channel.log)).toEqual(['say Then turn left.', 'say It is on the right.']);
+    expect(channel.log[0]).toBe('record [Head east. | Cross the bridge. (failed)]');
+    expect(result.spoken).toEqual({
+      at: anyNumber,
+      said: [
+        { text: 'Head east.', at: 1000, outcome: 'done' },
+        { text: 'Cross the bridge.', at: 2000, outcome: 'failed' },
+        { text: 'Then turn left.', at: anyNumber, outcome: 'done' },
+        { text: 'It is on the right.', at: anyNumber, outcome: 'done' },
+      ],
+    });
+    expect(sent).toEqual([]);
+  });
+
+  it('a retried attempt with nothing recorded simply starts the reply', async () => {
+    nextReply = { text: 'Hello there.' };
+    const { channel, llmTurn } = setup({ attempt: 2 });
+    const result = await llmTurn(speaking);
+    expect(llm.requests.at(-1)!.messages[0]!.content).toBe('You are terse.');
+    expect(channel.calls).toEqual(['releaseSticky:call-1']);
+    expect(result.spoken).toEqual({
+      at: anyNumber,
+      said: [{ text: 'Hello there.', at: anyNumber, outcome: 'done' }],
+    });
+  });
+
+  it('the speaking session gone (404): that sentence and every later one are unsaid, nothing more is said', async () => {
+    nextReply = { text: 'One. Two. Three.' };
+    const { channel, llmTurn } = setup({
+      say: async (text) => (text === 'One.' ? (await streamed(), 200) : text === 'Two.' ? 404 : 200),
+    });
+    const result = await llmTurn(speaking);
+    expect(collapsed(channel.log)).toEqual([
+      'record []',
+      'record [] saying One.',
+      'say One.',
+      'record [One.] saying Two.',
+      'say Two.',
+      'record [One.]',
+    ]);
+    expect(result.spoken).toEqual({
+      at: anyNumber,
+      said: [{ text: 'One.', at: anyNumber, outcome: 'done' }],
+      unsaid: ['Two.', 'Three.'],
+    });
+  });
+
+  it('a sentence VoIPBIN refuses (4xx) is not said; the next one is', async () => {
+    nextReply = { text: 'One. Two. Three.' };
+    const { channel, llmTurn } = setup({
+      say: async (text) => (text === 'One.' ? (await streamed(), 200) : text === 'Two.' ? 400 : 200),
+    });
+    const result = await llmTurn(speaking);
+    expect(collapsed(channel.log)).toEqual([
+      'record []',
+      'record [] saying One.',
+      'say One.',
+      'record [One.] saying Two.',
+      'say Two.',
+      'record [One.] saying Three.',
+      'say Three.',
+      'record [One. | Three.]',
+    ]);
+    expect(result.spoken).toEqual({
+      at: anyNumber,
+      said: [
+        { text: 'One.', at: anyNumber, outcome: 'done' },
+        { text: 'Three.', at: anyNumber, outcome: 'done' },
+      ],
+    });
+  });
+
+  it.each([503, 'network'] as const)(
+    'a /say that fails with %s is maybe said (failed), never sent again; the next one is said',
+    async (failure) => {
+      nextReply = { text: 'One. Two. Three.' };
+      const { channel, llmTurn } = setup({
+        say: async (text) => (text === 'One.' ? (await streamed(), 200) : text === 'Two.' ? failure : 200),
+      });
+      const result = await llmTurn(speaking);
+      expect(collapsed(channel.log)).toEqual([
+        'record []',
+        'record [] saying One.',
+        'say One.',
+        'record [One.] saying Two.',
+        'say Two.',
+        'record [One. | Two. (failed)] saying Three.',
+        'say Three.',
+        'record [One. | Two. (failed) | Three.]',
+      ]);
+      expect(result.spoken!.said.map((s) => [s.text, s.outcome])).toEqual([
+        ['One.', 'done'],
+        ['Two.', 'failed'],
+        ['Three.', 'done'],
+      ]);
+    },
+  );
+
+  it('a stalled model fails as LlmStalled, with what was said as its last detail', async () => {
+    nextReply = { text: 'First part. And then more.', stallAfterChars: 20 };
+    const { channel, llmTurn } = setup();
+    const failure = await llmTurn({ ...speaking, stallTimeoutMs: 400 }).catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'LlmStalled', nonRetryable: true });
+    expect((failure as ApplicationFailure).details?.at(-1)).toEqual({
+      spoken: { at: anyNumber, said: [{ text: 'First part.', at: anyNumber, outcome: 'done' }] },
+    });
+    expect(says(channel.log)).toEqual(['say First part.']);
+  });
+
+  it('any other failure keeps its type and retry behaviour, what was said appended to its details', async () => {
+    nextReply = { error: { status: 500, message: 'nope' } };
+    const { llmTurn } = setup();
+    const failure = (await llmTurn(speaking).catch((err: unknown) => err)) as ApplicationFailure;
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'LlmApiError', nonRetryable: false });
+    expect(failure.details).toEqual([{ httpStatus: 500 }, { spoken: { at: anyNumber, said: [] } }]);
+
+    // An error that is no ApplicationFailure becomes a retryable one, named after it.
+    const retried = setup({
+      attempt: 2,
+      heartbeatDetails: { said: [{ text: 'Hello.', at: 1000, outcome: 'done' }] },
+    });
+    retried.channel.releaseFails = new TypeError('connection reset');
+    const other = (await retried.llmTurn(speaking).catch((err: unknown) => err)) as ApplicationFailure;
+    expect(other).toBeInstanceOf(ApplicationFailure);
+    expect(other).toMatchObject({ type: 'TypeError', message: 'connection reset', nonRetryable: false });
+    expect(other.details).toEqual([
+      { spoken: { at: anyNumber, said: [{ text: 'Hello.', at: 1000, outcome: 'done' }] } },
+    ]);
+  });
+
+  it('a worker shutdown aborts the /say in flight and rethrows the cancellation', async () => {
+    nextReply = { text: 'One. Two.' };
+    const { channel, env, llmTurn } = setup({ say: (text) => (text === 'One.' ? 'hold' : 200) });
+    const running = llmTurn(speaking);
+    await waitFor(() => channel.log.includes('say One.'), 'the first /say');
+    env.cancel();
+    // At once, not at the request's own timeout.
+    expect(channel.log).toContain('aborted One.');
+    await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+    expect(says(channel.log)).toEqual(['say One.']);
+  });
+
+  it("the SDK's own timer for activities that never call heartbeat() does not cut a speaking turn off", async () => {
+    // sdk-core cancels (TIMED_OUT) an activity that has not called heartbeat() for its heartbeat
+    // timeout plus 5 s: a speaking turn never does (its records are its heartbeats).
+    nextReply = { text: 'One. Two.' };
+    let answerOne: (status: number) => void = () => undefined;
+    const one = new Promise<number>((resolve) => (answerOne = resolve));
+    const { channel, env, llmTurn } = setup({ say: (text) => (text === 'One.' ? one : 200) });
+    const running = llmTurn(speaking);
+    await waitFor(() => channel.log.includes('say One.'), 'the first /say');
+    env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true, notFound: true }));
+    answerOne(200);
+    const result = await running;
+    expect(says(channel.log)).toEqual(['say One.', 'say Two.']);
+    expect(result.spoken?.said.map((s) => s.text)).toEqual(['One.', 'Two.']);
+  });
+
+  it('a turn without `speak` neither records nor says: its sentences are signalled', async () => {
+    nextReply = { text: 'It is noon.' };
+    const { sent, channel, llmTurn } = setup();
+    await llmTurn(input);
+    expect(sent.map((s) => s.text)).toEqual(['It is noon.']);
+    expect(channel.log).toEqual([]);
+  });
 });

@@ -1,0 +1,311 @@
+// A speaking turn (`LlmTurnInput.speak`) says its own reply: the LLM activity sends each sentence
+// to `/say` itself instead of signalling it to the workflow, which would then need a workflow task
+// and a `say` activity before the first sentence is heard. What keeps a sentence from being said
+// twice is the activity's heartbeat details: each sentence is recorded there, synchronously on the
+// server, before its `/say` goes out, and an attempt that follows a dead worker's goes on after
+// what was recorded. `flushTurn` cuts such a turn off at a barge-in, from the same record.
+
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { VoipbinClient } from '../src/voipbin/client';
+import { VoipbinApiError, VoipbinResponseError } from '../src/voipbin/errors';
+import { estimatePlaybackMs } from '../workflows/playback';
+import { toActivityFailure } from './failures';
+import type { TurnChannel } from './turn-channel';
+import type {
+  FlushTurnInput,
+  FlushTurnResult,
+  LlmActivities,
+  SpokenSentence,
+  TurnSpeech,
+  TurnSpoken,
+} from './types';
+
+/** How often `flushTurn` reads the turn's record again while a `/say` of it is in flight. */
+export const FLUSH_POLL_MS = 15;
+
+/**
+ * How long `flushTurn` waits, at most, for a `/say` in flight to be answered: a `/say` is normally
+ * answered in well under a second; one that takes longer is taken as said and the flush goes out.
+ */
+export const FLUSH_WAIT_MS = 3000;
+
+/**
+ * What a turn's record says was heard: its sentences, and the one whose `/say` was out when it was
+ * written, counted as said (`failed`: maybe said), so that it is never said again.
+ */
+export function heardOf(speech: TurnSpeech | undefined): SpokenSentence[] {
+  const said = Array.isArray(speech?.said) ? speech.said : [];
+  return speech?.saying ? [...said, { ...speech.saying, outcome: 'failed' }] : [...said];
+}
+
+/**
+ * Estimated from the voice's pace (VoIPBIN reports no end of playback): does any of these
+ * sentences still play? Each starts when its `/say` went out or when the one before ends.
+ */
+export function stillPlaying(said: SpokenSentence[], charsPerSecond: number, now = Date.now()): boolean {
+  let end = 0;
+  for (const s of said) end = Math.max(end, s.at) + estimatePlaybackMs(s.text, charsPerSecond);
+  return end > now;
+}
+
+/**
+ * A speaking turn's failure carries what it said as its last detail, so that the workflow knows
+ * what the caller heard whichever way the turn failed. The failure keeps its type, message and
+ * retry behaviour; an error that is not an ApplicationFailure becomes a retryable one named after it.
+ */
+export function withSpoken(err: unknown, spoken: TurnSpoken): ApplicationFailure {
+  const failure = toActivityFailure(err);
+  if (failure instanceof ApplicationFailure) {
+    return ApplicationFailure.create({
+      type: failure.type ?? undefined,
+      message: failure.message,
+      nonRetryable: failure.nonRetryable ?? undefined,
+      nextRetryDelay: failure.nextRetryDelay ?? undefined,
+      details: [...(failure.details ?? []), { spoken }],
+      cause: failure.cause instanceof Error ? failure.cause : undefined,
+    });
+  }
+  const error = failure instanceof Error ? failure : new Error(String(failure));
+  return ApplicationFailure.create({
+    type: error.name,
+    message: error.message,
+    details: [{ spoken }],
+    cause: error,
+  });
+}
+
+export interface TurnSpeakerOptions {
+  channel: TurnChannel;
+  voipbin: VoipbinClient;
+  speakingId: string;
+  /** The activity's task token: what its records are written against. */
+  taskToken: Uint8Array;
+  /** The activity's cancellation (a worker shutdown): aborts a `/say` in flight. */
+  cancellationSignal: AbortSignal;
+  /** What an earlier attempt recorded (`Info.heartbeatDetails`); undefined on a first attempt. */
+  prior?: TurnSpeech;
+  /** How often the speech is recorded when nothing else records it: the turn's heartbeat. */
+  recordEveryMs: number;
+  /** The turn must stop (cancelled, or this attempt is dead): the model's stream is aborted. */
+  onStop: () => void;
+  log: Context['log'];
+}
+
+/**
+ * Says a turn's sentences, one at a time and in order, and records the turn's speech before each
+ * `/say` and after it. Every record goes through one chain, never two at once, so the server's
+ * copy never goes back to an older one; a record's speech is taken when it is sent, so it is the
+ * newest. Besides the records around each `/say`, the speech is recorded every `recordEveryMs`
+ * when no record is under way: that is the turn's heartbeat (the SDK's own heartbeats are
+ * throttled and sent later, and would overwrite these details out of order).
+ *
+ * A record answered `cancelRequested` (the workflow cut the turn off) stops the turn: no `/say`
+ * after it, the one in flight is still waited for. A record that fails means the server has moved
+ * on from this attempt (it timed out and was retried): nothing more is said or recorded.
+ */
+export class TurnSpeaker {
+  /** What the caller heard, in order, from the first attempt on. */
+  private readonly said: SpokenSentence[];
+  /** The speaking session was gone: these were not said, for the workflow to say elsewhere. */
+  private readonly unsaid: string[] = [];
+  /** Recorded and then sent to `/say`, not yet answered. */
+  private saying?: { text: string; at: number };
+  private gone = false;
+  private readonly queue: string[] = [];
+  /** The sentences' chain: each `say` adds a run that says what is queued by then. */
+  private pumping: Promise<void> = Promise.resolve();
+  private records: Promise<void> = Promise.resolve();
+  private recordsUnderWay = 0;
+  private timer?: NodeJS.Timeout;
+  private closed = false;
+  private deadWith?: { error: unknown };
+  private readonly dead: Promise<void>;
+  private markDead: () => void = () => undefined;
+  /** A record was answered `cancelRequested`. */
+  cancelled = false;
+  /** The sentences earlier attempts said: the reply goes on after them. */
+  readonly prefix: string[];
+
+  constructor(private readonly opts: TurnSpeakerOptions) {
+    this.said = heardOf(opts.prior);
+    this.prefix = this.said.map((s) => s.text);
+    this.dead = new Promise((resolve) => (this.markDead = resolve));
+  }
+
+  /** Records the speech now (it may hold a sentence an earlier attempt left in flight), then periodically. */
+  start(): void {
+    void this.record();
+    this.timer = setInterval(() => {
+      if (this.recordsUnderWay === 0) void this.record();
+    }, this.opts.recordEveryMs);
+  }
+
+  /**
+   * Queues sentences to be said after those already queued. A run is chained for each call (one
+   * with nothing left to say ends at once): a sentence queued while the run before is finishing
+   * is never left behind.
+   */
+  say(sentences: string[]): void {
+    if (!sentences.length) return;
+    this.queue.push(...sentences);
+    this.pumping = this.pumping.then(() => this.pump());
+  }
+
+  /** A record failed: this attempt is no longer the running one. */
+  isDead(): boolean {
+    return !!this.deadWith;
+  }
+
+  /** Throws what a record failed with, if one did: this attempt must end, saying nothing more. */
+  throwIfDead(): void {
+    if (this.deadWith) throw this.deadWith.error;
+  }
+
+  /**
+   * Waits until every queued sentence is said (or skipped, once stopped), then records the final
+   * speech. Returns at once when the attempt turns out dead.
+   */
+  async finish(): Promise<void> {
+    await Promise.race([this.pumping, this.dead]);
+    await Promise.race([this.record(), this.dead]);
+  }
+
+  /** The activity is ending: nothing is said or recorded any more. */
+  close(): void {
+    this.closed = true;
+    clearInterval(this.timer);
+  }
+
+  /** What the turn said, for its result or its failure. */
+  spoken(): TurnSpoken {
+    const said = heardOf({ said: this.said, saying: this.saying });
+    return { said, ...(this.unsaid.length > 0 && { unsaid: [...this.unsaid] }), at: Date.now() };
+  }
+
+  private get stopped(): boolean {
+    return this.cancelled || !!this.deadWith || this.closed || this.opts.cancellationSignal.aborted;
+  }
+
+  private speech(): TurnSpeech {
+    return { said: [...this.said], ...(this.saying && { saying: { ...this.saying } }) };
+  }
+
+  private async pump(): Promise<void> {
+    for (let text = this.queue.shift(); text !== undefined; text = this.queue.shift()) {
+      if (this.stopped) continue;
+      if (this.gone) this.unsaid.push(text);
+      else await this.sayOne(text);
+    }
+  }
+
+  private async sayOne(text: string): Promise<void> {
+    const at = Date.now();
+    this.saying = { text, at };
+    await this.record();
+    if (this.stopped) {
+      // Recorded, never sent: not said. The turn's last record (`finish`) says so.
+      this.saying = undefined;
+      return;
+    }
+    try {
+      await this.opts.voipbin.say(this.opts.speakingId, text, { signal: this.opts.cancellationSignal });
+      this.said.push({ text, at, outcome: 'done' });
+    } catch (err) {
+      this.failed(text, at, err);
+    }
+    this.saying = undefined;
+    // The next sentence's own record clears `saying`; without one, a record of its own does.
+    if (!this.queue.length || this.gone || this.stopped) await this.record();
+  }
+
+  /** A `/say` that did not succeed: gone (404), refused (4xx: not said), or maybe said (any other). */
+  private failed(text: string, at: number, err: unknown): void {
+    const httpStatus = err instanceof VoipbinApiError ? err.httpStatus : undefined;
+    if (err instanceof VoipbinResponseError) {
+      // VoIPBIN answered 2xx, with a body of an unexpected shape: it took the sentence.
+      this.said.push({ text, at, outcome: 'done' });
+      return;
+    }
+    this.opts.log.warn('speaking turn: /say failed', {
+      httpStatus,
+      error: err instanceof Error ? err.message : String(err),
+    });
+    if (httpStatus === 404) {
+      this.gone = true;
+      this.unsaid.push(text);
+    } else if (httpStatus === undefined || httpStatus >= 500) {
+      this.said.push({ text, at, outcome: 'failed' });
+    }
+  }
+
+  /** Records the speech as it is when the record is sent, after every record before it. */
+  private record(): Promise<void> {
+    this.recordsUnderWay++;
+    this.records = this.records.then(async () => {
+      try {
+        if (this.deadWith || this.closed) return;
+        const { cancelRequested } = await this.opts.channel.record(this.opts.taskToken, this.speech());
+        if (cancelRequested && !this.cancelled) {
+          this.cancelled = true;
+          this.opts.onStop();
+        }
+      } catch (error) {
+        if (!this.deadWith) {
+          this.deadWith = { error };
+          clearInterval(this.timer);
+          this.markDead();
+          this.opts.onStop();
+        }
+      } finally {
+        this.recordsUnderWay--;
+      }
+    });
+    return this.records;
+  }
+}
+
+/** `flushTurn`, which cuts a speaking turn off (see `LlmActivities.flushTurn`). */
+export function createTurnSpeechActivities(deps: {
+  channel: TurnChannel;
+  voipbin: VoipbinClient;
+}): Pick<LlmActivities, 'flushTurn'> {
+  return {
+    /**
+     * Runs once the workflow has recorded the turn's cancellation: the turn starts no `/say` after
+     * that (its next record is answered `cancelRequested`), but one may be out already. Its record
+     * says so (`saying`): the flush waits for it to be answered, or the flush could reach VoIPBIN
+     * before it and the sentence would play after the cut. Idempotent: the workflow may retry it.
+     */
+    async flushTurn(input: FlushTurnInput): Promise<FlushTurnResult> {
+      const ctx = Context.current();
+      const execution = ctx.info.workflowExecution;
+      if (!execution) throw ApplicationFailure.nonRetryable('flushTurn runs for a call workflow only');
+      const deadline = Date.now() + FLUSH_WAIT_MS;
+      let turn = await deps.channel.turnSpeech(execution, input.activityId);
+      while (turn.running && turn.speech?.saying && Date.now() < deadline) {
+        await ctx.sleep(FLUSH_POLL_MS);
+        turn = await deps.channel.turnSpeech(execution, input.activityId);
+      }
+      // An ended turn's result (or failure) says what it said; a `/say` still out is taken as said.
+      const spoken: TurnSpoken | undefined = turn.running ? { said: heardOf(turn.speech) } : undefined;
+      // Whether an ended turn's speech still plays cannot be told from here, nor when a `/say`
+      // still out will start playing: flush.
+      const playing =
+        input.playing ||
+        !spoken ||
+        !!turn.speech?.saying ||
+        stillPlaying(spoken.said, input.charsPerSecond, Date.now());
+      if (!playing) return { ...(spoken && { spoken }), flushed: false };
+      try {
+        await deps.voipbin.flush(input.speakingId, { signal: ctx.cancellationSignal });
+      } catch (err) {
+        if (err instanceof VoipbinApiError && err.httpStatus === 404) {
+          return { ...(spoken && { spoken }), flushed: false, gone: true };
+        }
+        throw toActivityFailure(err);
+      }
+      return { ...(spoken && { spoken }), flushed: true };
+    },
+  };
+}

@@ -1,0 +1,316 @@
+import type { activityInfo } from '@temporalio/activity';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure } from '@temporalio/common';
+import {
+  decodeArrayFromPayloads,
+  encodeToPayloads,
+  loadDataConverter,
+} from '@temporalio/common/lib/internal-non-workflow';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import { DefaultLogger } from '@temporalio/worker';
+import { temporalTurnChannel, type CallExecution, type TurnChannel } from '../../activities/turn-channel';
+import { createTurnSpeechActivities, FLUSH_WAIT_MS, TurnSpeaker } from '../../activities/turn-speech';
+import type { FlushTurnInput, FlushTurnResult, SpokenSentence, TurnSpeech } from '../../activities/types';
+import { VoipbinClient } from '../../src/voipbin/client';
+import { waitFor } from '../helpers/wait-for';
+
+const EXECUTION = { workflowId: 'call-1', runId: 'run-1' };
+const SPEAKING_ID = 'speaking-1';
+const ACTIVITY_ID = 'turn-7';
+
+type TurnState = { running: boolean; speech?: TurnSpeech };
+
+/**
+ * The turn as the server has it, one answer per read (the last one repeats), and VoIPBIN's `/flush`:
+ * both go to one log, in order.
+ */
+function setup(turn: TurnState[], flushStatus = 200) {
+  const log: string[] = [];
+  const answers = [...turn];
+  const channel: TurnChannel = {
+    send: () => Promise.reject(new Error('not used by flushTurn')),
+    received: () => Promise.reject(new Error('not used by flushTurn')),
+    releaseSticky: () => Promise.reject(new Error('not used by flushTurn')),
+    record: () => Promise.reject(new Error('not used by flushTurn')),
+    async turnSpeech(execution: CallExecution, activityId: string) {
+      expect(execution).toEqual(EXECUTION);
+      log.push(`turnSpeech ${activityId}`);
+      return answers.length > 1 ? answers.shift()! : answers[0]!;
+    },
+  };
+  const fake: typeof fetch = async (url) => {
+    const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
+    log.push(path.replace(`/v1.0/speakings/${SPEAKING_ID}/`, ''));
+    const body =
+      flushStatus === 200
+        ? { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' }
+        : { error: { status: 'X', reason: 'X', message: 'no' } };
+    return new Response(JSON.stringify(body), {
+      status: flushStatus,
+      headers: { 'Content-Type': 'application/json' },
+    });
+  };
+  const voipbin = new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake });
+  const { flushTurn } = createTurnSpeechActivities({ channel, voipbin });
+  const info: Partial<ReturnType<typeof activityInfo>> = { workflowExecution: EXECUTION };
+  const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+  const run = (input: Partial<FlushTurnInput> = {}): Promise<FlushTurnResult> =>
+    env.run((i: FlushTurnInput) => flushTurn(i), {
+      speakingId: SPEAKING_ID,
+      activityId: ACTIVITY_ID,
+      playing: false,
+      charsPerSecond: 15,
+      ...input,
+    });
+  return { log, run };
+}
+
+const sentence = (text: string, at: number, outcome: SpokenSentence['outcome'] = 'done'): SpokenSentence => ({
+  text,
+  at,
+  outcome,
+});
+
+describe('flushTurn activity', () => {
+  it('waits while a /say of the turn is out, then flushes after it', async () => {
+    const now = Date.now();
+    const before = sentence('Long ago it was', now - 60_000);
+    const { log, run } = setup([
+      { running: true, speech: { said: [before], saying: { text: 'Then it ended.', at: now } } },
+      { running: true, speech: { said: [before], saying: { text: 'Then it ended.', at: now } } },
+      { running: true, speech: { said: [before, sentence('Then it ended.', now)] } },
+    ]);
+    const started = Date.now();
+    const result = await run();
+    expect(log).toEqual([
+      `turnSpeech ${ACTIVITY_ID}`,
+      `turnSpeech ${ACTIVITY_ID}`,
+      `turnSpeech ${ACTIVITY_ID}`,
+      'flush',
+    ]);
+    // Read again every 15 ms, not in a busy loop.
+    expect(Date.now() - started).toBeGreaterThanOrEqual(28);
+    expect(result).toEqual({ spoken: { said: [before, sentence('Then it ended.', now)] }, flushed: true });
+  });
+
+  it('a /say never answered: after 3 s it is taken as said (maybe) and the flush goes out', async () => {
+    const now = Date.now();
+    const { log, run } = setup([
+      { running: true, speech: { said: [], saying: { text: 'Stuck.', at: now } } },
+    ]);
+    const started = Date.now();
+    const result = await run();
+    const took = Date.now() - started;
+    expect(took).toBeGreaterThanOrEqual(FLUSH_WAIT_MS);
+    expect(took).toBeLessThan(FLUSH_WAIT_MS + 500);
+    expect(log.at(-1)).toBe('flush');
+    expect(log.length).toBeLessThanOrEqual(FLUSH_WAIT_MS / 15 + 2);
+    expect(result).toEqual({ spoken: { said: [sentence('Stuck.', now, 'failed')] }, flushed: true });
+  });
+
+  it('does not flush when nothing plays: neither what the workflow sent nor what the turn said', async () => {
+    const said = [sentence('Long ago it was', Date.now() - 60_000)];
+    const { log, run } = setup([{ running: true, speech: { said } }]);
+    const result = await run({ playing: false });
+    expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`]);
+    expect(result).toEqual({ spoken: { said }, flushed: false });
+  });
+
+  it('flushes when something the workflow sent may still play', async () => {
+    const said = [sentence('Long ago it was', Date.now() - 60_000)];
+    const { log, run } = setup([{ running: true, speech: { said } }]);
+    expect(await run({ playing: true })).toEqual({ spoken: { said }, flushed: true });
+    expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`, 'flush']);
+  });
+
+  it('flushes when a sentence of the turn still plays: each plays after the one before', async () => {
+    const now = Date.now();
+    // 2 s from now-3000 (until now-1000), then 1.5 s from there: plays until now+500. Each on its
+    // own would have ended: the second is still playing only because it waits for the first.
+    const said = [sentence('x'.repeat(30), now - 3000), sentence('y'.repeat(22), now - 2900)];
+    const { log, run } = setup([{ running: true, speech: { said } }]);
+    expect(await run()).toEqual({ spoken: { said }, flushed: true });
+    expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`, 'flush']);
+    // At a faster voice both have ended.
+    const fast = setup([{ running: true, speech: { said } }]);
+    expect(await fast.run({ charsPerSecond: 30 })).toEqual({ spoken: { said }, flushed: false });
+  });
+
+  it('a turn that has ended: flushes (whether it still plays cannot be told), its result says what it said', async () => {
+    const { log, run } = setup([{ running: false }]);
+    expect(await run()).toEqual({ flushed: true });
+    expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`, 'flush']);
+  });
+
+  it('a running turn that recorded nothing yet has said nothing', async () => {
+    const { log, run } = setup([{ running: true }]);
+    expect(await run()).toEqual({ spoken: { said: [] }, flushed: false });
+    expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`]);
+  });
+
+  it('/flush answering 404: the speaking session is gone', async () => {
+    const said = [sentence('Still playing.', Date.now())];
+    const { run } = setup([{ running: true, speech: { said } }], 404);
+    expect(await run()).toEqual({ spoken: { said }, flushed: false, gone: true });
+  });
+
+  it('/flush failing otherwise: a typed failure, retried by the workflow', async () => {
+    const { run } = setup([{ running: false }], 503);
+    const failure = await run().catch((err: unknown) => err);
+    expect(failure).toBeInstanceOf(ApplicationFailure);
+    expect(failure).toMatchObject({ type: 'VoipbinApiError', nonRetryable: false });
+  });
+});
+
+describe('temporalTurnChannel: a speaking turn on the server', () => {
+  const converter = loadDataConverter();
+  const speech: TurnSpeech = {
+    said: [sentence('Hello.', 1000)],
+    saying: { text: 'How can I help?', at: 2000 },
+  };
+
+  function fakeClient(service: Record<string, (req: unknown) => Promise<unknown>>) {
+    const requests: unknown[] = [];
+    const workflowService = Object.fromEntries(
+      Object.entries(service).map(([name, fn]) => [
+        name,
+        (req: unknown) => {
+          requests.push(req);
+          return fn(req);
+        },
+      ]),
+    );
+    const client = {
+      options: { namespace: 'agents', identity: 'worker-1@host', loadedDataConverter: converter },
+      workflowService,
+    } as unknown as Client;
+    return { channel: temporalTurnChannel(client), requests };
+  }
+
+  it('records the speech as the heartbeat details, and tells a cancellation', async () => {
+    const { channel, requests } = fakeClient({
+      recordActivityTaskHeartbeat: async () => ({ cancelRequested: true }),
+    });
+    const token = Buffer.from('token-1');
+    expect(await channel.record(token, speech)).toEqual({ cancelRequested: true });
+    const req = requests[0] as {
+      namespace: string;
+      taskToken: Uint8Array;
+      identity: string;
+      details: { payloads: unknown[] };
+    };
+    expect(req).toMatchObject({ namespace: 'agents', taskToken: token, identity: 'worker-1@host' });
+    // One payload: what the next attempt reads as `Info.heartbeatDetails`.
+    expect(req.details.payloads).toHaveLength(1);
+    expect(await decodeArrayFromPayloads(converter, req.details.payloads as never)).toEqual([speech]);
+
+    const quiet = fakeClient({ recordActivityTaskHeartbeat: async () => ({}) });
+    expect(await quiet.channel.record(token, speech)).toEqual({ cancelRequested: false });
+  });
+
+  it('a failed record fails: this attempt is no longer the running one', async () => {
+    const notFound = Object.assign(new Error('5 NOT_FOUND: activity not found'), { code: 5 });
+    const { channel } = fakeClient({ recordActivityTaskHeartbeat: () => Promise.reject(notFound) });
+    await expect(channel.record(Buffer.from('token-1'), speech)).rejects.toBe(notFound);
+  });
+
+  it("reads the turn's last record from its pending activity, and tells an ended turn", async () => {
+    const payloads = await encodeToPayloads(converter, speech);
+    const pending = [
+      {
+        activityId: 'turn-6',
+        heartbeatDetails: { payloads: await encodeToPayloads(converter, { said: [] }) },
+      },
+      { activityId: ACTIVITY_ID, heartbeatDetails: { payloads } },
+    ];
+    const { channel, requests } = fakeClient({
+      describeWorkflowExecution: async () => ({ pendingActivities: pending }),
+    });
+    expect(await channel.turnSpeech(EXECUTION, ACTIVITY_ID)).toEqual({ running: true, speech });
+    expect(requests[0]).toEqual({ namespace: 'agents', execution: EXECUTION });
+
+    const unrecorded = fakeClient({
+      describeWorkflowExecution: async () => ({ pendingActivities: [{ activityId: ACTIVITY_ID }] }),
+    });
+    expect(await unrecorded.channel.turnSpeech(EXECUTION, ACTIVITY_ID)).toEqual({
+      running: true,
+      speech: undefined,
+    });
+
+    const ended = fakeClient({ describeWorkflowExecution: async () => ({ pendingActivities: pending }) });
+    expect(await ended.channel.turnSpeech(EXECUTION, 'turn-8')).toEqual({ running: false });
+    const none = fakeClient({ describeWorkflowExecution: async () => ({}) });
+    expect(await none.channel.turnSpeech(EXECUTION, ACTIVITY_ID)).toEqual({ running: false });
+  });
+});
+
+describe('TurnSpeaker: the records around each /say', () => {
+  const speakers: TurnSpeaker[] = [];
+  // A failed test must not leave a speaker's heartbeat timer running.
+  afterEach(() => speakers.splice(0).forEach((s) => s.close()));
+
+  /** A speaker whose records (taking `recordMs` each) and `/say`s go to one log, in order. */
+  function speaker(opts: { recordEveryMs: number; recordMs: number }) {
+    const log: string[] = [];
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const channel: TurnChannel = {
+      send: () => Promise.reject(new Error('not used')),
+      received: () => Promise.reject(new Error('not used')),
+      releaseSticky: () => Promise.reject(new Error('not used')),
+      turnSpeech: () => Promise.reject(new Error('not used')),
+      async record(_token, speech) {
+        maxInFlight = Math.max(maxInFlight, ++inFlight);
+        await new Promise((r) => setTimeout(r, opts.recordMs));
+        inFlight--;
+        const said = speech.said.map((s) => s.text).join(' | ');
+        log.push(`record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`);
+        return { cancelRequested: false };
+      },
+    };
+    const fake: typeof fetch = async (_url, init) => {
+      log.push(`say ${(JSON.parse(init?.body as string) as { text: string }).text}`);
+      const body = { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' };
+      return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+    };
+    const s = new TurnSpeaker({
+      channel,
+      voipbin: new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake }),
+      speakingId: SPEAKING_ID,
+      taskToken: Buffer.from('token-1'),
+      cancellationSignal: new AbortController().signal,
+      recordEveryMs: opts.recordEveryMs,
+      onStop: () => undefined,
+      log: new DefaultLogger('ERROR'),
+    });
+    speakers.push(s);
+    return { s, log, maxInFlight: () => maxInFlight };
+  }
+
+  it('clears `saying` with a record at once when no sentence waits, not at the next heartbeat', async () => {
+    const { s, log } = speaker({ recordEveryMs: 60_000, recordMs: 0 });
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('record [One.]'), 'the record after the /say', 2000);
+    s.say(['Two.']);
+    await s.finish();
+    expect(log.filter((line, i) => line !== log[i - 1])).toEqual([
+      'record []',
+      'record [] saying One.',
+      'say One.',
+      'record [One.]',
+      'record [One.] saying Two.',
+      'say Two.',
+      'record [One. | Two.]',
+    ]);
+  });
+
+  it('never has two records under way: a sentence waits for the heartbeat in flight', async () => {
+    const { s, log, maxInFlight } = speaker({ recordEveryMs: 5, recordMs: 20 });
+    s.start();
+    s.say(['One.', 'Two.']);
+    await s.finish();
+    expect(maxInFlight()).toBe(1);
+    expect(log.filter((line) => line.startsWith('say '))).toEqual(['say One.', 'say Two.']);
+  });
+});
