@@ -70,6 +70,14 @@ export const profileSchema = z.strictObject({
   transfer: transferSchema.optional(),
   /** A tool still running after this long gets its `fillerText` said, once a turn. Default 1. */
   toolFillerDelaySeconds: z.number().min(0).max(30).optional(),
+  /**
+   * How a reply's sentences reach `/say`. `direct`: the LLM activity sends each one itself, as soon
+   * as it is complete, after recording it in Temporal (its heartbeat details), so that a retry
+   * after a crash never says it again; the workflow learns what was said when the reply ends or
+   * is cut off. `workflow`: each sentence goes to the call's workflow (a signal), which says it
+   * (an activity): a workflow task and an activity more per sentence, on the way to the caller.
+   */
+  replySpeech: z.enum(['direct', 'workflow']).default('direct'),
 });
 
 export type AgentProfile = z.output<typeof profileSchema>;

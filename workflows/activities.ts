@@ -1,5 +1,10 @@
 // Every activity the workflow calls is proxied here, once, grouped by latency and failure class.
-import { ActivityCancellationType, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  ActivityCancellationType,
+  proxyActivities,
+  proxyLocalActivities,
+  type ActivityOptions,
+} from '@temporalio/workflow';
 import type { LlmActivities, ToolActivities, VoipbinActivities } from '../activities/types';
 import { FailureType } from './messages';
 
@@ -43,7 +48,7 @@ export const reads = proxyActivities<Pick<VoipbinActivities, 'reconcile'>>({
  * A cancelled turn is waited for only at the end of the call (call-state never waits for it: the
  * next turn starts at once), so that no stream outlives its call.
  */
-export const llm = proxyActivities<LlmActivities>({
+const LLM_OPTIONS: ActivityOptions = {
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '500ms',
   cancellationType: ActivityCancellationType.WAIT_CANCELLATION_COMPLETED,
@@ -53,6 +58,28 @@ export const llm = proxyActivities<LlmActivities>({
     maximumAttempts: 3,
     nonRetryableErrorTypes: [FailureType.LlmStalled],
   },
+};
+
+export const llm = proxyActivities<Pick<LlmActivities, 'llmTurn'>>(LLM_OPTIONS);
+
+/**
+ * A speaking turn's step (LlmTurnInput `speak`): the same activity, under an id of its own
+ * (call-state `turnActivityId`), by which its flush finds it on the server. It heartbeats by
+ * itself (its records), and a cancelled one stops at its next record and returns what it said.
+ */
+export function speakingTurn(activityId: string): Pick<LlmActivities, 'llmTurn'> {
+  return proxyActivities<Pick<LlmActivities, 'llmTurn'>>({ ...LLM_OPTIONS, activityId });
+}
+
+/**
+ * The flush that cuts a speaking turn off: a regular activity, so that it starts only once the
+ * workflow task that cancelled the turn is recorded (the turn's next record then answers that it
+ * is cancelled: no `/say` of it can follow). Idempotent: retried.
+ */
+export const turnFlush = proxyActivities<Pick<LlmActivities, 'flushTurn'>>({
+  // It may wait up to 3 s for a `/say` in flight, then send `/flush` (10 s at most).
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 5 },
 });
 
 /**

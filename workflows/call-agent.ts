@@ -4,6 +4,7 @@ import {
   ActivityFailure,
   allHandlersFinished,
   ApplicationFailure,
+  TimeoutFailure,
   CancellationScope,
   condition,
   isCancellation,
@@ -16,8 +17,17 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import type { ReconcileResult, ToolCallRequest, ToolDefinition, ToolResult } from '../activities/types';
-import { llm, reads, speech, toolsOf, transfers, voipbin } from './activities';
+import type {
+  FlushTurnResult,
+  LlmTurnResult,
+  ReconcileResult,
+  ToolCallRequest,
+  ToolDefinition,
+  ToolResult,
+  TurnSpeech,
+  TurnSpoken,
+} from '../activities/types';
+import { llm, reads, speakingTurn, speech, toolsOf, transfers, turnFlush, voipbin } from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
 import {
@@ -216,7 +226,7 @@ export class CallAgent {
       case 'speak':
         return void this.speak(command.op, command.speakingId);
       case 'startTurn':
-        return void this.runTurn(command.turnId, command.context, command.step ?? 0);
+        return void this.runTurn(command.turnId, command.context, command.step ?? 0, command.speakingId);
       case 'callTool':
         return void this.callTool(command);
       case 'transfer':
@@ -273,24 +283,40 @@ export class CallAgent {
 
   private async speak(op: SpeechOp, speakingId: string): Promise<void> {
     let outcome: SpeechOutcome = 'done';
+    let flushed: FlushTurnResult | undefined;
     try {
       if (op.kind === 'say') await speech.say({ speakingId, text: op.text });
-      else await voipbin.flush({ speakingId });
+      else if (op.turn) {
+        flushed = await turnFlush.flushTurn({
+          speakingId,
+          activityId: call.turnActivityId(op.turn.turnId, op.turn.step),
+          playing: op.turn.playing,
+          charsPerSecond: this.state.settings.speechCharsPerSecond,
+        });
+        if (flushed.gone) outcome = 'gone';
+      } else await voipbin.flush({ speakingId });
     } catch (err) {
       outcome = speechOutcome(err);
       log.warn('speaking request failed', { op: op.kind, outcome, error: message(err) });
     }
-    this.apply((s, now) => call.onSpeechDone(s, op.id, outcome, now));
+    this.apply((s, now) => call.onSpeechDone(s, op.id, outcome, now, flushed));
   }
 
-  private async runTurn(turnId: number, context: call.TurnContext, step: number): Promise<void> {
+  private async runTurn(
+    turnId: number,
+    context: call.TurnContext,
+    step: number,
+    speakingId?: string,
+  ): Promise<void> {
     const scope = new CancellationScope();
     this.turns.set(turnId, scope);
     const profile = this.input.profile;
     let outcome: call.TurnOutcome;
+    // A speaking turn's step runs under an id of its own, by which its flush finds it.
+    const activities = speakingId ? speakingTurn(call.turnActivityId(turnId, step)) : llm;
     try {
-      const result = await scope.run(() =>
-        llm.llmTurn({
+      const result: LlmTurnResult = await scope.run(() =>
+        activities.llmTurn({
           turnId,
           model: profile.model,
           systemPrompt: profile.systemPrompt,
@@ -302,24 +328,32 @@ export class CallAgent {
           // Recorded only when there is something: a call without tools keeps its old input.
           ...(step > 0 && { step }),
           ...(this.toolDefinitions.length > 0 && { tools: this.toolDefinitions }),
+          ...(speakingId && { speak: { speakingId } }),
         }),
       );
-      outcome = {
-        kind: 'completed',
-        endCall: result.endCall !== undefined,
-        ...(result.toolCalls?.length && { toolCalls: result.toolCalls }),
-      };
+      const spoken = result.spoken && { spoken: result.spoken };
+      outcome = result.cancelled
+        ? { kind: 'cancelled', ...spoken }
+        : {
+            kind: 'completed',
+            endCall: result.endCall !== undefined,
+            ...(result.toolCalls?.length && { toolCalls: result.toolCalls }),
+            ...spoken,
+          };
     } catch (err) {
       if (isCancellation(err)) {
         outcome = { kind: 'cancelled' };
       } else {
         log.warn('reply failed, apologising', { turnId, error: message(err) });
-        outcome = { kind: 'failed' };
+        const spoken = speakingId ? spokenBefore(err) : undefined;
+        outcome = { kind: 'failed', ...(spoken && { spoken }) };
       }
     } finally {
       this.turns.delete(turnId);
     }
     callMetrics.turnEnded(outcome.kind);
+    // Which step ended: a speaking turn's record is by step (recorded only for those).
+    if (speakingId && step > 0) outcome.step = step;
     this.apply((s, now) => call.onTurnDone(s, turnId, outcome, now));
   }
 
@@ -435,6 +469,27 @@ function speechOutcome(err: unknown): SpeechOutcome {
     if (typeof status === 'number' && status >= 400 && status < 500) return 'rejected';
   }
   return 'done';
+}
+
+/**
+ * What a speaking turn said before it failed: in its failure's details (the activity adds them),
+ * or, when its last attempt timed out (a dead worker), in its last record (heartbeat details):
+ * a sentence recorded but not known to be sent counts as said (at most once).
+ */
+function spokenBefore(err: unknown): TurnSpoken | undefined {
+  const cause = failureCause(err);
+  if (cause instanceof TimeoutFailure) {
+    const speech = cause.lastHeartbeatDetails as TurnSpeech | undefined;
+    if (!speech?.said) return undefined;
+    const said = [...speech.said];
+    if (speech.saying) said.push({ ...speech.saying, outcome: 'failed' });
+    return { said };
+  }
+  if (cause instanceof ApplicationFailure) {
+    const last = cause.details?.at(-1) as { spoken?: TurnSpoken } | undefined;
+    return last?.spoken;
+  }
+  return undefined;
 }
 
 /** An activity's own failure, not Temporal's wrapper ("Activity task failed"). */

@@ -4,12 +4,15 @@
 // out and reports back. Unit tests drive this module directly (test/unit/call-state.test.ts).
 import type { AgentProfile } from '../src/agent-config';
 import type {
+  FlushTurnResult,
   LlmMessage,
   LlmToolCall,
   MissedTranscript,
   ReconcileResult,
+  SpokenSentence,
   ToolCallRequest,
   ToolResult,
+  TurnSpoken,
 } from '../activities/types';
 import {
   CALL_STATUS_RANK,
@@ -23,7 +26,7 @@ import {
   type SentenceReady,
   type ToolCallRecord,
 } from './messages';
-import { SPEECH_CHARS_PER_SECOND } from './playback';
+import { estimatePlaybackMs, SPEECH_CHARS_PER_SECOND } from './playback';
 import * as speech from './speech-queue';
 import type { SpeechOp, SpeechOutcome, SpeechQueue, Utterance } from './speech-queue';
 import {
@@ -86,6 +89,12 @@ export interface CallSettings {
   toolFillerDelayMs: number;
   /** Profile `transfer`: the model may hand the call to this number, after saying `text`. */
   transfer?: { to: string; text: string };
+  /**
+   * Profile `replySpeech: direct`: a turn's LLM activity sends its sentences to `/say` itself (a
+   * speaking turn), instead of signalling each one for the workflow to say. Absent (a call that
+   * began before it existed): the workflow says them.
+   */
+  turnSpeaks?: boolean;
 }
 
 /**
@@ -133,6 +142,7 @@ export function settingsOf(
     ),
     toolFillerDelayMs: (profile.toolFillerDelaySeconds ?? 1) * 1000,
     ...(profile.transfer && { transfer: { to: profile.transfer.to, text: profile.transfer.text } }),
+    ...(profile.replySpeech === 'direct' && { turnSpeaks: true }),
   };
 }
 
@@ -158,6 +168,29 @@ export interface Turn {
   fillerSaid?: boolean;
   /** A sentence of this turn was said: its latency is recorded (the first, whatever the step). */
   spoke?: boolean;
+  /**
+   * A speaking turn (settings `turnSpeaks`): its steps say their own sentences. `waiting`: the
+   * step's activity is not started yet; it starts once nothing else is sent or queued (the speech
+   * queue is idle), so that its `/say`s follow what the workflow sent before, in order. `running`:
+   * the step's activity has started and not ended (it may be saying something).
+   */
+  speaks?: { waiting: boolean; running?: boolean };
+}
+
+/**
+ * A speaking turn cut off (a barge-in, the call's time up): what it said is known only once its
+ * flush (the `flushTurn` activity) or its own result says so. No new turn starts before both the
+ * flush is done and what the turn said is in the conversation, which the next turn reads.
+ */
+export interface CutTurn {
+  turnId: number;
+  step: number;
+  /** Its reply, marked interrupted: what it said goes in its message. */
+  reply: Utterance;
+  heard: boolean;
+  flushed: boolean;
+  /** When the caller's words it answered were heard, unless an earlier step already spoke. */
+  waitingSince?: number;
 }
 
 export interface CallState {
@@ -204,6 +237,8 @@ export interface CallState {
   };
   /** Tool calls running, of any turn (a barge-in does not stop them): no new turn until they are in. */
   toolsRunning?: number;
+  /** A speaking turn cut off, what it said not yet known or its flush not yet done. */
+  cut?: CutTurn;
   reconcile: {
     wanted: boolean;
     inFlight: boolean;
@@ -233,7 +268,14 @@ export type Command =
   | { kind: 'createSessions' }
   | { kind: 'createSpeaking' }
   | { kind: 'speak'; op: SpeechOp; speakingId: string }
-  | { kind: 'startTurn'; turnId: number; context: TurnContext; step?: number }
+  | {
+      kind: 'startTurn';
+      turnId: number;
+      context: TurnContext;
+      step?: number;
+      /** A speaking turn's step: the session it says its sentences on. */
+      speakingId?: string;
+    }
   | { kind: 'callTool'; turnId: number; step: number; index: number; call: ToolCallRequest }
   | { kind: 'transfer'; to: string }
   | { kind: 'cancelTurn'; turnId: number }
@@ -242,10 +284,15 @@ export type Command =
   /** Stop both sessions, then the workflow returns its summary. */
   | { kind: 'finish'; transcribeId?: string; speakingId?: string };
 
-export type TurnOutcome =
+export type TurnOutcome = (
   | { kind: 'completed'; endCall: boolean; toolCalls?: ToolCallRequest[] }
   | { kind: 'failed' }
-  | { kind: 'cancelled' };
+  | { kind: 'cancelled' }
+) & {
+  /** A speaking turn's step: which one ended, and what it said (when it could tell). */
+  step?: number;
+  spoken?: TurnSpoken;
+};
 
 /** What one LLM turn is given of the conversation: its most recent messages. */
 export interface TurnContext {
@@ -382,11 +429,26 @@ export function acceptSentence(
   return true;
 }
 
+/** The LLM activity of a speaking turn's step, by id: its flush reads what it said from the server. */
+export function turnActivityId(turnId: number, step = 0): string {
+  return `turn-${turnId}-${step}`;
+}
+
 export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, now: number): Command[] {
   const turn = s.turn;
+  const step = outcome.step ?? 0;
+  if (s.cut?.turnId === turnId && s.cut.step === step) {
+    // The turn cut off has ended: what it said, if its flush did not already tell.
+    heardCut(s, s.cut, outcome.spoken);
+    return progress(s, now, []);
+  }
   if (!turn || turn.id !== turnId) return [];
+  const out: Command[] = [];
+  if (turn.speaks && (turn.step ?? 0) === step) {
+    turn.speaks.running = false;
+    heardTurn(s, turn, outcome.spoken, now, out);
+  }
   if (outcome.kind === 'completed' && outcome.toolCalls?.length && !s.ending) {
-    const out: Command[] = [];
     const transfer = s.settings.transfer && outcome.toolCalls.find((c) => c.name === TRANSFER_TOOL);
     if (transfer) {
       beginTransfer(s, turn, transfer, now, out);
@@ -402,12 +464,13 @@ export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, n
   s.turn = undefined;
   s.phase = 'listening';
   s.quietSince = now;
-  const out: Command[] = [];
   if (outcome.kind === 'failed') {
     speech.say(s.speech, s.settings.apologyText, speech.utterance('apology'));
   } else if (outcome.kind === 'completed' && outcome.endCall && !outcome.toolCalls?.length) {
     // The model's own farewell stands in for the goodbye when it said one.
-    beginEnding(s, 'agent-ended', now, out, turn.reply === undefined);
+    // (A speaking step's reply leaves the conversation when it said nothing: heardTurn.)
+    const saidNothing = turn.speaks ? !turn.reply?.message : turn.reply === undefined;
+    beginEnding(s, 'agent-ended', now, out, saidNothing);
   }
   return progress(s, now, out);
 }
@@ -455,7 +518,8 @@ function notTransferred(s: CallState, now: number, out: Command[]): void {
   s.turns += 1;
   s.turn = { id: s.turns, heardAt: now, attempt: 1, received: 0, refused: 0, spoke: true };
   s.phase = 'thinking';
-  out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
+  if (s.settings.turnSpeaks) s.turn.speaks = { waiting: true };
+  else out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
 }
 
 /** Both session creates returned; a missing id means that create failed. */
@@ -496,10 +560,25 @@ export function onSpeakingCreated(s: CallState, speakingId: string | undefined, 
   return progress(s, now, out);
 }
 
-export function onSpeechDone(s: CallState, opId: number, outcome: SpeechOutcome, now: number): Command[] {
+/** A `/say` or `/flush` returned; `flushed`: a speaking turn's flush, with what the turn had said. */
+export function onSpeechDone(
+  s: CallState,
+  opId: number,
+  outcome: SpeechOutcome,
+  now: number,
+  flushed?: FlushTurnResult,
+): Command[] {
   const op = speech.done(s.speech, opId, outcome, now, s.settings.speechCharsPerSecond);
   if (!op) return [];
   if (op.kind === 'say') recordSay(s, op, outcome, now);
+  const cut = s.cut;
+  if (op.kind === 'flush' && op.turn && cut?.turnId === op.turn.turnId && cut.step === op.turn.step) {
+    // Nothing the turn said plays any more: what it had said is in the conversation (unless its
+    // activity had already ended: its result tells).
+    cut.flushed = true;
+    if (flushed?.spoken) heardCut(s, cut, flushed.spoken);
+    else if (cut.heard) s.cut = undefined;
+  }
   if (s.phase === 'ended') return [];
   const out: Command[] = [];
   if (outcome === 'gone') {
@@ -593,6 +672,7 @@ export function readyToRollOver(s: CallState, now: number): boolean {
     !s.reconcile.wanted &&
     !s.reconcile.inFlight &&
     !s.toolsRunning &&
+    !s.cut &&
     !speech.isSpeaking(s.speech, now)
   );
 }
@@ -745,6 +825,124 @@ function contentLength(m: LlmMessage): number {
 // The rules.
 
 /**
+ * A speaking turn's step starts once nothing the workflow sends is in flight or queued (its own
+ * `/say`s then follow everything sent before, in order), a speaking session exists, and what a
+ * cut-off turn said is in the conversation. Its reply enters the conversation now, empty: what the
+ * step says is added when it ends (its activity reports it), in this place, before anything the
+ * caller says meanwhile.
+ */
+function startSpeakingStep(s: CallState, now: number, out: Command[]): void {
+  const turn = s.turn;
+  const speakingId = s.sessions.speakingId;
+  if (!turn?.speaks?.waiting || !speakingId || s.cut || speech.isBusy(s.speech)) return;
+  turn.speaks.waiting = false;
+  turn.speaks.running = true;
+  turn.reply = speech.utterance('reply');
+  turn.reply.message = { role: 'agent', text: '', at: now, kind: 'reply' };
+  s.messages.push(turn.reply.message);
+  out.push({
+    kind: 'startTurn',
+    turnId: turn.id,
+    context: turnContext(s),
+    speakingId,
+    ...(turn.step && { step: turn.step }),
+  });
+}
+
+/**
+ * A speaking turn is cancelled while its step's activity runs: what it may be saying is cut off by
+ * a flush after its last `/say` (speech-queue `interruptTurn`), and no turn starts until what it
+ * said is known. Returns whether it was. (A step not started yet has said nothing; one that has
+ * ended, its turn waiting on tools, told what it said: what plays of it is in the queue's playback.)
+ */
+function cutSpeakingTurn(s: CallState, turn: Turn, now: number): boolean {
+  if (!turn.speaks?.running || !turn.reply) return false;
+  const step = turn.step ?? 0;
+  s.cut = {
+    turnId: turn.id,
+    step,
+    reply: turn.reply,
+    heard: false,
+    flushed: false,
+    ...(!turn.spoke && { waitingSince: turn.heardAt }),
+  };
+  speech.interruptTurn(s.speech, now, { turnId: turn.id, step });
+  return true;
+}
+
+/** What the current speaking turn's step said, from its result: in the conversation and playing. */
+function heardTurn(
+  s: CallState,
+  turn: Turn,
+  spoken: TurnSpoken | undefined,
+  now: number,
+  out: Command[],
+): void {
+  const reply = turn.reply;
+  if (!reply) return;
+  const said = spoken?.said ?? [];
+  addSaid(reply, said);
+  const q = s.speech;
+  // The sentences' times are the worker's clock: on the workflow's, by when the report came.
+  const shift = spoken?.at === undefined ? 0 : now - spoken.at;
+  for (const sentence of said)
+    q.playbackEndsAt =
+      Math.max(q.playbackEndsAt, sentence.at + shift) +
+      estimatePlaybackMs(sentence.text, s.settings.speechCharsPerSecond);
+  if (said.length > 0) {
+    q.lastSaid = reply;
+    // The caller's wait ends with the turn's first sentence sent, whichever step says it.
+    if (!turn.spoke) s.firstSentenceLatenciesMs.push(Math.max(0, said[0]!.at + shift - turn.heardAt));
+    turn.spoke = true;
+  }
+  const unsaid = spoken?.unsaid ?? [];
+  if (unsaid.length > 0) {
+    // The speaking session was gone: a new one, and the rest of the reply said on it by the
+    // workflow. The call may be gone too: ask VoIPBIN at the same time.
+    unsaid.forEach((text, i) =>
+      speech.say(q, text, reply, i === 0 && !turn.spoke ? turn.heardAt : undefined),
+    );
+    turn.spoke = true;
+    if (s.creating !== 'speaking') {
+      s.sessions.speakingId = undefined;
+      s.creating = 'speaking';
+      s.reconcile.wanted = true;
+      out.push({ kind: 'createSpeaking' });
+    }
+  }
+  if (reply.message?.text === '' && !q.queued.some((op) => op.kind === 'say' && op.utterance === reply))
+    dropMessage(s, reply);
+}
+
+/** What a cut-off turn had said (from its flush or its result), once: into its interrupted reply. */
+function heardCut(s: CallState, cut: CutTurn, spoken: TurnSpoken | undefined): void {
+  if (!cut.heard) {
+    cut.heard = true;
+    const said = spoken?.said ?? [];
+    addSaid(cut.reply, said);
+    if (cut.reply.message?.text === '') dropMessage(s, cut.reply);
+    // The caller's wait ended with its first sentence, cut off or not.
+    if (said.length > 0 && cut.waitingSince !== undefined)
+      s.firstSentenceLatenciesMs.push(Math.max(0, said[0]!.at - cut.waitingSince));
+  }
+  if (cut.flushed) s.cut = undefined;
+}
+
+function addSaid(reply: Utterance, said: SpokenSentence[]): void {
+  const message = reply.message;
+  if (!message) return;
+  for (const sentence of said)
+    message.text = message.text ? `${message.text} ${sentence.text}` : sentence.text;
+}
+
+/** An utterance of which nothing was said leaves the conversation. */
+function dropMessage(s: CallState, u: Utterance): void {
+  const i = u.message ? s.messages.indexOf(u.message) : -1;
+  if (i !== -1) s.messages.splice(i, 1);
+  u.message = undefined;
+}
+
+/**
  * The step's reply called tools: each goes out as an activity (a name the profile does not define
  * is answered at once with an error); the model is asked again when all are in. The calls enter
  * the conversation now, after what the step said, so the order holds whatever comes meanwhile.
@@ -794,7 +992,9 @@ function nextStep(s: CallState, turn: Turn, out: Command[]): void {
   turn.reply = undefined;
   turn.tools = undefined;
   s.phase = 'thinking';
-  out.push({ kind: 'startTurn', turnId: turn.id, step: turn.step, context: turnContext(s) });
+  // A speaking step waits for the filler said meanwhile, if any, to be sent (progress).
+  if (turn.speaks) turn.speaks.waiting = true;
+  else out.push({ kind: 'startTurn', turnId: turn.id, step: turn.step, context: turnContext(s) });
 }
 
 /**
@@ -917,6 +1117,8 @@ function bargeIn(s: CallState, now: number, out: Command[]): void {
     s.turn = undefined;
     s.phase = 'listening';
     interrupted = true;
+    // Its activity may be saying something: flushed after its last `/say` (speech-queue).
+    cutSpeakingTurn(s, turn, now);
   }
   if (speech.isSpeaking(s.speech, now)) {
     // Already being cut off (the words heard before the final did it): the same barge-in.
@@ -930,12 +1132,15 @@ function beginEnding(s: CallState, reason: EndReason, now: number, out: Command[
   if (s.ending) return;
   s.ending = { reason, hangupSent: false };
   s.phase = 'ending';
+  let cut = false;
   if (s.turn) {
     out.push({ kind: 'cancelTurn', turnId: s.turn.id });
     if (s.turn.reply) speech.markInterrupted(s.turn.reply);
+    // A speaking turn is cut off as by a barge-in: the goodbye follows its flush.
+    cut = cutSpeakingTurn(s, s.turn, now);
     s.turn = undefined;
   }
-  if (reason === 'max-duration' && speech.isSpeaking(s.speech, now)) speech.interrupt(s.speech, now);
+  if (!cut && reason === 'max-duration' && speech.isSpeaking(s.speech, now)) speech.interrupt(s.speech, now);
   if (goodbye) speech.say(s.speech, s.settings.goodbyeText, speech.utterance('goodbye'));
 }
 
@@ -1003,8 +1208,10 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
     s.turn = { id: s.turns, heardAt: s.heardAt, attempt: 1, received: 0, refused: 0 };
     s.callerWaiting = false;
     s.phase = 'thinking';
-    out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
+    if (s.settings.turnSpeaks) s.turn.speaks = { waiting: true };
+    else out.push({ kind: 'startTurn', turnId: s.turn.id, context: turnContext(s) });
   }
+  startSpeakingStep(s, now, out);
   const silence = silenceEndsAt(s);
   if (now >= silence) afterSilence(s, silence, now, out);
   const ending = s.ending;

@@ -24,7 +24,15 @@ export type SpeechOp =
       /** When it was sent: VoIPBIN starts playing it on arrival, not when its answer comes back. */
       sentAt?: number;
     }
-  | { id: number; kind: 'flush' };
+  | {
+      id: number;
+      kind: 'flush';
+      /**
+       * Cuts a speaking turn's step off (`interruptTurn`): sent once its cancellation is recorded,
+       * after the `/say` it may have in flight; `playing`: something sent before it may still play.
+       */
+      turn?: { turnId: number; step: number; playing: boolean };
+    };
 
 export interface SpeechQueue {
   queued: SpeechOp[];
@@ -85,6 +93,18 @@ export function interrupt(q: SpeechQueue, now: number): void {
   q.queued = q.queued.filter((op) => op.kind === 'flush');
   const playing = q.inFlight?.kind === 'say' || (q.inFlight === undefined && now < q.playbackEndsAt);
   if (playing && !flushQueued) q.queued.push({ id: q.nextId++, kind: 'flush' });
+}
+
+/**
+ * The caller talks over a speaking turn (its LLM activity sends its own `/say`s, unknown to this
+ * queue): as `interrupt`, but the flush always goes out, as the turn's (FlushTurnInput), which
+ * waits for the turn's last `/say` and sends `/flush` if anything still plays.
+ */
+export function interruptTurn(q: SpeechQueue, now: number, turn: { turnId: number; step: number }): void {
+  if (q.inFlight?.kind === 'say') markInterrupted(q.inFlight.utterance);
+  if (q.lastSaid && now < q.playbackEndsAt) markInterrupted(q.lastSaid);
+  const playing = q.inFlight?.kind === 'say' || (q.inFlight === undefined && now < q.playbackEndsAt);
+  q.queued = [{ id: q.nextId++, kind: 'flush', turn: { ...turn, playing } }];
 }
 
 /** The call is gone: nothing more is sent (what is in flight finishes on its own). */

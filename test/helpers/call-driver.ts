@@ -1,6 +1,6 @@
 // Drives the pure call-state module as the workflow would, with a clock of its own: every
 // command is recorded, and speech requests are completed on demand.
-import type { ReconcileResult, ToolResult } from '../../activities/types';
+import type { FlushTurnResult, ReconcileResult, ToolResult } from '../../activities/types';
 import * as call from '../../workflows/call-state';
 import type { CallSettings, CallState, Command, TurnOutcome } from '../../workflows/call-state';
 import type { CallStatus, SentenceReady } from '../../workflows/messages';
@@ -30,9 +30,14 @@ export const SETTINGS: CallSettings = {
 export function describeCommand(c: Command): string {
   switch (c.kind) {
     case 'speak':
-      return c.op.kind === 'say' ? `say ${c.op.text} @${c.speakingId}` : `flush @${c.speakingId}`;
-    case 'startTurn':
-      return c.step ? `startTurn ${c.turnId} step ${c.step}` : `startTurn ${c.turnId}`;
+      if (c.op.kind === 'say') return `say ${c.op.text} @${c.speakingId}`;
+      if (c.op.turn)
+        return `flushTurn ${c.op.turn.turnId}${c.op.turn.step ? ` step ${c.op.turn.step}` : ''}${c.op.turn.playing ? ' playing' : ''} @${c.speakingId}`;
+      return `flush @${c.speakingId}`;
+    case 'startTurn': {
+      const line = c.step ? `startTurn ${c.turnId} step ${c.step}` : `startTurn ${c.turnId}`;
+      return c.speakingId ? `${line} speaking @${c.speakingId}` : line;
+    }
     case 'callTool':
       return `callTool ${c.call.name} ${c.call.arguments} (turn ${c.turnId} step ${c.step} #${c.index})`;
     case 'transfer':
@@ -127,6 +132,13 @@ export class CallDriver {
     const op = this.s.speech.inFlight;
     if (!op) throw new Error('no speech request in flight');
     return this.step((s, now) => call.onSpeechDone(s, op.id, outcome, now));
+  }
+
+  /** A speaking turn's flush (in flight) returned `result`. */
+  flushed(result: FlushTurnResult, outcome: SpeechOutcome = 'done'): string[] {
+    const op = this.s.speech.inFlight;
+    if (op?.kind !== 'flush' || !op.turn) throw new Error('no turn flush in flight');
+    return this.step((s, now) => call.onSpeechDone(s, op.id, outcome, now, result));
   }
 
   /** Completes speech requests until none is in flight; returns what was sent. */

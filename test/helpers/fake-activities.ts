@@ -10,6 +10,12 @@ import type {
   ReconcileResult,
 } from '../../activities/types';
 import { FailureType, sentenceSignal } from '../../workflows/messages';
+import { temporalTurnChannel } from '../../activities/turn-channel';
+import { createTurnSpeechActivities, TurnSpeaker, withSpoken } from '../../activities/turn-speech';
+import { workerCancellation } from '../../activities/llm-turn';
+import type { TurnSpeech } from '../../activities/types';
+import type { VoipbinClient } from '../../src/voipbin/client';
+import { VoipbinApiError, VoipbinNetworkError } from '../../src/voipbin/errors';
 
 export interface ScriptedReply {
   sentences: string[];
@@ -26,8 +32,10 @@ export type SayAnswer = 'ok' | 'gone' | 'refused' | 'timeout';
 
 /**
  * Activities that record every VoIPBIN request in order (`log`) and play scripted LLM replies,
- * signalling each sentence to the workflow as the real LLM activity does. VoIPBIN's answers can
- * be scripted: `sayAnswer`, `reconcileAnswer`, `failCreate`.
+ * as the real LLM activity does: a speaking turn (`speak`) says its sentences itself, recording
+ * each on the test's Temporal server first (the real TurnSpeaker and channel), and its flush is
+ * the real `flushTurn`; otherwise each sentence is signalled to the workflow. VoIPBIN's answers
+ * can be scripted: `sayAnswer`, `reconcileAnswer`, `failCreate`.
  */
 export class FakeCallActivities {
   readonly log: string[] = [];
@@ -45,6 +53,8 @@ export class FakeCallActivities {
     content: '{"ok":true}',
     ms: 1,
   });
+  /** Told of every sentence VoIPBIN took, by the workflow's `say` or a speaking turn. */
+  onSaid: (text: string) => void = () => undefined;
   private speakings = 0;
 
   constructor(private readonly client: () => Client) {}
@@ -84,6 +94,7 @@ export class FakeCallActivities {
           });
         }
         if (answer === 'timeout') throw ApplicationFailure.retryable('timed out', 'VoipbinNetworkError');
+        this.onSaid(text);
       },
       flush: async () => void log.push('flush'),
       stopSpeaking: async ({ speakingId }) => void log.push(`stopSpeaking:${speakingId}`),
@@ -106,12 +117,78 @@ export class FakeCallActivities {
         return this.toolAnswer(tool.name, args);
       },
       llmTurn: (input) => this.llmTurn(input),
+      flushTurn: (input) =>
+        createTurnSpeechActivities({
+          channel: temporalTurnChannel(this.client()),
+          voipbin: this.voipbin(),
+        }).flushTurn(input),
     };
+  }
+
+  /** The VoIPBIN requests a speaking turn and its flush make, logged and answered as scripted. */
+  private voipbin(): VoipbinClient {
+    const target = { method: 'POST', path: '/speakings/x/say' };
+    const say = async (speakingId: string, text: string) => {
+      const answer = this.sayAnswer(text, speakingId);
+      this.log.push(`say:${text}${answer === 'ok' ? '' : ` -> ${answer}`}`);
+      if (answer === 'gone')
+        throw new VoipbinApiError({ ...target, httpStatus: 404, status: 'NOT_FOUND', reason: '' });
+      if (answer === 'refused')
+        throw new VoipbinApiError({ ...target, httpStatus: 400, status: 'INVALID_ARGUMENT', reason: '' });
+      if (answer === 'timeout') throw new VoipbinNetworkError({ ...target, code: 'TIMEOUT' });
+      this.onSaid(text);
+      return {};
+    };
+    const flush = async () => {
+      this.log.push('flush');
+      return {};
+    };
+    return { say, flush } as unknown as VoipbinClient;
+  }
+
+  /** A speaking turn: says the scripted sentences itself, as activities/llm-turn.ts does. */
+  private async speakingTurn(input: LlmTurnInput, reply: ScriptedReply): Promise<LlmTurnResult> {
+    const ctx = Context.current();
+    let stopped = false;
+    const speaker = new TurnSpeaker({
+      channel: temporalTurnChannel(this.client()),
+      voipbin: this.voipbin(),
+      speakingId: input.speak!.speakingId,
+      taskToken: ctx.info.taskToken,
+      cancellationSignal: workerCancellation(ctx),
+      prior: ctx.info.heartbeatDetails as TurnSpeech | undefined,
+      recordEveryMs: 50,
+      onStop: () => (stopped = true),
+      log: ctx.log,
+    });
+    speaker.start();
+    try {
+      if (reply.fail)
+        throw withSpoken(
+          ApplicationFailure.nonRetryable('model endpoint answered 500', 'LlmApiError'),
+          speaker.spoken(),
+        );
+      speaker.say(reply.sentences.slice(speaker.prefix.length, reply.holdAfter ?? reply.sentences.length));
+      if (reply.holdAfter !== undefined) {
+        // Streams "forever": until a record answers that the turn is cancelled.
+        while (!stopped) await new Promise((r) => setTimeout(r, 20));
+      }
+      await speaker.finish();
+      speaker.throwIfDead();
+      if (speaker.cancelled) {
+        this.log.push(`llm-cancelled:${input.turnId}`);
+        return { cancelled: true, spoken: speaker.spoken() };
+      }
+      return { ...(reply.endCall && { endCall: {} }), spoken: speaker.spoken() };
+    } finally {
+      speaker.close();
+    }
   }
 
   private async llmTurn(input: LlmTurnInput): Promise<LlmTurnResult> {
     this.llmInputs.push(input);
     const reply = this.replies.shift() ?? { sentences: ['Okay.'] };
+    if (input.speak) return this.speakingTurn(input, reply);
     const ctx = Context.current();
     if (reply.fail) throw ApplicationFailure.nonRetryable('model endpoint answered 500', 'LlmApiError');
     // To the run that started the turn, as the real activity does (activities/turn-channel.ts).

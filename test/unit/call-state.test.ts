@@ -1006,6 +1006,7 @@ describe('the edges', () => {
       speechCharsPerSecond: 12,
       bargeIn: 'speech' as const,
       bargeInWords: 3,
+      replySpeech: 'workflow' as const,
     };
     expect(call.settingsOf(profile)).toEqual({
       greeting: 'g',

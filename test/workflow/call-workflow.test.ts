@@ -169,6 +169,8 @@ describe('call workflow', () => {
   it('on barge-in cancels the reply, flushes, and never says a late sentence of the old reply', async () => {
     await withCall(
       {
+        // Sentences signalled to the workflow, which says them (a speaking turn: below).
+        profile: { replySpeech: 'workflow' },
         replies: [
           { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
           { sentences: ['Of course, cancelling that.'] },
@@ -227,6 +229,53 @@ describe('call workflow', () => {
         expect(await metric('voipbin_agent_calls_started_total')).toBe(1);
         expect(await metric('voipbin_agent_calls_ended_total', { reason: 'caller-hangup' })).toBe(1);
         expect(await metric('voipbin_agent_reprompts_total')).toBe(0);
+      },
+    );
+  });
+
+  it('on barge-in over a turn that speaks for itself: its /say waited for, flushed, the next reply after', async () => {
+    await withCall(
+      {
+        replies: [
+          { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
+          { sentences: ['Of course, cancelling that.'] },
+        ],
+      },
+      async ({ fake, callId, handle, send, metric }) => {
+        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+        await env.sleep(PLAYED);
+        await send(transcript('What is my balance?'));
+        await waitFor(() => fake.log.includes('say:Let me look that up for you.'), 'the first sentence');
+        await send(transcript('Wait, cancel that.'));
+        await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
+        await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
+
+        await send(callEvent(callId, 'hangup'));
+        const summary = await handle.result();
+        // The sentence it said is flushed before the new reply; the one it had not said, never.
+        const flushAt = fake.log.indexOf('flush');
+        expect(flushAt).toBeGreaterThan(fake.log.indexOf('say:Let me look that up for you.'));
+        expect(flushAt).toBeLessThan(fake.log.indexOf('say:Of course, cancelling that.'));
+        expect(fake.log).not.toContain('say:Your balance is ten dollars.');
+        expect(summary.bargeIns).toBe(1);
+        expect(summary.messages.map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+          ['agent', DEFAULT_PROFILE.greeting, false],
+          ['caller', 'What is my balance?', false],
+          ['agent', 'Let me look that up for you.', true],
+          ['caller', 'Wait, cancel that.', false],
+          ['agent', 'Of course, cancelling that.', false],
+        ]);
+        // The second turn's model read what the first one said before it was cut off.
+        expect(fake.llmInputs[1]!.messages.slice(-3)).toEqual([
+          { role: 'user', content: 'What is my balance?' },
+          { role: 'assistant', content: 'Let me look that up for you.' },
+          { role: 'user', content: 'Wait, cancel that.' },
+        ]);
+        expect(fake.llmInputs.map((i) => i.speak?.speakingId)).toEqual(['speaking-1', 'speaking-1']);
+        expect(await metric('voipbin_agent_barge_ins_total')).toBe(1);
+        expect(await metric('voipbin_agent_turns_total', { outcome: 'cancelled' })).toBe(1);
+        expect(await metric('voipbin_agent_turns_total', { outcome: 'completed' })).toBe(1);
+        expect(await metric('voipbin_agent_turn_first_sentence_seconds_count')).toBe(2);
       },
     );
   });

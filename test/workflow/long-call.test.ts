@@ -72,14 +72,10 @@ describe('a long call', () => {
     const callId = randomUUID();
     const fake = new FakeCallActivities(() => env.client);
     for (let i = 1; i <= TURNS; i++) fake.replies.push({ sentences: [answer(i)] });
-    // Each say resolves whoever waits for it: no polling, 1,500 times.
+    // Each sentence said resolves whoever waits for it: no polling, 1,500 times.
     const waiting = new Map<string, () => void>();
     const activities = fake.activities();
-    const say = activities.say;
-    activities.say = async (input) => {
-      await say(input);
-      waiting.get(input.text)?.();
-    };
+    fake.onSaid = (text) => waiting.get(text)?.();
     const said = (text: string) =>
       new Promise<void>((resolve) => {
         if (fake.log.includes(`say:${text}`)) resolve();
