@@ -2,16 +2,22 @@
 // the caller said, what the agent said and when, what a barge-in cut, the reprompts, and each
 // turn's latencies. Only what the history records is shown: the signals the call received, the
 // requests it made (a `/say` is an activity, `/flush` and the sessions are local-activity markers).
-// `inspect` prints it; the call page draws it.
+// A speaking turn (LlmTurnInput `speak`) sends its own `/say`s: they are known from its activity's
+// result (or failure, or last heartbeat), or from the `flushTurn` that cut it off, whichever comes
+// first. `inspect` prints it; the call page draws it.
 import type { History } from '@temporalio/common/lib/proto-utils';
 import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type {
+  FlushTurnInput,
+  FlushTurnResult,
   LlmTurnInput,
   LlmTurnResult,
   SayInput,
   ToolCallInput,
   ToolResult,
   TransferInput,
+  TurnSpeech,
+  TurnSpoken,
 } from '../../activities/types';
 import type { AgentProfile } from '../agent-config';
 import { acceptSentence } from '../../workflows/call-state';
@@ -166,6 +172,7 @@ interface TurnState {
 }
 
 type ToolEntry = Extract<TimelineEntry, { kind: 'tool' }>;
+type BargeIn = Extract<TimelineEntry, { kind: 'barge-in' }>;
 
 /** A tool call in flight: its entry, and when it was called. */
 interface ToolState {
@@ -180,6 +187,33 @@ interface SayState {
   plays: { from: number; to: number };
   /** The reply's sentence it said. */
   sentence?: { text: string; said: boolean };
+}
+
+/**
+ * A speaking turn's step (LlmTurnInput `speak`): its activity says its sentences itself. They are
+ * known once, from whichever comes first: its result (failure, last heartbeat) or its flush.
+ */
+interface StepState {
+  turn: TurnState;
+  /** Its sentences are in: a later report of them is the same sentences. */
+  heard: boolean;
+  /** From its result: when the model's first token came (the worker's clock). */
+  firstTokenAt?: number;
+  /** It said the turn's first sentence: its first token is the turn's. */
+  first: boolean;
+  cut?: CutState;
+}
+
+/** A speaking turn's step cut off (a barge-in, the call's time up): its `flushTurn` does it. */
+interface CutState {
+  /** The workflow's "now" when it cut the turn: what played then is what the flush cut off. */
+  at: number;
+  barge?: BargeIn;
+  /**
+   * Its flush is done: whether `/flush` went out, and where the estimated playback ended before it
+   * (the step's sentences, known only later, played after what was sent before them).
+   */
+  flushed?: { sent: boolean; endsAt: number };
 }
 
 /**
@@ -222,15 +256,17 @@ export function buildTimeline(
     };
     const activities = new Map<
       string,
-      { type: string; input: unknown; state: TurnState | SayState | ToolState | undefined }
+      { type: string; input: unknown; state: TurnState | SayState | ToolState | StepState | undefined }
     >();
+    /** Speaking turns' steps, by their LLM activity's scheduled event, and by its activity id. */
+    const steps = new Map<string, StepState>();
+    const stepsByActivityId = new Map<string, StepState>();
     const turnsById = new Map<number, TurnState>();
     let current: TurnState | undefined;
     let lastSay: SayState | undefined;
     /** What was sent and, by the estimate, not yet over: what a flush cuts. */
     let playing: SayState[] = [];
     let playbackEndsAt = 0;
-    type BargeIn = Extract<TimelineEntry, { kind: 'barge-in' }>;
     /** The barge-in of the current workflow task, and the lines it flushed before they played. */
     let bargeTask: { task: string; entry: BargeIn; unheard: string[] } | undefined;
     const unheardOf = new Map<BargeIn, string[]>();
@@ -242,6 +278,86 @@ export function buildTimeline(
     let taskStartedAt = startMs;
     const runStart = events[0] ? timeOf(events[0]) : startMs;
     runInfo.push({ runId: run.runId, startedAt: new Date(runStart).toISOString() });
+
+    /** The call ending cancels its turn too; that is not the caller cutting in. */
+    const callEnding = () =>
+      callStatus === 'hangup' || callStatus === 'terminating' || callStatus === 'canceling';
+
+    /**
+     * What a flush at `cutAt` cut off, by the playback estimate: the line playing then was
+     * interrupted, those due to play after it were never heard.
+     */
+    const cutOff = (lines: SayState[], cutAt: number, entry: BargeIn | undefined) => {
+      for (const p of lines.filter((q) => q.plays.to > cutAt)) {
+        if (p.plays.from <= cutAt) {
+          p.entry.cut = 'interrupted';
+          if (entry) entry.interrupted = p.entry.text;
+        } else {
+          p.entry.cut = 'unheard';
+          if (entry) unheardOf.get(entry)?.push(p.entry.text);
+        }
+      }
+    };
+
+    /**
+     * A speaking step's sentences, once they are known: a line each, at the moment its `/say` went
+     * out, playing after what was sent before it. Those it could not say (its speaking session was
+     * gone) the workflow says with `say` activities, matched to them as a reply's sentences are.
+     */
+    const hear = (step: StepState, spoken: TurnSpoken | undefined, atMs: number) => {
+      if (step.heard) return;
+      step.heard = true;
+      const turn = step.turn;
+      const said = spoken?.said ?? [];
+      const unsaid = spoken?.unsaid ?? [];
+      if (turn.sentences.length === 0 && said.length + unsaid.length > 0) {
+        step.first = true;
+        // Each sentence went out as soon as it was complete; one never sent was complete by the
+        // time the result came. The worker's clock against the server's: never below zero.
+        if (turn.heardAtMs !== undefined) {
+          const heardAt = turn.heardAtMs;
+          turn.timing.firstSentenceMs = Math.max(0, (said[0]?.at ?? atMs) - heardAt);
+          if (said[0]) turn.timing.firstSayMs = Math.max(0, said[0].at - heardAt);
+          if (step.firstTokenAt !== undefined)
+            turn.timing.firstTokenMs = Math.max(0, step.firstTokenAt - heardAt);
+        }
+      }
+      // Flushed before they were known: cut off with the rest, by the estimate as it stood then.
+      const cut = step.cut?.flushed?.sent ? step.cut : undefined;
+      let endsAt = cut?.flushed?.endsAt ?? playbackEndsAt;
+      const lines = said.map((s): SayState => {
+        const entry = push(s.at, {
+          kind: 'agent',
+          text: s.text,
+          utterance: 'reply',
+          turn: turn.timing.turn,
+          outcome: s.outcome,
+        }) as SayState['entry'];
+        const sentence = { text: s.text, said: true };
+        turn.sentences.push(sentence);
+        const from = Math.max(endsAt, s.at);
+        endsAt = from + estimatePlaybackMs(s.text, rateOf(input?.profile));
+        return { entry, turn, plays: { from, to: endsAt }, sentence };
+      });
+      for (const text of unsaid) turn.sentences.push({ text, said: false });
+      turn.timing.sentences = turn.sentences.length;
+      turn.timing.said += said.length;
+      if (cut) cutOff(lines, cut.at, cut.barge);
+      else {
+        // Kept whatever their end: a cut not yet resolved looks back to the moment it was made.
+        playing = [...playing, ...lines];
+        playbackEndsAt = endsAt;
+      }
+    };
+
+    /** A step's result: its first token, the turn's if the step said the turn's first sentence. */
+    const firstToken = (step: StepState, at: number | undefined) => {
+      if (at === undefined) return;
+      step.firstTokenAt ??= at;
+      const turn = step.turn;
+      if (step.first && turn.heardAtMs !== undefined && turn.timing.firstTokenMs === undefined)
+        turn.timing.firstTokenMs = Math.max(0, at - turn.heardAtMs);
+    };
 
     /** A barge-in of this workflow task: the turn cancelled and the flush of one caller interruption. */
     const bargeIn = (atMs: number): BargeIn => {
@@ -340,6 +456,16 @@ export function buildTimeline(
           turns.push(turn.timing);
           current = turn;
           activities.set(id, { type, input: args, state: turn });
+        } else if (type === 'flushTurn') {
+          const step = stepsByActivityId.get((args as FlushTurnInput).activityId);
+          if (step && !step.cut) {
+            // No cancellation came first: the step had ended (its turn waited on its tools), and it
+            // is cut off now, as one interruption with this task's barge-in.
+            const barge = callEnding() ? undefined : bargeIn(at);
+            if (barge) barge.turn ??= step.turn.timing.turn;
+            step.cut = { at: taskStartedAt, ...(barge && { barge }) };
+          }
+          activities.set(id, { type, input: args, state: step });
         } else if (type === 'callTool' || type === 'transferCall') {
           const tool = type === 'callTool' ? (args as ToolCallInput) : undefined;
           const entry = push(at, {
@@ -379,6 +505,11 @@ export function buildTimeline(
         } else {
           activities.set(id, { type, input: args, state: undefined });
         }
+        if (type === 'llmTurn' && (args as LlmTurnInput).speak && current) {
+          const step: StepState = { turn: current, heard: false, first: false };
+          steps.set(id, step);
+          stepsByActivityId.set(a.activityId ?? '', step);
+        }
       } else if (e.activityTaskCompletedEventAttributes) {
         const a = e.activityTaskCompletedEventAttributes;
         const act = activities.get(String(a.scheduledEventId ?? ''));
@@ -399,7 +530,27 @@ export function buildTimeline(
           const turn = act.state as TurnState;
           turn.timing.outcome = turn.cancelled ? 'cancelled' : 'completed';
           const [result] = decode<LlmTurnResult>(a.result);
+          const step = steps.get(String(a.scheduledEventId ?? ''));
+          if (step) {
+            firstToken(step, result?.firstTokenAt);
+            hear(step, result?.spoken, at);
+          }
           if (result?.endCall) push(at, { kind: 'tool', name: 'end_call', turn: turn.timing.turn });
+        } else if (act?.type === 'flushTurn') {
+          const cut = (act.state as StepState | undefined)?.cut;
+          const [result] = decode<FlushTurnResult>(a.result);
+          if (cut && !cut.flushed) {
+            // What the turn had said, unless its activity had ended first (its result says it).
+            if (result?.spoken) hear(act.state as StepState, result.spoken, at);
+            const sent = result?.flushed === true;
+            cut.flushed = { sent, endsAt: playbackEndsAt };
+            if (sent) {
+              if (cut.barge) cut.barge.flushed = true;
+              cutOff(playing, cut.at, cut.barge);
+              playing = [];
+              playbackEndsAt = Math.min(playbackEndsAt, cut.at);
+            }
+          }
         } else if (act?.type === 'reconcile') {
           const [result] = decode<{ call: string; transcripts: { id: string; text: string }[] }>(a.result);
           const fresh = (result?.transcripts ?? []).filter((t) => !seenTranscripts.has(t.id));
@@ -433,6 +584,8 @@ export function buildTimeline(
         } else if (act?.type === 'llmTurn') {
           const turn = act.state as TurnState;
           turn.timing.outcome = 'failed';
+          const step = steps.get(String(a.scheduledEventId ?? ''));
+          if (step) hear(step, spokenBefore(a.failure), at);
           push(at, { kind: 'turn-failed', turn: turn.timing.turn, error });
         }
       } else if (e.activityTaskStartedEventAttributes) {
@@ -447,16 +600,18 @@ export function buildTimeline(
           push(at, { kind: 'turn-retried', turn: turn.timing.turn, attempt });
         }
       } else if (e.activityTaskCancelRequestedEventAttributes) {
-        const act = activities.get(
-          String(e.activityTaskCancelRequestedEventAttributes.scheduledEventId ?? ''),
-        );
+        const scheduledId = String(e.activityTaskCancelRequestedEventAttributes.scheduledEventId ?? '');
+        const act = activities.get(scheduledId);
         if (act?.type !== 'llmTurn') continue;
         const turn = act.state as TurnState;
         turn.cancelled = true;
         turn.timing.outcome = 'cancelled';
-        // The call ending cancels its turn too; that is not the caller cutting in.
-        if (callStatus === 'hangup' || callStatus === 'terminating' || callStatus === 'canceling') continue;
-        bargeIn(at).turn = turn.timing.turn;
+        const barge = callEnding() ? undefined : bargeIn(at);
+        if (barge) barge.turn = turn.timing.turn;
+        // A speaking turn is cut off by its flush, which may end tasks later: what played at this
+        // moment is what it cut off.
+        const step = steps.get(scheduledId);
+        if (step) step.cut ??= { at: taskStartedAt, ...(barge && { barge }) };
       } else if (e.activityTaskCanceledEventAttributes) {
         const act = activities.get(String(e.activityTaskCanceledEventAttributes.scheduledEventId ?? ''));
         if (act?.type === 'llmTurn') (act.state as TurnState).timing.outcome = 'cancelled';
@@ -490,15 +645,7 @@ export function buildTimeline(
             const entry = bargeIn(doneAt);
             entry.flushed = true;
             const cutAt = taskStartedAt;
-            for (const p of playing.filter((q) => q.plays.to > cutAt)) {
-              if (p.plays.from <= cutAt) {
-                p.entry.cut = 'interrupted';
-                entry.interrupted = p.entry.text;
-              } else {
-                p.entry.cut = 'unheard';
-                unheardOf.get(entry)?.push(p.entry.text);
-              }
-            }
+            cutOff(playing, cutAt, entry);
             playing = [];
             playbackEndsAt = Math.min(playbackEndsAt, cutAt);
             // A flush drops what is queued too: any reply's sentences not yet sent are never said.
@@ -632,6 +779,24 @@ function markBackchannels(
   }
 }
 
+/**
+ * What a speaking turn said before it failed, as the workflow reads it: its failure's last detail,
+ * or, when it timed out (a dead worker), its last heartbeat, whose sentence in flight counts as
+ * said (maybe said: never said again).
+ */
+function spokenBefore(failure: Failure | null | undefined): TurnSpoken | undefined {
+  for (let f = failure; f; f = f.cause) {
+    const [speech] = decode<TurnSpeech | undefined>(f.timeoutFailureInfo?.lastHeartbeatDetails);
+    if (Array.isArray(speech?.said)) {
+      const saying = speech.saying ? [{ ...speech.saying, outcome: 'failed' as const }] : [];
+      return { said: [...speech.said, ...saying] };
+    }
+    const last = decode<{ spoken?: TurnSpoken } | undefined>(f.applicationFailureInfo?.details).at(-1);
+    if (last?.spoken) return last.spoken;
+  }
+  return undefined;
+}
+
 function failureType(
   failure: { cause?: unknown; applicationFailureInfo?: { type?: string | null } | null } | null | undefined,
 ): string | undefined {
@@ -641,5 +806,7 @@ function failureType(
   }
   return undefined;
 }
+
+type Failure = NonNullable<NonNullable<HistoryEvent['activityTaskFailedEventAttributes']>['failure']>;
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,6 +1,9 @@
 // The call timeline of `inspect` and the call page, built from committed histories of real calls
-// (test/replay/histories, recorded through the whole stack): what each shows, line by line.
+// (test/replay/histories, recorded through the whole stack): what each shows, line by line. Then
+// speaking turns (profile `replySpeech: direct`), from synthetic histories of the events they leave.
 import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import type { FlushTurnResult, LlmTurnResult, SpokenSentence, TurnSpeech } from '../../activities/types';
 import { readHistoryFile } from '../../src/histories';
 import { formatTimeline } from '../../src/inspect/format';
 import { buildTimeline, type CallTimeline, type TimelineEntry } from '../../src/inspect/timeline';
@@ -255,4 +258,505 @@ it('a call under load flushed twice: what the first flush dropped is not listed 
     'barge-in turn=- flushed=true interrupted=- cut=["We close at six."]',
     'barge-in turn=- flushed=true interrupted=- cut=[]',
   ]);
+});
+
+describe("speaking turns: the turn's activity says its own sentences", () => {
+  // Synthetic histories, with only the events the timeline reads, at chosen times (ms since the
+  // call began). The voice says 10 characters a second: a sentence of 25 plays for 2.5 s.
+  const T0 = Date.parse('2026-12-01T10:00:00.000Z');
+  const PROFILE = {
+    greeting: GREETING,
+    repromptText: 'Are you still there?',
+    goodbyeText: 'Thank you for calling. Goodbye.',
+    apologyText: "Sorry, I'm having trouble right now.",
+    language: 'en-US',
+    speechCharsPerSecond: 10,
+    tools: [{ name: 'get_balance', fillerText: 'One moment.' }],
+  };
+  const payloads = (...values: unknown[]) => ({
+    payloads: values.map((v) => defaultPayloadConverter.toPayload(v)),
+  });
+  const said = (text: string, ms: number, outcome: SpokenSentence['outcome'] = 'done'): SpokenSentence => ({
+    text,
+    at: T0 + ms,
+    outcome,
+  });
+
+  class Call {
+    readonly events: Record<string, unknown>[] = [];
+    private transcripts = 0;
+
+    constructor() {
+      this.add(0, {
+        workflowExecutionStartedEventAttributes: {
+          input: payloads({ callId: 'c1', profileName: 'speaking', profile: PROFILE }),
+        },
+      });
+    }
+
+    add(ms: number, attributes: Record<string, unknown>): number {
+      const at = T0 + ms;
+      const eventId = this.events.length + 1;
+      this.events.push({
+        eventId,
+        eventTime: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 },
+        ...attributes,
+      });
+      return eventId;
+    }
+
+    /** A workflow task started at `ms`: what follows it, until the next, is what it decided. */
+    task(ms: number): void {
+      this.add(ms, { workflowTaskStartedEventAttributes: {} });
+      this.add(ms + 2, { workflowTaskCompletedEventAttributes: {} });
+    }
+
+    caller(ms: number, text: string): void {
+      const event = { kind: 'transcript', id: `tr-${++this.transcripts}`, direction: 'in', text };
+      this.add(ms, {
+        workflowExecutionSignaledEventAttributes: { signalName: 'voipbinEvent', input: payloads(event) },
+      });
+    }
+
+    scheduled(ms: number, type: string, input: unknown, activityId = `a-${this.events.length + 1}`): number {
+      return this.add(ms, {
+        activityTaskScheduledEventAttributes: {
+          activityId,
+          activityType: { name: type },
+          input: payloads(input),
+        },
+      });
+    }
+
+    /** A speaking turn's step, under its own activity id (call-state `turnActivityId`). */
+    llmTurn(ms: number, turnId: number, step = 0): number {
+      const input = { turnId, ...(step > 0 && { step }), speak: { speakingId: 'sp-1' } };
+      return this.scheduled(ms, 'llmTurn', input, `turn-${turnId}-${step}`);
+    }
+
+    flushTurn(ms: number, turnId: number, step = 0): number {
+      const input = {
+        speakingId: 'sp-1',
+        activityId: `turn-${turnId}-${step}`,
+        playing: false,
+        charsPerSecond: 10,
+      };
+      return this.scheduled(ms, 'flushTurn', input);
+    }
+
+    say(ms: number, text: string): number {
+      const id = this.scheduled(ms, 'say', { speakingId: 'sp-1', text });
+      this.completed(ms + 50, id, undefined);
+      return id;
+    }
+
+    completed(
+      ms: number,
+      scheduledEventId: number,
+      result: LlmTurnResult | FlushTurnResult | undefined,
+    ): void {
+      this.add(ms, { activityTaskCompletedEventAttributes: { scheduledEventId, result: payloads(result) } });
+    }
+
+    cancelRequested(ms: number, scheduledEventId: number): void {
+      this.add(ms, { activityTaskCancelRequestedEventAttributes: { scheduledEventId } });
+    }
+
+    canceled(ms: number, scheduledEventId: number): void {
+      this.add(ms, { activityTaskCanceledEventAttributes: { scheduledEventId } });
+    }
+
+    /** An attempt that threw: the activity adds what it said as its failure's last detail. */
+    failed(ms: number, scheduledEventId: number, message: string, details: unknown[]): void {
+      const failure = { message, applicationFailureInfo: { type: 'Error', details: payloads(...details) } };
+      this.add(ms, { activityTaskFailedEventAttributes: { scheduledEventId, failure } });
+    }
+
+    /** A dead worker's attempt: what it said is in its last heartbeat. */
+    timedOut(ms: number, scheduledEventId: number, speech: TurnSpeech): void {
+      const failure = {
+        message: 'activity Heartbeat timeout',
+        timeoutFailureInfo: { lastHeartbeatDetails: payloads(speech) },
+      };
+      this.add(ms, { activityTaskTimedOutEventAttributes: { scheduledEventId, failure } });
+    }
+
+    localActivity(ms: number, type: string, result: unknown): void {
+      const at = T0 + ms;
+      const data = {
+        activity_type: type,
+        complete_time: { seconds: Math.floor(at / 1000), nanos: (at % 1000) * 1e6 },
+      };
+      this.add(ms + 5, {
+        markerRecordedEventAttributes: {
+          markerName: 'core_local_activity',
+          details: { data: payloads(data), result: payloads(result) },
+        },
+      });
+    }
+
+    timeline(): CallTimeline {
+      return buildTimeline('call-c1', [{ runId: 'r1', history: { events: this.events } }]);
+    }
+  }
+
+  const EVERYTHING = 'Sure, here is everything.'; // 2.5 s
+  const BALANCE = 'Your balance is ten dollars.'; // 2.8 s
+  const timings = (t: CallTimeline) =>
+    t.turns.map((x) => ({
+      turn: x.turn,
+      outcome: x.outcome,
+      firstTokenMs: x.firstTokenMs,
+      firstSentenceMs: x.firstSentenceMs,
+      firstSayMs: x.firstSayMs,
+      said: x.said,
+      sentences: x.sentences,
+    }));
+
+  it("a reply: a line per sentence, at the moment its /say went out; the latencies from the worker's times", () => {
+    const c = new Call();
+    c.task(0);
+    c.say(3, GREETING);
+    c.caller(5000, 'What are your opening hours?');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.completed(7000, turn, {
+      spoken: { said: [said('We open at nine.', 5600), said('We close at six.', 5900)] },
+      firstTokenAt: T0 + 5300,
+    });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      `agent greeting: ${GREETING}`,
+      'caller What are your opening hours?',
+      'agent reply 1: We open at nine.',
+      'agent reply 1: We close at six.',
+    ]);
+    expect(t.entries.filter((e) => e.kind === 'agent').map((e) => e.offsetMs)).toEqual([3, 5600, 5900]);
+    expect(timings(t)).toEqual([
+      {
+        turn: 1,
+        outcome: 'completed',
+        firstTokenMs: 300,
+        firstSentenceMs: 600,
+        firstSayMs: 600,
+        said: 2,
+        sentences: 2,
+      },
+    ]);
+    expect(t.counts).toMatchObject({ turns: 1, agentLines: 3, bargeIns: 0 });
+    expect(formatTimeline(t).slice(-2)).toEqual([
+      '  turn  first token  first sentence  first /say  outcome    said  question',
+      '  1     300          600             600         completed  2/2   "What are your opening hours?"',
+    ]);
+  });
+
+  it('a barge-in: its flush says what the turn said; the line playing cut off, the one queued never heard', () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    // Said at 5.5 s (plays to 8 s), then at 5.8 s (queued behind it, to 10.8 s).
+    const spoken = { said: [said(EVERYTHING, 5500), said(BALANCE, 5800)] };
+    c.caller(6000, 'Stop, just the balance.');
+    c.task(6010);
+    c.cancelRequested(6013, turn);
+    const flush = c.flushTurn(6013, 1);
+    // It waited for the second's `/say`, slow to be answered: it ends once the first has played,
+    // but what it cut off is what played when the turn was cut.
+    c.completed(8100, flush, { spoken, flushed: true });
+    c.completed(8150, turn, { cancelled: true, spoken, firstTokenAt: T0 + 5200 });
+    c.task(8160);
+    const next = c.llmTurn(8163, 2);
+    c.completed(9000, next, { spoken: { said: [said('Ten dollars.', 8500)] } });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      `agent reply 1: ${BALANCE} (unheard)`,
+      'caller Stop, just the balance.',
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=${JSON.stringify([BALANCE])}`,
+      'agent reply 2: Ten dollars.',
+    ]);
+    expect(timings(t)).toEqual([
+      {
+        turn: 1,
+        outcome: 'cancelled',
+        firstTokenMs: 200,
+        firstSentenceMs: 500,
+        firstSayMs: 500,
+        said: 2,
+        sentences: 2,
+      },
+      {
+        turn: 2,
+        outcome: 'completed',
+        firstTokenMs: undefined,
+        firstSentenceMs: 2500,
+        firstSayMs: 2500,
+        said: 1,
+        sentences: 1,
+      },
+    ]);
+    expect(t.counts).toMatchObject({ turns: 2, bargeIns: 1, agentLines: 3 });
+  });
+
+  it('the flush done before what the turn said is known: cut off by its later result, at the moment it was cut', () => {
+    // The call's time is up: the turn is cut off, its flush finds the activity ended (no `spoken`),
+    // the goodbye follows the flush; only then does the turn's cancelled result come.
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.task(6010);
+    c.cancelRequested(6013, turn);
+    const flush = c.flushTurn(6013, 1);
+    c.completed(6100, flush, { flushed: true });
+    c.task(6110);
+    c.say(6113, PROFILE.goodbyeText);
+    c.completed(6300, turn, {
+      cancelled: true,
+      spoken: { said: [said(EVERYTHING, 5500), said(BALANCE, 5800)] },
+    });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      `agent reply 1: ${BALANCE} (unheard)`,
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=${JSON.stringify([BALANCE])}`,
+      `agent goodbye: ${PROFILE.goodbyeText}`,
+    ]);
+    expect(t.turns[0]).toMatchObject({ outcome: 'cancelled', said: 2, sentences: 2, firstSayMs: 500 });
+  });
+
+  it("the turn's result before its flush: what it said taken once, cut off when the flush is done", () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    const spoken = { said: [said(EVERYTHING, 5500), said(BALANCE, 5800)] };
+    c.caller(6000, 'Stop.');
+    c.task(6010);
+    c.cancelRequested(6013, turn);
+    const flush = c.flushTurn(6013, 1);
+    c.completed(6050, turn, { cancelled: true, spoken });
+    c.completed(6100, flush, { spoken, flushed: true });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      `agent reply 1: ${BALANCE} (unheard)`,
+      'caller Stop.',
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=${JSON.stringify([BALANCE])}`,
+    ]);
+    expect(t.turns[0]).toMatchObject({ outcome: 'cancelled', said: 2, sentences: 2 });
+  });
+
+  it("a cut-off turn that ends cancelled, with no result: what it said is its flush's", () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.caller(6000, 'Stop.');
+    c.task(6010);
+    c.cancelRequested(6013, turn);
+    const flush = c.flushTurn(6013, 1);
+    c.completed(6100, flush, { spoken: { said: [said(EVERYTHING, 5500)] }, flushed: true });
+    c.canceled(6150, turn);
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      'caller Stop.',
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=[]`,
+    ]);
+    expect(t.turns[0]).toMatchObject({ outcome: 'cancelled', said: 1, sentences: 1 });
+  });
+
+  it('a flush that found nothing playing cuts nothing off', () => {
+    const c = new Call();
+    c.caller(5000, 'Hi.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.caller(9000, 'And another thing.');
+    c.task(9010);
+    c.cancelRequested(9013, turn);
+    const flush = c.flushTurn(9013, 1);
+    c.completed(9100, flush, { spoken: { said: [said('Hello!', 5500)] }, flushed: false });
+    c.completed(9150, turn, { cancelled: true, spoken: { said: [said('Hello!', 5500)] } });
+    expect(lines(c.timeline()).slice(1)).toEqual([
+      'agent reply 1: Hello!',
+      'caller And another thing.',
+      'barge-in turn=1 flushed=false interrupted=- cut=[]',
+    ]);
+  });
+
+  it("a failed turn: the lines it said (its failure's last detail), then the apology", () => {
+    const c = new Call();
+    c.caller(5000, 'What is my balance?');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.failed(6500, turn, 'model unavailable', [
+      { status: 503 },
+      { spoken: { said: [said('Let me check.', 5600)] } },
+    ]);
+    c.task(6510);
+    c.say(6513, PROFILE.apologyText);
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller What is my balance?',
+      'agent reply 1: Let me check.',
+      'turn-failed',
+      `agent apology: ${PROFILE.apologyText}`,
+    ]);
+    expect(t.entries.find((e) => e.kind === 'turn-failed')).toMatchObject({ error: 'model unavailable' });
+    expect(t.turns[0]).toMatchObject({ outcome: 'failed', said: 1, sentences: 1, firstSayMs: 600 });
+  });
+
+  it('a turn whose worker died: its last heartbeat says what it said, the sentence in flight maybe said', () => {
+    const c = new Call();
+    c.caller(5000, 'What is my balance?');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.timedOut(8000, turn, { said: [said('Let me check.', 5600)], saying: { text: BALANCE, at: T0 + 5900 } });
+    c.task(8010);
+    c.say(8013, PROFILE.apologyText);
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller What is my balance?',
+      'agent reply 1: Let me check.',
+      `agent reply 1: ${BALANCE} [failed]`,
+      'turn-failed',
+      `agent apology: ${PROFILE.apologyText}`,
+    ]);
+    expect(t.turns[0]).toMatchObject({ outcome: 'failed', said: 2, sentences: 2 });
+  });
+
+  it("sentences it could not say (its speaking session gone): said by the workflow on a new one, the turn's", () => {
+    const c = new Call();
+    c.caller(5000, 'What is my balance?');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.completed(6500, turn, { spoken: { said: [said('Sure.', 5500)], unsaid: [BALANCE, 'Anything else?'] } });
+    c.task(6600);
+    c.localActivity(6600, 'createSpeaking', { speakingId: 'sp-2', adopted: false });
+    c.say(6613, BALANCE);
+    c.task(6700);
+    c.say(6713, 'Anything else?');
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller What is my balance?',
+      'agent reply 1: Sure.',
+      'session speaking',
+      `agent reply 1: ${BALANCE}`,
+      'agent reply 1: Anything else?',
+    ]);
+    expect(t.turns[0]).toMatchObject({ outcome: 'completed', said: 3, sentences: 3, firstSayMs: 500 });
+  });
+
+  it('a barge-in while the workflow says what the turn could not: the one not yet said never is', () => {
+    const c = new Call();
+    c.caller(5000, 'What is my balance?');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.completed(6500, turn, { spoken: { said: [said('Sure.', 5500)], unsaid: [BALANCE, 'Anything else?'] } });
+    c.task(6600);
+    c.localActivity(6600, 'createSpeaking', { speakingId: 'sp-2', adopted: false });
+    c.say(6613, BALANCE);
+    c.caller(7000, 'Thanks, bye.');
+    c.task(7010);
+    c.localActivity(7015, 'flush', null);
+    const t = c.timeline();
+    expect(lines(t).slice(-3)).toEqual([
+      `agent reply 1: ${BALANCE} (interrupted)`,
+      'caller Thanks, bye.',
+      `barge-in turn=- flushed=true interrupted=${BALANCE} cut=["Anything else?"]`,
+    ]);
+    expect(t.turns[0]).toMatchObject({ said: 2, sentences: 3 });
+  });
+
+  it('a barge-in after the turn ended: the ordinary flush cuts off what it said, by the same estimate', () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.completed(6000, turn, { spoken: { said: [said(EVERYTHING, 5500), said(BALANCE, 5800)] } });
+    // At 8.5 s the first has played (to 8 s); the second plays (from 8 s).
+    c.caller(8500, 'Stop.');
+    c.task(8510);
+    c.localActivity(8515, 'flush', null);
+    expect(lines(c.timeline()).slice(1)).toEqual([
+      `agent reply 1: ${EVERYTHING}`,
+      `agent reply 1: ${BALANCE} (interrupted)`,
+      'caller Stop.',
+      `barge-in turn=- flushed=true interrupted=${BALANCE} cut=[]`,
+    ]);
+  });
+
+  it('a turn in two steps: the sentences of both, the first token of the step that spoke first', () => {
+    const c = new Call();
+    c.caller(5000, 'What is my balance?');
+    c.task(5010);
+    const first = c.llmTurn(5013, 1);
+    c.completed(5800, first, {
+      spoken: { said: [] },
+      toolCalls: [{ id: 'call-1', name: 'get_balance', arguments: '{}' }],
+      firstTokenAt: T0 + 5200,
+    });
+    c.task(5810);
+    const tool = c.scheduled(5813, 'callTool', {
+      turnId: 1,
+      step: 0,
+      index: 0,
+      tool: { name: 'get_balance' },
+      arguments: '{}',
+    });
+    c.completed(7000, tool, undefined);
+    c.task(7010);
+    const second = c.llmTurn(7013, 1, 1);
+    c.completed(8000, second, { spoken: { said: [said(BALANCE, 7600)] }, firstTokenAt: T0 + 7400 });
+    const t = c.timeline();
+    expect(lines(t).filter((l) => l.startsWith('agent'))).toEqual([`agent reply 1: ${BALANCE}`]);
+    expect(timings(t)).toEqual([
+      {
+        turn: 1,
+        outcome: 'completed',
+        firstTokenMs: 2400,
+        firstSentenceMs: 2600,
+        firstSayMs: 2600,
+        said: 1,
+        sentences: 1,
+      },
+    ]);
+  });
+
+  it('a barge-in while its tools run: the step, already ended, is flushed with no cancellation of its own', () => {
+    const c = new Call();
+    c.caller(5000, 'What is my balance?');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    c.completed(5800, turn, {
+      spoken: { said: [said('Let me check that.', 5400)] }, // plays to 7.2 s
+      toolCalls: [{ id: 'call-1', name: 'get_balance', arguments: '{}' }],
+    });
+    c.task(5810);
+    c.scheduled(5813, 'callTool', {
+      turnId: 1,
+      step: 0,
+      index: 0,
+      tool: { name: 'get_balance' },
+      arguments: '{}',
+    });
+    c.caller(6000, 'Actually, never mind.');
+    c.task(6010);
+    const flush = c.flushTurn(6013, 1);
+    c.completed(6100, flush, { flushed: true });
+    const t = c.timeline();
+    expect(lines(t).slice(1)).toEqual([
+      'agent reply 1: Let me check that. (interrupted)',
+      'tool get_balance 1',
+      'caller Actually, never mind.',
+      'barge-in turn=1 flushed=true interrupted=Let me check that. cut=[]',
+    ]);
+    expect(t.entries.find((e) => e.kind === 'barge-in')).toMatchObject({ toolsLeftRunning: ['get_balance'] });
+  });
 });
