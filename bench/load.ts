@@ -8,7 +8,7 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { DEFAULT_AGENT_CONFIG } from '../src/agent-config';
+import { DEFAULT_AGENT_CONFIG, type AgentConfig, type AgentProfile } from '../src/agent-config';
 import { startFakeLlm } from '../src/sandbox/fake-llm/server';
 import { callHistories } from '../src/histories';
 import { formatTimeline } from '../src/inspect/format';
@@ -49,6 +49,11 @@ export interface LoadOptions {
    * without its turns.
    */
   callers?: 'conversation' | 'paced' | 'greeting';
+  /**
+   * voipbin-agent only (loadAgent): how replies reach `/say` (profile `replySpeech`). `direct`, the
+   * default, or `workflow`, the path before it: both measured in the same run.
+   */
+  replySpeech?: AgentProfile['replySpeech'];
 }
 
 export interface LoadFigures {
@@ -471,7 +476,11 @@ export async function loadPlainLoop(opts: LoadOptions): Promise<LoadFigures> {
 
 /** As `serve` runs: one process with the worker and the ingress, the dev server on a database file. */
 export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
-  const stack = await startAgentStack({ taskQueue: 'load', llm: INSTANT_MODEL });
+  const stack = await startAgentStack({
+    taskQueue: 'load',
+    llm: INSTANT_MODEL,
+    agent: withReplySpeech(opts.replySpeech ?? 'direct'),
+  });
   try {
     const figures = await explained(stack.temporal.address, () =>
       drive(stack.simulator, opts, { server: stack.temporal.pid }),
@@ -480,6 +489,12 @@ export async function loadAgent(opts: LoadOptions): Promise<LoadFigures> {
   } finally {
     await stack.close();
   }
+}
+
+/** The built-in config, its profile's replies said one way or the other. */
+function withReplySpeech(replySpeech: AgentProfile['replySpeech']): AgentConfig {
+  const profile = DEFAULT_AGENT_CONFIG.profiles.default!;
+  return { ...DEFAULT_AGENT_CONFIG, profiles: { default: { ...profile, replySpeech } } };
 }
 
 /**

@@ -77,7 +77,7 @@ export function load(opts: {
 }): Scenario {
   return {
     name: opts.name,
-    title: `${opts.calls} concurrent calls${CALLERS[opts.callers ?? 'conversation']}, started ${opts.startEveryMs ?? 25} ms apart, beside the plain loop: latencies at VoIPBIN, memory, CPU${
+    title: `${opts.calls} concurrent calls${CALLERS[opts.callers ?? 'conversation']}, started ${opts.startEveryMs ?? 25} ms apart, beside the plain loop${opts.apart ? '' : ' and replies said by the workflow'}: latencies at VoIPBIN, memory, CPU${
       opts.apart ? ` (serve in a process of its own; events by ${opts.events ?? 'webhook'})` : ''
     }`,
     async run(): Promise<Figure[]> {
@@ -88,10 +88,21 @@ export function load(opts: {
         callers: opts.callers,
       };
       const plain = await loadPlainLoop(options);
-      const agent = await (opts.apart ? loadServe : loadAgent)(options);
+      if (opts.apart) {
+        const agent = await loadServe(options);
+        return [
+          { label: 'calls, every one correct in both', value: opts.calls },
+          ...figures('plain loop', plain),
+          ...figures('voipbin-agent', agent),
+        ];
+      }
+      // Replies said by the workflow (the path before replySpeech: direct), then directly.
+      const before = await loadAgent({ ...options, replySpeech: 'workflow' });
+      const agent = await loadAgent(options);
       return [
-        { label: 'calls, every one correct in both', value: opts.calls },
+        { label: 'calls, every one correct in all three', value: opts.calls },
         ...figures('plain loop', plain),
+        ...figures('voipbin-agent, replySpeech workflow', before),
         ...figures('voipbin-agent', agent),
       ];
     },
