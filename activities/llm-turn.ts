@@ -69,26 +69,6 @@ export function windowedPrompt(systemPrompt: string, earlierMessages: number): s
 }
 
 /**
- * The worker's cancellation of a speaking turn, but for one kind. The SDK cancels an activity that
- * has not called `heartbeat()` for its heartbeat timeout plus 5 s (sdk-core's local timeout, for
- * activities whose server-side timeout it could not learn of otherwise). A speaking turn never
- * calls it: its records are its heartbeats, written straight to the server, which the SDK's would
- * overwrite. So that timer fires 5.5 s into any such turn although the server hears from it every
- * 200 ms; and the turn learns that the server gave up on it from its records themselves (a record
- * that fails ends the attempt). A worker shutdown, and everything else, still cancels it.
- */
-export function workerCancellation(ctx: Context): AbortSignal {
-  const signal = ctx.cancellationSignal;
-  const controller = new AbortController();
-  const follow = () => {
-    if (!ctx.cancellationDetails?.timedOut) controller.abort(signal.reason);
-  };
-  if (signal.aborted) follow();
-  else signal.addEventListener('abort', follow, { once: true });
-  return controller.signal;
-}
-
-/**
  * The model stopped sending: not retried, the caller hears the apology within seconds. A speaking
  * turn's says what it said before the stall.
  */
@@ -125,11 +105,10 @@ export function createLlmActivities(deps: {
       const execution: CallExecution | undefined = ctx.info.workflowExecution;
       if (!execution) throw ApplicationFailure.nonRetryable('llmTurn runs for a call workflow only');
       const abort = new AbortController();
-      // What ends this attempt from the worker's side (a shutdown). A speaking turn leaves out the
-      // SDK's own timer for activities that do not call `heartbeat()` (workerCancellation).
-      const cancelled = input.speak ? workerCancellation(ctx) : ctx.cancellationSignal;
-      // A speaking turn's heartbeats are its records, and nothing else: an SDK heartbeat, sent
-      // later and throttled, would overwrite them with older details.
+      // What ends this attempt from the worker's side (a shutdown).
+      const cancelled = ctx.cancellationSignal;
+      // A speaking turn's heartbeats are its records; the SDK's own, which would overwrite them,
+      // only every 2 s, given the speech just recorded (TurnSpeaker).
       const speaker = input.speak
         ? new TurnSpeaker({
             channel: deps.channel,
@@ -141,6 +120,7 @@ export function createLlmActivities(deps: {
             recordEveryMs: HEARTBEAT_EVERY_MS,
             onStop: () => abort.abort(),
             log: ctx.log,
+            sdkHeartbeat: (speech) => ctx.heartbeat(speech),
           })
         : undefined;
       let heartbeat: NodeJS.Timeout | undefined;
@@ -298,6 +278,8 @@ export function createLlmActivities(deps: {
         return await endSpeaking(speaker, failed);
       } finally {
         clearInterval(heartbeat);
+        // The SDK reports its last heartbeat details with a failure: the newest speech, then.
+        if (speaker && !speaker.isDead()) ctx.heartbeat(speaker.current());
         speaker?.close();
         clearTimeout(watchdog);
         clearTimeout(pause);

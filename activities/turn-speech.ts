@@ -90,7 +90,24 @@ export interface TurnSpeakerOptions {
   /** The turn must stop (cancelled, or this attempt is dead): the model's stream is aborted. */
   onStop: () => void;
   log: Context['log'];
+  /**
+   * The SDK's own heartbeat (`Context.heartbeat`), given the speech just recorded. sdk-core cancels
+   * an activity that has not called it for its heartbeat timeout plus 5 s, and then drops its
+   * result (it takes the server to have given up on it). Called every SDK_HEARTBEAT_EVERY_MS.
+   */
+  sdkHeartbeat?: (speech: TurnSpeech) => void;
 }
+
+/** How often the SDK's own heartbeat is given the speech: well inside sdk-core's 5.5 s. */
+export const SDK_HEARTBEAT_EVERY_MS = 2000;
+
+/**
+ * After the SDK's heartbeat, how long the next record waits. The SDK sends it on a connection of
+ * its own, at the same moment as the record of the same speech: a record of newer speech that
+ * overtook it would be overwritten with the older one (the server keeps the last details it gets),
+ * and the sentence it recorded would be said again after a crash. So no record follows it closely.
+ */
+export const SDK_HEARTBEAT_HOLD_MS = 100;
 
 /**
  * Says a turn's sentences, one at a time and in order, and records the turn's speech before each
@@ -116,6 +133,8 @@ export class TurnSpeaker {
   /** The sentences' chain: each `say` adds a run that says what is queued by then. */
   private pumping: Promise<void> = Promise.resolve();
   private records: Promise<void> = Promise.resolve();
+  /** When the SDK's heartbeat was last given the speech. */
+  private sdkHeartbeatAt = 0;
   private recordsUnderWay = 0;
   private timer?: NodeJS.Timeout;
   private closed = false;
@@ -135,9 +154,11 @@ export class TurnSpeaker {
 
   /** Records the speech now (it may hold a sentence an earlier attempt left in flight), then periodically. */
   start(): void {
+    this.sdkHeartbeatAt = Date.now();
     void this.record();
     this.timer = setInterval(() => {
-      if (this.recordsUnderWay === 0) void this.record();
+      if (this.recordsUnderWay > 0) return;
+      void this.record(Date.now() - this.sdkHeartbeatAt >= SDK_HEARTBEAT_EVERY_MS);
     }, this.opts.recordEveryMs);
   }
 
@@ -185,6 +206,15 @@ export class TurnSpeaker {
 
   private get stopped(): boolean {
     return this.cancelled || !!this.deadWith || this.closed || this.opts.cancellationSignal.aborted;
+  }
+
+  /**
+   * The speech as it is now: what the SDK is given last, when the attempt ends. sdk-core sends its
+   * last heartbeat details with a failure (a worker shutdown is one), and the server keeps them:
+   * older ones would say less than the records did, and a retry would say a sentence again.
+   */
+  current(): TurnSpeech {
+    return this.speech();
   }
 
   private speech(): TurnSpeech {
@@ -239,13 +269,22 @@ export class TurnSpeaker {
     }
   }
 
-  /** Records the speech as it is when the record is sent, after every record before it. */
-  private record(): Promise<void> {
+  /**
+   * Records the speech as it is when the record is sent, after every record before it; `sdk`: the
+   * SDK's own heartbeat is given the same speech at the same moment, and the next record waits.
+   */
+  private record(sdk = false): Promise<void> {
     this.recordsUnderWay++;
     this.records = this.records.then(async () => {
       try {
         if (this.deadWith || this.closed) return;
-        const { cancelRequested } = await this.opts.channel.record(this.opts.taskToken, this.speech());
+        const speech = this.speech();
+        if (sdk && this.opts.sdkHeartbeat) {
+          this.sdkHeartbeatAt = Date.now();
+          this.opts.sdkHeartbeat(speech);
+        }
+        const { cancelRequested } = await this.opts.channel.record(this.opts.taskToken, speech);
+        if (sdk && this.opts.sdkHeartbeat) await new Promise((r) => setTimeout(r, SDK_HEARTBEAT_HOLD_MS));
         if (cancelRequested && !this.cancelled) {
           this.cancelled = true;
           this.opts.onStop();

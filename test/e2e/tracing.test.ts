@@ -55,7 +55,9 @@ beforeAll(async () => {
   writeFileSync(
     join(cwd, 'agent.config.json'),
     JSON.stringify({
-      profiles: { default: {} },
+      // Replies said by the workflow: its sentence signals and say activities are what the spans
+      // below follow (a speaking turn's /says are requests inside its llmTurn span).
+      profiles: { default: { replySpeech: 'workflow' } },
       routes: [
         { to: '*', profile: 'default' },
         { to: '*', profile: 'default', direction: 'outbound', from: OUR_NUMBER },

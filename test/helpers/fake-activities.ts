@@ -12,7 +12,6 @@ import type {
 import { FailureType, sentenceSignal } from '../../workflows/messages';
 import { temporalTurnChannel } from '../../activities/turn-channel';
 import { createTurnSpeechActivities, TurnSpeaker, withSpoken } from '../../activities/turn-speech';
-import { workerCancellation } from '../../activities/llm-turn';
 import type { TurnSpeech } from '../../activities/types';
 import type { VoipbinClient } from '../../src/voipbin/client';
 import { VoipbinApiError, VoipbinNetworkError } from '../../src/voipbin/errors';
@@ -155,11 +154,12 @@ export class FakeCallActivities {
       voipbin: this.voipbin(),
       speakingId: input.speak!.speakingId,
       taskToken: ctx.info.taskToken,
-      cancellationSignal: workerCancellation(ctx),
+      cancellationSignal: ctx.cancellationSignal,
       prior: ctx.info.heartbeatDetails as TurnSpeech | undefined,
       recordEveryMs: 50,
       onStop: () => (stopped = true),
       log: ctx.log,
+      sdkHeartbeat: (speech) => ctx.heartbeat(speech),
     });
     speaker.start();
     try {

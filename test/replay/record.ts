@@ -233,6 +233,65 @@ async function inProcess(): Promise<void> {
   }
 }
 
+/**
+ * Replies that speak for themselves (profile `replySpeech: direct`, the default since #7): a reply,
+ * a barge-in over a speaking turn (its flushTurn), the model's end_call; and a worker SIGKILLed
+ * mid-reply, whose second attempt continues from the first one's records. The histories above
+ * were recorded before it, on the signal path, and stay as they are: calls begun then keep it.
+ */
+async function speaking(): Promise<void> {
+  const env = await localEnv();
+  const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
+  const llm = await startFakeLlm({
+    reply: (req: FakeLlmRequest) => {
+      const said = String(req.messages.at(-1)?.content);
+      if (said.includes('everything'))
+        return {
+          text: 'Sure, here is everything. It was opened in March. It has two cards.',
+          sentencePauseMs: 30_000,
+        };
+      return defaultReply(req);
+    },
+  });
+  const agent = await startInProcessAgent({
+    client: env.client,
+    connection: env.nativeConnection,
+    taskQueue: 'record-speaking',
+    simulator,
+    llm,
+    agent: DEFAULT_AGENT_CONFIG,
+  });
+  try {
+    const bargeIn = simulator.startInboundCall({
+      from: '+15550000011',
+      to: '+15550000001',
+      script: {
+        steps: [
+          { say: 'What are your opening hours?', quietMs: 1000 },
+          { say: 'Tell me everything about my account.', quietMs: 300 },
+          { say: 'Stop, just the balance please.', duringAgentSpeech: true, afterMs: 200 },
+          { waitForAgent: true, quietMs: 300 },
+          { say: 'Thanks, goodbye.', quietMs: 300 },
+        ],
+      },
+    });
+    await bargeIn.ended; // the model's end_call
+    await save(env.client, env.address, 'speaking-barge-in-and-end-call', bargeIn.id);
+  } finally {
+    await agent.close();
+    await simulator.close();
+    await llm.close();
+    await env.teardown();
+  }
+  const stack = await FailoverStack.start();
+  try {
+    const run = await stack.run();
+    await save(stack.client, stack.temporal.address, 'speaking-failover-continued-reply', run.callId);
+  } finally {
+    await stack.close();
+  }
+}
+
 /** A worker SIGKILLed mid-reply: the LLM turn's second attempt continues it. */
 async function failover(): Promise<void> {
   const stack = await FailoverStack.start();
@@ -394,12 +453,14 @@ async function main(): Promise<void> {
   if (only === 'search-attributes') return searchAttributes();
   if (only === 'tools') return tools();
   if (only === 'transfer-not-done') return tools('transfer-not-done');
+  if (only === 'speaking') return speaking();
   await searchAttributes();
   await tools();
   await continueAsNew();
   await inProcess();
   await failover();
   await outage();
+  await speaking();
 }
 
 void main().then(

@@ -57,6 +57,9 @@ const NEW_PATHS = [
   'tools-and-transfer.json',
   'transfer-not-done.json',
   'turn-taking.json',
+  // Replies that speak for themselves (replySpeech: direct, #7).
+  'speaking-barge-in-and-end-call.json',
+  'speaking-failover-continued-reply.json',
 ];
 
 it('has the histories of the paths a call can take, on this build and on the last', () => {

@@ -1,5 +1,5 @@
 import type { activityInfo } from '@temporalio/activity';
-import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import OpenAI from 'openai';
@@ -323,8 +323,8 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     const { sent, channel, env, llmTurn } = setup({
       say: async (text) => (text === 'It is noon.' ? (await streamed(), 200) : 200),
     });
-    let heartbeats = 0;
-    env.on('heartbeat', () => heartbeats++);
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => heartbeats.push(details));
     const before = Date.now();
     const result = await llmTurn(speaking);
     expect(collapsed(channel.log)).toEqual([
@@ -355,9 +355,10 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
       channel.records.flatMap((r) => (r.saying ? [[r.saying.text, r.saying.at]] : [])),
     );
     expect(result.spoken!.said.map((s) => [s.text, s.at])).toEqual([...recordedAt]);
-    // No signal, and no SDK heartbeat (it would overwrite the records out of order).
+    // No signal, and no SDK heartbeat but the last, with the whole speech (a short turn: it would
+    // overwrite the records out of order).
     expect(sent).toEqual([]);
-    expect(heartbeats).toBe(0);
+    expect(heartbeats).toEqual([channel.records.at(-1)]);
     expect(channel.calls).toEqual([]);
   });
 
@@ -383,11 +384,12 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
       say: async (text) => (text === 'One.' ? (await new Promise((r) => setTimeout(r, 700)), 200) : 200),
     });
     channel.recordDelayMs = 30;
-    let heartbeats = 0;
-    env.on('heartbeat', () => heartbeats++);
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => heartbeats.push(details));
     await llmTurn(speaking);
-    // Records only: an SDK heartbeat would overwrite them (sent later, throttled, out of order).
-    expect(heartbeats).toBe(0);
+    // Records only, but the SDK's last heartbeat with the final speech: an SDK heartbeat would
+    // overwrite them (sent later, throttled, out of order).
+    expect(heartbeats).toEqual([channel.records.at(-1)]);
     // The workflow's heartbeat timeout is 500 ms: the record during the slow /say keeps the turn alive.
     expect(channel.records.filter((r) => r.saying?.text === 'One.').length).toBeGreaterThanOrEqual(3);
     expect(channel.maxInFlight).toBe(1);
@@ -588,6 +590,8 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
   it('a worker shutdown aborts the /say in flight and rethrows the cancellation', async () => {
     nextReply = { text: 'One. Two.' };
     const { channel, env, llmTurn } = setup({ say: (text) => (text === 'One.' ? 'hold' : 200) });
+    const heartbeats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => heartbeats.push(details));
     const running = llmTurn(speaking);
     await waitFor(() => channel.log.includes('say One.'), 'the first /say');
     env.cancel();
@@ -595,23 +599,38 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     expect(channel.log).toContain('aborted One.');
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
     expect(says(channel.log)).toEqual(['say One.']);
+    // sdk-core reports the failure with its last heartbeat details, which the server keeps: they
+    // hold the sentence whose /say was cut, so the next attempt never says it again.
+    expect(heartbeats.at(-1)).toMatchObject({ said: [{ text: 'One.', outcome: 'failed' }] });
   });
 
-  it("the SDK's own timer for activities that never call heartbeat() does not cut a speaking turn off", async () => {
-    // sdk-core cancels (TIMED_OUT) an activity that has not called heartbeat() for its heartbeat
-    // timeout plus 5 s: a speaking turn never does (its records are its heartbeats).
+  it("gives the SDK's own heartbeat the recorded speech every 2 s, and the next record waits for it", async () => {
+    // sdk-core cancels an activity that has not called heartbeat() for its heartbeat timeout plus
+    // 5 s, and drops its result: a speaking turn calls it, with the speech it has just recorded.
     nextReply = { text: 'One. Two.' };
     let answerOne: (status: number) => void = () => undefined;
     const one = new Promise<number>((resolve) => (answerOne = resolve));
     const { channel, env, llmTurn } = setup({ say: (text) => (text === 'One.' ? one : 200) });
+    const beats: unknown[] = [];
+    env.on('heartbeat', (details: unknown) => {
+      beats.push(details);
+      channel.log.push('sdk heartbeat');
+    });
     const running = llmTurn(speaking);
-    await waitFor(() => channel.log.includes('say One.'), 'the first /say');
-    env.cancel('TIMED_OUT', new ActivityCancellationDetails({ timedOut: true, notFound: true }));
-    answerOne(200);
+    try {
+      await waitFor(() => beats.length > 0, 'the SDK heartbeat', 5000);
+    } finally {
+      // Never left hanging, whatever the test found.
+      setTimeout(() => answerOne(200), 100);
+    }
+    expect(beats[0]).toEqual({ said: [], saying: { text: 'One.', at: anyNumber } });
+    // Given with a record of the same speech.
+    const at = channel.log.indexOf('sdk heartbeat');
+    expect(channel.log[at + 1]).toBe('record [] saying One.');
     const result = await running;
     expect(says(channel.log)).toEqual(['say One.', 'say Two.']);
     expect(result.spoken?.said.map((s) => s.text)).toEqual(['One.', 'Two.']);
-  });
+  }, 10_000);
 
   it('a turn without `speak` neither records nor says: its sentences are signalled', async () => {
     nextReply = { text: 'It is noon.' };
