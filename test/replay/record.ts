@@ -9,7 +9,12 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DEFAULT_AGENT_CONFIG, parseAgentConfig } from '../../src/agent-config';
-import { defaultReply, startFakeLlm, type FakeLlmRequest } from '../../src/sandbox/fake-llm/server';
+import {
+  defaultReply,
+  startFakeLlm,
+  type FakeLlmReply,
+  type FakeLlmRequest,
+} from '../../src/sandbox/fake-llm/server';
 import { startSimulator } from '../../src/sandbox/simulator';
 import { temporalCliPath } from '../../src/temporal/binaries';
 import { VoipbinClient } from '../../src/voipbin/client';
@@ -124,17 +129,23 @@ async function continueAsNew(): Promise<void> {
 }
 
 /** Barge-in, a speaking session that disappears, silence (reprompt, goodbye, hangup), end_call. */
+/** The long answer a barge-in cuts off: a pause after its first sentence. */
+function everything(req: FakeLlmRequest): FakeLlmReply | undefined {
+  if (!String(req.messages.at(-1)?.content).includes('everything')) return undefined;
+  return {
+    text: 'Sure, here is everything. It was opened in March. It has two cards.',
+    sentencePauseMs: 30_000,
+  };
+}
+
 async function inProcess(): Promise<void> {
   const env = await localEnv();
   const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
   const llm = await startFakeLlm({
     reply: (req: FakeLlmRequest) => {
       const said = String(req.messages.at(-1)?.content);
-      if (said.includes('everything'))
-        return {
-          text: 'Sure, here is everything. It was opened in March. It has two cards.',
-          sentencePauseMs: 30_000,
-        };
+      const long = everything(req);
+      if (long) return long;
       if (said.endsWith('about your plans.'))
         return {
           text: 'We have three plans, each with unlimited calls. The basic plan is ten dollars a month. The premium plan adds international minutes.',
@@ -242,17 +253,7 @@ async function inProcess(): Promise<void> {
 async function speaking(): Promise<void> {
   const env = await localEnv();
   const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
-  const llm = await startFakeLlm({
-    reply: (req: FakeLlmRequest) => {
-      const said = String(req.messages.at(-1)?.content);
-      if (said.includes('everything'))
-        return {
-          text: 'Sure, here is everything. It was opened in March. It has two cards.',
-          sentencePauseMs: 30_000,
-        };
-      return defaultReply(req);
-    },
-  });
+  const llm = await startFakeLlm({ reply: (req: FakeLlmRequest) => everything(req) ?? defaultReply(req) });
   const agent = await startInProcessAgent({
     client: env.client,
     connection: env.nativeConnection,

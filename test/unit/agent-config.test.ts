@@ -82,6 +82,7 @@ describe('DEFAULT_AGENT_CONFIG', () => {
       unfinishedWaitSeconds: 0.8,
       bargeIn: 'words',
       bargeInWords: 2,
+      replySpeech: 'direct',
     });
   });
 });
@@ -101,6 +102,7 @@ describe('parseAgentConfig', () => {
       unfinishedWaitSeconds: 0.8,
       bargeIn: 'words',
       bargeInWords: 2,
+      replySpeech: 'direct',
     });
   });
 
@@ -236,6 +238,11 @@ describe('parseAgentConfig', () => {
       'a context window that is not a whole number',
       'profiles.default.contextMessages',
       { profiles: { default: { contextMessages: 12.5 } } },
+    ],
+    [
+      'a reply path that does not exist',
+      'profiles.default.replySpeech',
+      { profiles: { default: { replySpeech: 'sideways' } } },
     ],
     ['no profiles at all', 'profiles', { profiles: {} }],
     ['a missing profiles key', 'profiles', { routes: [] }],

@@ -1,5 +1,6 @@
 // Speaking turns (profile `replySpeech: direct`): the LLM activity says its own sentences, and the
 // workflow learns what was said from its result or from the flush that cut it off.
+import { DEFAULT_AGENT_CONFIG, type AgentProfile } from '../../src/agent-config';
 import * as call from '../../workflows/call-state';
 import { estimatePlaybackMs } from '../../workflows/playback';
 import { CallDriver, SETTINGS } from '../helpers/call-driver';
@@ -326,29 +327,11 @@ describe('a speaking turn cut off while its tools run', () => {
 
 describe('settings', () => {
   it('replySpeech direct makes turns speak; workflow, or a call begun before it existed, does not', () => {
-    const base = {
-      systemPrompt: 's',
-      greeting: 'g',
-      model: 'm',
-      language: 'en-US',
-      voice: { provider: 'x' },
-      silenceTimeoutSeconds: 30,
-      maxReprompts: 2,
-      repromptText: 'r',
-      goodbyeText: 'b',
-      apologyText: 'a',
-      maxCallSeconds: 90,
-      firstTokenTimeoutSeconds: 5,
-      stallTimeoutSeconds: 5,
-      sentencePauseSeconds: 0.2,
-      contextMessages: 12,
-      backchannels: { maxWords: 3 },
-      unfinishedWaitSeconds: 0.5,
-      bargeIn: 'words' as const,
-      bargeInWords: 2,
-    };
+    const base = DEFAULT_AGENT_CONFIG.profiles.default!;
     expect(call.settingsOf({ ...base, replySpeech: 'direct' }).turnSpeaks).toBe(true);
     expect(call.settingsOf({ ...base, replySpeech: 'workflow' }).turnSpeaks).toBeUndefined();
-    expect(call.settingsOf({ ...base } as never).turnSpeaks).toBeUndefined();
+    const { replySpeech, ...older } = base;
+    void replySpeech;
+    expect(call.settingsOf(older as AgentProfile).turnSpeaks).toBeUndefined();
   });
 });
