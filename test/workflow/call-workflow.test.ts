@@ -135,7 +135,11 @@ describe('call workflow', () => {
         await send(transcript('It is 12345.', 'in', 'dup-1'));
         await waitFor(() => fake.log.includes('say:Thanks, one moment.'), 'the second reply');
 
-        const view = await handle.query(conversationQuery);
+        // A speaking turn's words are in the conversation once the turn has ended.
+        const view = await waitFor(async () => {
+          const v = await handle.query(conversationQuery);
+          return v.phase === 'listening' ? v : undefined;
+        }, 'the second turn ended');
         expect(view.messages.map((m) => [m.role, m.text])).toEqual([
           ['agent', DEFAULT_PROFILE.greeting],
           ['caller', 'I need help with my bill.'],
