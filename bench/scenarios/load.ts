@@ -96,14 +96,14 @@ export function load(opts: {
           ...figures('voipbin-agent', agent),
         ];
       }
-      // Replies said by the workflow (the path before replySpeech: direct), then directly.
+      // Replies said by the workflow (replySpeech: workflow, the default), then directly.
       const before = await loadAgent({ ...options, replySpeech: 'workflow' });
-      const agent = await loadAgent(options);
+      const agent = await loadAgent({ ...options, replySpeech: 'direct' });
       return [
         { label: 'calls, every one correct in all three', value: opts.calls },
         ...figures('plain loop', plain),
         ...figures('voipbin-agent, replySpeech workflow', before),
-        ...figures('voipbin-agent', agent),
+        ...figures('voipbin-agent, replySpeech direct', agent),
       ];
     },
   };

@@ -21,7 +21,7 @@ export const turnLatency: Scenario = {
     const options = { calls: CALLS, startEveryMs: START_EVERY_MS };
     const plain = await loadPlainLoop(options);
     const before = await loadAgent({ ...options, replySpeech: 'workflow' });
-    const durable = await loadAgent(options);
+    const durable = await loadAgent({ ...options, replySpeech: 'direct' });
     const added = (agent: number[], loop: number[]) => ms(median(agent) - median(loop));
     return [
       {
@@ -35,7 +35,7 @@ export const turnLatency: Scenario = {
         unit: 'ms',
       },
       {
-        label: 'voipbin-agent: transcript → first /say, p50 / p95 / max',
+        label: 'voipbin-agent, replySpeech direct: transcript → first /say, p50 / p95 / max',
         value: spread(durable.answer),
         unit: 'ms',
       },
@@ -46,12 +46,12 @@ export const turnLatency: Scenario = {
         unit: 'ms',
       },
       {
-        label: 'voipbin-agent: barge-in → /flush, p50 / p95 / max',
+        label: 'voipbin-agent, replySpeech direct: barge-in → /flush, p50 / p95 / max',
         value: spread(durable.flush),
         unit: 'ms',
       },
       {
-        label: 'voipbin-agent: added over the plain loop, first /say / /flush, p50 (bars 30 / 25)',
+        label: 'replySpeech direct: added over the plain loop, first /say / /flush, p50 (bars 30 / 25)',
         value: `${added(durable.answer, plain.answer)} / ${added(durable.flush, plain.flush)}`,
         unit: 'ms',
       },

@@ -4,7 +4,8 @@
 // test pass: `npx tsx test/replay/record.ts`.
 import { Client, Connection } from '@temporalio/client';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -260,7 +261,10 @@ async function speaking(): Promise<void> {
     taskQueue: 'record-speaking',
     simulator,
     llm,
-    agent: DEFAULT_AGENT_CONFIG,
+    agent: {
+      ...DEFAULT_AGENT_CONFIG,
+      profiles: { default: { ...DEFAULT_AGENT_CONFIG.profiles.default!, replySpeech: 'direct' } },
+    },
   });
   try {
     const bargeIn = simulator.startInboundCall({
@@ -284,13 +288,20 @@ async function speaking(): Promise<void> {
     await llm.close();
     await env.teardown();
   }
-  const stack = await FailoverStack.start();
+  const stack = await FailoverStack.start({ env: { AGENT_CONFIG: speakingConfig() } });
   try {
     const run = await stack.run();
     await save(stack.client, stack.temporal.address, 'speaking-failover-continued-reply', run.callId);
   } finally {
     await stack.close();
   }
+}
+
+/** An agent config file whose one profile speaks directly, for the processes of a stack. */
+function speakingConfig(): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'record-speaking-')), 'agent.config.json');
+  writeFileSync(file, JSON.stringify({ profiles: { default: { replySpeech: 'direct' } } }));
+  return file;
 }
 
 /** A worker SIGKILLed mid-reply: the LLM turn's second attempt continues it. */

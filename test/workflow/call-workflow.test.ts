@@ -135,7 +135,7 @@ describe('call workflow', () => {
         await send(transcript('It is 12345.', 'in', 'dup-1'));
         await waitFor(() => fake.log.includes('say:Thanks, one moment.'), 'the second reply');
 
-        // A speaking turn's words are in the conversation once the turn has ended.
+        // (A speaking turn's words are in the conversation once the turn has ended.)
         const view = await waitFor(async () => {
           const v = await handle.query(conversationQuery);
           return v.phase === 'listening' ? v : undefined;
@@ -174,7 +174,6 @@ describe('call workflow', () => {
     await withCall(
       {
         // Sentences signalled to the workflow, which says them (a speaking turn: below).
-        profile: { replySpeech: 'workflow' },
         replies: [
           { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
           { sentences: ['Of course, cancelling that.'] },
@@ -240,6 +239,7 @@ describe('call workflow', () => {
   it('on barge-in over a turn that speaks for itself: its /say waited for, flushed, the next reply after', async () => {
     await withCall(
       {
+        profile: { replySpeech: 'direct' },
         replies: [
           { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
           { sentences: ['Of course, cancelling that.'] },
