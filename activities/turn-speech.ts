@@ -9,7 +9,7 @@ import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { VoipbinClient } from '../src/voipbin/client';
 import { VoipbinApiError, VoipbinResponseError } from '../src/voipbin/errors';
-import { estimatePlaybackMs } from '../workflows/playback';
+import { heardOf, playsUntil } from '../workflows/turn-speech';
 import { toActivityFailure } from './failures';
 import type { TurnChannel } from './turn-channel';
 import type {
@@ -29,25 +29,6 @@ export const FLUSH_POLL_MS = 15;
  * answered in well under a second; one that takes longer is taken as said and the flush goes out.
  */
 export const FLUSH_WAIT_MS = 3000;
-
-/**
- * What a turn's record says was heard: its sentences, and the one whose `/say` was out when it was
- * written, counted as said (`failed`: maybe said), so that it is never said again.
- */
-export function heardOf(speech: TurnSpeech | undefined): SpokenSentence[] {
-  const said = Array.isArray(speech?.said) ? speech.said : [];
-  return speech?.saying ? [...said, { ...speech.saying, outcome: 'failed' }] : [...said];
-}
-
-/**
- * Estimated from the voice's pace (VoIPBIN reports no end of playback): does any of these
- * sentences still play? Each starts when its `/say` went out or when the one before ends.
- */
-export function stillPlaying(said: SpokenSentence[], charsPerSecond: number, now = Date.now()): boolean {
-  let end = 0;
-  for (const s of said) end = Math.max(end, s.at) + estimatePlaybackMs(s.text, charsPerSecond);
-  return end > now;
-}
 
 /**
  * A speaking turn's failure carries what it said as its last detail, so that the workflow knows
@@ -327,14 +308,16 @@ export function createTurnSpeechActivities(deps: {
         turn = await deps.channel.turnSpeech(execution, input.activityId);
       }
       // An ended turn's result (or failure) says what it said; a `/say` still out is taken as said.
-      const spoken: TurnSpoken | undefined = turn.running ? { said: heardOf(turn.speech) } : undefined;
+      const spoken: TurnSpoken | undefined = turn.running
+        ? { said: heardOf(turn.speech), at: Date.now() }
+        : undefined;
       // Whether an ended turn's speech still plays cannot be told from here, nor when a `/say`
       // still out will start playing: flush.
       const playing =
         input.playing ||
         !spoken ||
         !!turn.speech?.saying ||
-        stillPlaying(spoken.said, input.charsPerSecond, Date.now());
+        playsUntil(spoken.said, input.charsPerSecond) > Date.now();
       if (!playing) return { ...(spoken && { spoken }), flushed: false };
       try {
         await deps.voipbin.flush(input.speakingId, { signal: ctx.cancellationSignal });

@@ -43,6 +43,7 @@ import {
   type SentenceReady,
 } from './messages';
 import { profileFor } from './prompt-variables';
+import { heardOf } from './turn-speech';
 import { CallSearchAttributes } from './search-attributes';
 import type { SpeechOp, SpeechOutcome } from './speech-queue';
 
@@ -480,10 +481,7 @@ function spokenBefore(err: unknown): TurnSpoken | undefined {
   const cause = failureCause(err);
   if (cause instanceof TimeoutFailure) {
     const speech = cause.lastHeartbeatDetails as TurnSpeech | undefined;
-    if (!speech?.said) return undefined;
-    const said = [...speech.said];
-    if (speech.saying) said.push({ ...speech.saying, outcome: 'failed' });
-    return { said };
+    return speech?.said ? { said: heardOf(speech) } : undefined;
   }
   if (cause instanceof ApplicationFailure) {
     const last = cause.details?.at(-1) as { spoken?: TurnSpoken } | undefined;

@@ -26,8 +26,9 @@ import {
   type SentenceReady,
   type ToolCallRecord,
 } from './messages';
-import { estimatePlaybackMs, SPEECH_CHARS_PER_SECOND } from './playback';
+import { SPEECH_CHARS_PER_SECOND } from './playback';
 import * as speech from './speech-queue';
+import { onWorkflowClock, playsUntil } from './turn-speech';
 import type { SpeechOp, SpeechOutcome, SpeechQueue, Utterance } from './speech-queue';
 import {
   backchannelRule,
@@ -439,7 +440,7 @@ export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, n
   const step = outcome.step ?? 0;
   if (s.cut?.turnId === turnId && s.cut.step === step) {
     // The turn cut off has ended: what it said, if its flush did not already tell.
-    heardCut(s, s.cut, outcome.spoken);
+    heardCut(s, s.cut, outcome.spoken, now);
     return progress(s, now, []);
   }
   if (!turn || turn.id !== turnId) return [];
@@ -576,7 +577,7 @@ export function onSpeechDone(
     // Nothing the turn said plays any more: what it had said is in the conversation (unless its
     // activity had already ended: its result tells).
     cut.flushed = true;
-    if (flushed?.spoken) heardCut(s, cut, flushed.spoken);
+    if (flushed?.spoken) heardCut(s, cut, flushed.spoken, now);
     else if (cut.heard) s.cut = undefined;
   }
   if (s.phase === 'ended') return [];
@@ -851,7 +852,7 @@ function startSpeakingStep(s: CallState, now: number, out: Command[]): void {
 
 /**
  * A speaking turn is cancelled while its step's activity runs: what it may be saying is cut off by
- * a flush after its last `/say` (speech-queue `interruptTurn`), and no turn starts until what it
+ * a flush after its last `/say` (speech-queue `interrupt`), and no turn starts until what it
  * said is known. Returns whether it was. (A step not started yet has said nothing; one that has
  * ended, its turn waiting on tools, told what it said: what plays of it is in the queue's playback.)
  */
@@ -866,7 +867,7 @@ function cutSpeakingTurn(s: CallState, turn: Turn, now: number): boolean {
     flushed: false,
     ...(!turn.spoke && { waitingSince: turn.heardAt }),
   };
-  speech.interruptTurn(s.speech, now, { turnId: turn.id, step });
+  speech.interrupt(s.speech, now, { turnId: turn.id, step });
   return true;
 }
 
@@ -880,19 +881,14 @@ function heardTurn(
 ): void {
   const reply = turn.reply;
   if (!reply) return;
-  const said = spoken?.said ?? [];
+  const said = onWorkflowClock(spoken, now);
   addSaid(reply, said);
   const q = s.speech;
-  // The sentences' times are the worker's clock: on the workflow's, by when the report came.
-  const shift = spoken?.at === undefined ? 0 : now - spoken.at;
-  for (const sentence of said)
-    q.playbackEndsAt =
-      Math.max(q.playbackEndsAt, sentence.at + shift) +
-      estimatePlaybackMs(sentence.text, s.settings.speechCharsPerSecond);
+  q.playbackEndsAt = playsUntil(said, s.settings.speechCharsPerSecond, q.playbackEndsAt);
   if (said.length > 0) {
     q.lastSaid = reply;
     // The caller's wait ends with the turn's first sentence sent, whichever step says it.
-    if (!turn.spoke) s.firstSentenceLatenciesMs.push(Math.max(0, said[0]!.at + shift - turn.heardAt));
+    if (!turn.spoke) s.firstSentenceLatenciesMs.push(Math.max(0, said[0]!.at - turn.heardAt));
     turn.spoke = true;
   }
   const unsaid = spoken?.unsaid ?? [];
@@ -915,10 +911,10 @@ function heardTurn(
 }
 
 /** What a cut-off turn had said (from its flush or its result), once: into its interrupted reply. */
-function heardCut(s: CallState, cut: CutTurn, spoken: TurnSpoken | undefined): void {
+function heardCut(s: CallState, cut: CutTurn, spoken: TurnSpoken | undefined, now: number): void {
   if (!cut.heard) {
     cut.heard = true;
-    const said = spoken?.said ?? [];
+    const said = onWorkflowClock(spoken, now);
     addSaid(cut.reply, said);
     if (cut.reply.message?.text === '') dropMessage(s, cut.reply);
     // The caller's wait ended with its first sentence, cut off or not.

@@ -28,7 +28,7 @@ export type SpeechOp =
       id: number;
       kind: 'flush';
       /**
-       * Cuts a speaking turn's step off (`interruptTurn`): sent once its cancellation is recorded,
+       * Cuts a speaking turn's step off (`interrupt` with a turn): sent once its cancellation is recorded,
        * after the `/say` it may have in flight; `playing`: something sent before it may still play.
        */
       turn?: { turnId: number; step: number; playing: boolean };
@@ -84,27 +84,21 @@ export function say(q: SpeechQueue, text: string, utterance: Utterance, heardAt?
 /**
  * The caller talks over the agent: sentences not yet sent are dropped (they belong to what was
  * interrupted), and a flush is queued behind the say in flight, unless nothing can be playing.
- * Marks what is cut off as interrupted.
- */
-export function interrupt(q: SpeechQueue, now: number): void {
-  if (q.inFlight?.kind === 'say') markInterrupted(q.inFlight.utterance);
-  if (q.lastSaid && now < q.playbackEndsAt) markInterrupted(q.lastSaid);
-  const flushQueued = q.queued.some((op) => op.kind === 'flush');
-  q.queued = q.queued.filter((op) => op.kind === 'flush');
-  const playing = q.inFlight?.kind === 'say' || (q.inFlight === undefined && now < q.playbackEndsAt);
-  if (playing && !flushQueued) q.queued.push({ id: q.nextId++, kind: 'flush' });
-}
-
-/**
- * The caller talks over a speaking turn (its LLM activity sends its own `/say`s, unknown to this
- * queue): as `interrupt`, but the flush always goes out, as the turn's (FlushTurnInput), which
+ * Marks what is cut off as interrupted. Over a speaking `turn` (its LLM activity sends its own
+ * `/say`s, unknown to this queue) the flush always goes out, as the turn's (FlushTurnInput): it
  * waits for the turn's last `/say` and sends `/flush` if anything still plays.
  */
-export function interruptTurn(q: SpeechQueue, now: number, turn: { turnId: number; step: number }): void {
+export function interrupt(q: SpeechQueue, now: number, turn?: { turnId: number; step: number }): void {
   if (q.inFlight?.kind === 'say') markInterrupted(q.inFlight.utterance);
   if (q.lastSaid && now < q.playbackEndsAt) markInterrupted(q.lastSaid);
   const playing = q.inFlight?.kind === 'say' || (q.inFlight === undefined && now < q.playbackEndsAt);
-  q.queued = [{ id: q.nextId++, kind: 'flush', turn: { ...turn, playing } }];
+  if (turn) {
+    q.queued = [{ id: q.nextId++, kind: 'flush', turn: { ...turn, playing } }];
+    return;
+  }
+  const flushQueued = q.queued.some((op) => op.kind === 'flush');
+  q.queued = q.queued.filter((op) => op.kind === 'flush');
+  if (playing && !flushQueued) q.queued.push({ id: q.nextId++, kind: 'flush' });
 }
 
 /** The call is gone: nothing more is sent (what is in flight finishes on its own). */

@@ -22,6 +22,7 @@ import type {
 import type { AgentProfile } from '../agent-config';
 import { acceptSentence } from '../../workflows/call-state';
 import { estimatePlaybackMs } from '../../workflows/playback';
+import { heardOf } from '../../workflows/turn-speech';
 import { speechRateOf } from '../../workflows/turn-taking';
 import {
   FailureType,
@@ -787,10 +788,7 @@ function markBackchannels(
 function spokenBefore(failure: Failure | null | undefined): TurnSpoken | undefined {
   for (let f = failure; f; f = f.cause) {
     const [speech] = decode<TurnSpeech | undefined>(f.timeoutFailureInfo?.lastHeartbeatDetails);
-    if (Array.isArray(speech?.said)) {
-      const saying = speech.saying ? [{ ...speech.saying, outcome: 'failed' as const }] : [];
-      return { said: [...speech.said, ...saying] };
-    }
+    if (Array.isArray(speech?.said)) return { said: heardOf(speech) };
     const last = decode<{ spoken?: TurnSpoken } | undefined>(f.applicationFailureInfo?.details).at(-1);
     if (last?.spoken) return last.spoken;
   }

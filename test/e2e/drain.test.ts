@@ -4,6 +4,9 @@
 // there and continued by the other worker, as after a crash. (The scenario: test/helpers/failover.ts;
 // its timing over many runs: `npm run bench -- drain`.)
 import { decodeTimeoutType } from '@temporalio/common';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { callWorkflowId } from '../../workflows/messages';
 import {
   FIRST,
@@ -26,8 +29,8 @@ beforeAll(async () => {
 
 afterAll(() => stack?.close());
 
-async function historyOf(callId: string) {
-  const history = await stack.client.workflow.getHandle(callWorkflowId(callId)).fetchHistory();
+async function historyOf(callId: string, on: FailoverStack = stack) {
+  const history = await on.client.workflow.getHandle(callWorkflowId(callId)).fetchHistory();
   return history.events ?? [];
 }
 
@@ -125,6 +128,24 @@ it('a worker stopped mid-reply drains: its turn finishes the reply, said once by
 }, 120_000);
 
 it('a reply longer than the grace period: cut at the grace, continued by the other worker, nothing twice', async () => {
+  await cutAtTheGrace(stack);
+}, 120_000);
+
+it('the same with replies that speak for themselves: the sentence cut at the grace is not said again', async () => {
+  // sdk-core reports the cut as a failure carrying its last heartbeat details, which the server
+  // keeps: they must be the turn's newest record, or the next attempt says a sentence again.
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-drain-direct-'));
+  const config = join(dir, 'agent.config.json');
+  writeFileSync(config, JSON.stringify({ profiles: { default: { replySpeech: 'direct' } } }));
+  const direct = await FailoverStack.start({ env: { AGENT_CONFIG: config } });
+  try {
+    await cutAtTheGrace(direct);
+  } finally {
+    await direct.close();
+  }
+}, 180_000);
+
+async function cutAtTheGrace(stack: FailoverStack): Promise<void> {
   const graceSeconds = 2;
   await stack.restartWorkers({ WORKER_SHUTDOWN_GRACE_SECONDS: String(graceSeconds) });
   const run = await stack.run(0, 'SIGTERM');
@@ -138,10 +159,10 @@ it('a reply longer than the grace period: cut at the grace, continued by the oth
     [run.survivor, FIRST.slice(0, 3).join(' ')],
   ]);
   // (A history records only the attempt that ended an activity: the second, here.)
-  expect(llmAttempts(await historyOf(run.callId))).toEqual([2, 1]);
+  expect(llmAttempts(await historyOf(run.callId, stack))).toEqual([2, 1]);
   // Exited at the grace, well before the force time (5 s later).
   expect(run.exitCode).toBe(0);
   expect(run.exitedAt - run.killedAt).toBeGreaterThan(graceSeconds * 1000);
   expect(run.exitedAt - run.killedAt).toBeLessThan(graceSeconds * 1000 + 3000);
   expect(run.summary).toMatchObject({ endReason: 'caller-hangup', turns: 2 });
-}, 120_000);
+}

@@ -1,18 +1,35 @@
 // A worker SIGKILLed between two sentences of a long reply, as an operator's worker dies. The
 // caller must hear the rest of the SAME reply, every sentence once, within seconds, and the call
 // must go on. (The scenario: test/helpers/failover.ts; its timing over many runs: `npm run bench -- failover`.)
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { FIRST, FailoverStack, GREETING, REGENERATED, WHOLE_CALL } from '../helpers/failover';
 import { requestSequence, saysOf } from '../helpers/voipbin-requests';
 
-let stack: FailoverStack;
+let stack: FailoverStack | undefined;
 
-beforeAll(async () => {
-  stack = await FailoverStack.start();
-}, 60_000);
-
-afterAll(() => stack?.close());
+afterEach(async () => {
+  await stack?.close();
+  stack = undefined;
+});
 
 it('a worker killed mid-reply: another continues the same reply, every sentence once, in seconds', async () => {
+  stack = await FailoverStack.start();
+  await killedMidReply(stack);
+}, 180_000);
+
+it('the same with replies that speak for themselves: continued from what the dead worker recorded', async () => {
+  // The dead attempt's sentences were recorded (heartbeat details) before each /say: the survivor
+  // goes on after them, and says none of them again.
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-failover-direct-'));
+  const config = join(dir, 'agent.config.json');
+  writeFileSync(config, JSON.stringify({ profiles: { default: { replySpeech: 'direct' } } }));
+  stack = await FailoverStack.start({ env: { AGENT_CONFIG: config } });
+  await killedMidReply(stack);
+}, 180_000);
+
+async function killedMidReply(stack: FailoverStack): Promise<void> {
   const run = await stack.run();
 
   // Every sentence of the first generation exactly once, in order; nothing of a regeneration.
@@ -48,4 +65,4 @@ it('a worker killed mid-reply: another continues the same reply, every sentence 
 
   // The processes still running shut down cleanly.
   expect(await stack.stopProcesses()).toEqual([0, 0]);
-}, 120_000);
+}

@@ -88,6 +88,21 @@ describe("the worker's clock", () => {
   });
 });
 
+describe("the worker's clock, for a turn cut off", () => {
+  it("what the flush reports is placed on the workflow's clock too", () => {
+    const d = speaking();
+    d.caller('What is my balance?');
+    const heardAt = d.now;
+    d.now += 2000;
+    d.caller('Wait.');
+    d.now += 100;
+    // The flush's worker: an hour behind; the sentence sent 1,500 ms before its report.
+    const behind = heardAt - 3_600_000;
+    d.flushed({ spoken: { said: [said('Let me see.', behind)], at: behind + 1500 }, flushed: true });
+    expect(d.s.firstSentenceLatenciesMs).toEqual([600]);
+  });
+});
+
 describe('a speaking turn that ends the call', () => {
   it('with its own farewell: no goodbye of the profile, the hangup once it has played', () => {
     const d = speaking();

@@ -72,6 +72,8 @@ const sentence = (text: string, at: number, outcome: SpokenSentence['outcome'] =
 });
 
 describe('flushTurn activity', () => {
+  /** The flush's report carries its own time (the workflow places the sentences by it). */
+  const reportedAt = expect.any(Number) as number;
   it('waits while a /say of the turn is out, then flushes after it', async () => {
     const now = Date.now();
     const before = sentence('Long ago it was', now - 60_000);
@@ -90,7 +92,10 @@ describe('flushTurn activity', () => {
     ]);
     // Read again every 15 ms, not in a busy loop.
     expect(Date.now() - started).toBeGreaterThanOrEqual(28);
-    expect(result).toEqual({ spoken: { said: [before, sentence('Then it ended.', now)] }, flushed: true });
+    expect(result).toEqual({
+      spoken: { at: reportedAt, said: [before, sentence('Then it ended.', now)] },
+      flushed: true,
+    });
   });
 
   it('a /say never answered: after 3 s it is taken as said (maybe) and the flush goes out', async () => {
@@ -105,7 +110,10 @@ describe('flushTurn activity', () => {
     expect(took).toBeLessThan(FLUSH_WAIT_MS + 500);
     expect(log.at(-1)).toBe('flush');
     expect(log.length).toBeLessThanOrEqual(FLUSH_WAIT_MS / 15 + 2);
-    expect(result).toEqual({ spoken: { said: [sentence('Stuck.', now, 'failed')] }, flushed: true });
+    expect(result).toEqual({
+      spoken: { at: reportedAt, said: [sentence('Stuck.', now, 'failed')] },
+      flushed: true,
+    });
   });
 
   it('does not flush when nothing plays: neither what the workflow sent nor what the turn said', async () => {
@@ -113,13 +121,13 @@ describe('flushTurn activity', () => {
     const { log, run } = setup([{ running: true, speech: { said } }]);
     const result = await run({ playing: false });
     expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`]);
-    expect(result).toEqual({ spoken: { said }, flushed: false });
+    expect(result).toEqual({ spoken: { at: reportedAt, said }, flushed: false });
   });
 
   it('flushes when something the workflow sent may still play', async () => {
     const said = [sentence('Long ago it was', Date.now() - 60_000)];
     const { log, run } = setup([{ running: true, speech: { said } }]);
-    expect(await run({ playing: true })).toEqual({ spoken: { said }, flushed: true });
+    expect(await run({ playing: true })).toEqual({ spoken: { at: reportedAt, said }, flushed: true });
     expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`, 'flush']);
   });
 
@@ -129,11 +137,14 @@ describe('flushTurn activity', () => {
     // own would have ended: the second is still playing only because it waits for the first.
     const said = [sentence('x'.repeat(30), now - 3000), sentence('y'.repeat(22), now - 2900)];
     const { log, run } = setup([{ running: true, speech: { said } }]);
-    expect(await run()).toEqual({ spoken: { said }, flushed: true });
+    expect(await run()).toEqual({ spoken: { at: reportedAt, said }, flushed: true });
     expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`, 'flush']);
     // At a faster voice both have ended.
     const fast = setup([{ running: true, speech: { said } }]);
-    expect(await fast.run({ charsPerSecond: 30 })).toEqual({ spoken: { said }, flushed: false });
+    expect(await fast.run({ charsPerSecond: 30 })).toEqual({
+      spoken: { at: reportedAt, said },
+      flushed: false,
+    });
   });
 
   it('a turn that has ended: flushes (whether it still plays cannot be told), its result says what it said', async () => {
@@ -144,14 +155,14 @@ describe('flushTurn activity', () => {
 
   it('a running turn that recorded nothing yet has said nothing', async () => {
     const { log, run } = setup([{ running: true }]);
-    expect(await run()).toEqual({ spoken: { said: [] }, flushed: false });
+    expect(await run()).toEqual({ spoken: { at: reportedAt, said: [] }, flushed: false });
     expect(log).toEqual([`turnSpeech ${ACTIVITY_ID}`]);
   });
 
   it('/flush answering 404: the speaking session is gone', async () => {
     const said = [sentence('Still playing.', Date.now())];
     const { run } = setup([{ running: true, speech: { said } }], 404);
-    expect(await run()).toEqual({ spoken: { said }, flushed: false, gone: true });
+    expect(await run()).toEqual({ spoken: { at: reportedAt, said }, flushed: false, gone: true });
   });
 
   it('/flush failing otherwise: a typed failure, retried by the workflow', async () => {
