@@ -105,8 +105,6 @@ export function createLlmActivities(deps: {
       const execution: CallExecution | undefined = ctx.info.workflowExecution;
       if (!execution) throw ApplicationFailure.nonRetryable('llmTurn runs for a call workflow only');
       const abort = new AbortController();
-      // What ends this attempt from the worker's side (a shutdown).
-      const cancelled = ctx.cancellationSignal;
       // A speaking turn's heartbeats are its records; the SDK's own, which would overwrite them,
       // only every 2 s, given the speech just recorded (TurnSpeaker).
       const speaker = input.speak
@@ -115,7 +113,7 @@ export function createLlmActivities(deps: {
             voipbin: deps.voipbin,
             speakingId: input.speak.speakingId,
             taskToken: ctx.info.taskToken,
-            cancellationSignal: cancelled,
+            cancellationSignal: ctx.cancellationSignal,
             prior: attempt > 1 ? (ctx.info.heartbeatDetails as TurnSpeech | undefined) : undefined,
             recordEveryMs: HEARTBEAT_EVERY_MS,
             onStop: () => abort.abort(),
@@ -130,8 +128,8 @@ export function createLlmActivities(deps: {
         heartbeat = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
         ctx.heartbeat();
       }
-      const onCancel = () => abort.abort(cancelled.reason);
-      cancelled.addEventListener('abort', onCancel);
+      const onCancel = () => abort.abort(ctx.cancellationSignal.reason);
+      ctx.cancellationSignal.addEventListener('abort', onCancel);
       let watchdog: NodeJS.Timeout | undefined;
       let pause: NodeJS.Timeout | undefined;
       let stall: string | undefined;
@@ -163,7 +161,7 @@ export function createLlmActivities(deps: {
         s.throwIfDead();
         if (failed && !s.cancelled) deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
         await s.finish();
-        cancelled.throwIfAborted();
+        ctx.cancellationSignal.throwIfAborted();
         s.throwIfDead();
         if (failed && !s.cancelled) {
           const spoken = s.spoken();
@@ -208,7 +206,7 @@ export function createLlmActivities(deps: {
               if (sentence.seq === said.length && firstTokenAt !== undefined)
                 sentence.firstTokenAt = firstTokenAt;
               sending = sending.then(() => {
-                cancelled.throwIfAborted();
+                ctx.cancellationSignal.throwIfAborted();
                 return deps.channel.send(execution, sentence);
               });
             }
@@ -257,7 +255,7 @@ export function createLlmActivities(deps: {
           clearTimeout(pause);
           // The openai package ends an aborted stream quietly: a stalled or barged-in turn must not look complete.
           if (stall) throw stalled(stall);
-          cancelled.throwIfAborted();
+          ctx.cancellationSignal.throwIfAborted();
           if (!speaker) {
             await emit(splitter.end());
             return turnResult(calls());
@@ -267,7 +265,7 @@ export function createLlmActivities(deps: {
         } catch (err) {
           // A cancelled turn (barge-in; a speaking turn learns of that from its records instead,
           // so for it this is the worker shutting down) rethrows the cancellation as it is.
-          if (cancelled.aborted) throw cancelled.reason;
+          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
           if (!speaker) {
             deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
             if (stall) throw stalled(stall);
@@ -283,7 +281,7 @@ export function createLlmActivities(deps: {
         speaker?.close();
         clearTimeout(watchdog);
         clearTimeout(pause);
-        cancelled.removeEventListener('abort', onCancel);
+        ctx.cancellationSignal.removeEventListener('abort', onCancel);
       }
     },
   };
