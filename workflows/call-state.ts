@@ -871,6 +871,23 @@ function cutSpeakingTurn(s: CallState, turn: Turn, now: number): boolean {
   return true;
 }
 
+/**
+ * The call is gone while a speaking turn's step runs: nothing is flushed, but what the turn said,
+ * which its result (it is cancelled, and waited for before the call's workflow ends) tells, still
+ * goes in the conversation, as for a turn cut off.
+ */
+function holdSpokenOf(s: CallState, turn: Turn): void {
+  if (!turn.speaks?.running || !turn.reply || s.cut) return;
+  s.cut = {
+    turnId: turn.id,
+    step: turn.step ?? 0,
+    reply: turn.reply,
+    heard: false,
+    flushed: true,
+    ...(!turn.spoke && { waitingSince: turn.heardAt }),
+  };
+}
+
 /** What the current speaking turn's step said, from its result: in the conversation and playing. */
 function heardTurn(
   s: CallState,
@@ -1185,7 +1202,11 @@ function progress(s: CallState, now: number, out: Command[]): Command[] {
   if (s.phase === 'ended') return out;
   if (isCallGone(s) || s.cancelled) {
     // Say nothing more; stop the sessions once any create in flight has returned.
-    if (s.turn) out.push({ kind: 'cancelTurn', turnId: s.turn.id });
+    if (s.turn) {
+      out.push({ kind: 'cancelTurn', turnId: s.turn.id });
+      // A speaking turn's words reach the conversation with its result, after this: held for it.
+      holdSpokenOf(s, s.turn);
+    }
     s.turn = undefined;
     speech.abandon(s.speech);
     const reason = s.cancelled ? 'error' : endingReason(s.ending);

@@ -246,7 +246,7 @@ async function inProcess(): Promise<void> {
 }
 
 /**
- * Replies that speak for themselves (profile `replySpeech: direct`, the default since #7): a reply,
+ * Replies that speak for themselves (profile `replySpeech: direct`, #7): a reply,
  * a barge-in over a speaking turn (its flushTurn), the model's end_call; and a worker SIGKILLed
  * mid-reply, whose second attempt continues from the first one's records. The histories above
  * were recorded before it, on the signal path, and stay as they are: calls begun then keep it.

@@ -241,6 +241,33 @@ describe('cutting a speaking turn off', () => {
   });
 });
 
+describe('a speaking turn when the caller hangs up', () => {
+  it('its result, which comes after the call ended, still puts what it said in the conversation', () => {
+    const d = speaking();
+    d.caller('What is my balance?');
+    const heardAt = d.now;
+    d.now += 600;
+    expect(d.status('hangup')).toEqual(['cancelTurn 1', 'finish tr-1 sp-1']);
+    // Nothing is flushed on a call that is gone; the turn, cancelled, returns what it said.
+    d.now += 200;
+    d.turnDone(1, { kind: 'cancelled', spoken: { said: [said('Your balance is ten dollars.', heardAt + 300)] } });
+    expect(call.summary(d.s).messages.map((m) => [m.role, m.text])).toEqual([
+      ['agent', SETTINGS.greeting],
+      ['caller', 'What is my balance?'],
+      ['agent', 'Your balance is ten dollars.'],
+    ]);
+    expect(d.s.firstSentenceLatenciesMs).toEqual([300]);
+  });
+
+  it('a turn that had said nothing leaves no empty line', () => {
+    const d = speaking();
+    d.caller('What is my balance?');
+    d.status('hangup');
+    d.turnDone(1, { kind: 'cancelled', spoken: { said: [] } });
+    expect(call.summary(d.s).messages.map((m) => m.role)).toEqual(['agent', 'caller']);
+  });
+});
+
 describe('a speaking turn that could not say everything', () => {
   it('the speaking session gone (404): a new one, and the rest of the reply said on it by the workflow', () => {
     const d = speaking();

@@ -19,7 +19,7 @@ import {
 import { FakeCallActivities, type ScriptedReply } from '../helpers/fake-activities';
 import { metricValue, parseScrape } from '../helpers/metrics';
 import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal-env';
-import { waitFor } from '../helpers/wait-for';
+import { turnEnded, waitFor } from '../helpers/wait-for';
 
 let env: TestWorkflowEnvironment;
 let bundle: WorkflowBundleWithSourceMap;
@@ -174,6 +174,7 @@ describe('call workflow', () => {
     await withCall(
       {
         // Sentences signalled to the workflow, which says them (a speaking turn: below).
+        profile: { replySpeech: 'workflow' },
         replies: [
           { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
           { sentences: ['Of course, cancelling that.'] },
@@ -311,6 +312,7 @@ describe('call workflow', () => {
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
       await send(transcript('Hi, it is Sam.'));
       await waitFor(() => fake.log.includes('say:Hi Sam.'), 'the reply');
+      await turnEnded(handle);
       await send(callEvent(callId, 'hangup'));
       const summary = await handle.result();
       expect(fake.log.slice(2, 5)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'flush', 'say:Hi Sam.']);

@@ -16,7 +16,7 @@ import { callWorkflow } from '../../workflows/call';
 import { callWorkflowId, voipbinEventSignal, type CallEvent } from '../../workflows/messages';
 import { bundleWorkflows, timeSkippingEnv } from '../helpers/temporal-env';
 import { requestSequence } from '../helpers/voipbin-requests';
-import { waitFor } from '../helpers/wait-for';
+import { turnEnded, waitFor } from '../helpers/wait-for';
 
 const PROFILE = DEFAULT_AGENT_CONFIG.profiles.default!;
 
@@ -170,6 +170,7 @@ it('a model that sends nothing gets the apology within seconds, and the call goe
       text: 'Are you there?',
     });
     await waitFor(() => call.agentSaid().includes('Now I can help.'), 'the next answer', 20_000);
+    await turnEnded(env.client.workflow.getHandle(callWorkflowId(call.id)));
     await env.client.workflow
       .getHandle(callWorkflowId(call.id))
       .signal(voipbinEventSignal, callEvent(call.id, 'hangup'));
