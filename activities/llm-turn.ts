@@ -8,7 +8,7 @@ import { continuationPrompt } from './continuation';
 import { toActivityFailure } from './failures';
 import { SentenceSplitter } from './sentences';
 import type { CallExecution, TurnChannel } from './turn-channel';
-import { createTurnSpeechActivities, TurnSpeaker, withSpoken } from './turn-speech';
+import { createTurnSpeechActivities, runningTurn, TurnSpeaker, withSpoken } from './turn-speech';
 import type { LlmActivities, LlmTurnInput, LlmTurnResult, TurnSpeech, TurnSpoken } from './types';
 
 export const END_CALL_TOOL = {
@@ -122,6 +122,8 @@ export function createLlmActivities(deps: {
           })
         : undefined;
       let heartbeat: NodeJS.Timeout | undefined;
+      // A barge-in decided by a workflow task on this worker cuts it off here (`cutTurn`).
+      const notHere = speaker ? runningTurn(execution, ctx.info.activityId, speaker) : undefined;
       if (speaker) {
         speaker.start();
       } else {
@@ -279,6 +281,7 @@ export function createLlmActivities(deps: {
         // The SDK reports its last heartbeat details with a failure: the newest speech, then.
         if (speaker && !speaker.isDead()) ctx.heartbeat(speaker.current());
         speaker?.close();
+        notHere?.();
         clearTimeout(watchdog);
         clearTimeout(pause);
         ctx.cancellationSignal.removeEventListener('abort', onCancel);

@@ -11,7 +11,7 @@ import type { VoipbinClient } from '../src/voipbin/client';
 import { VoipbinApiError, VoipbinResponseError } from '../src/voipbin/errors';
 import { heardOf, playsUntil } from '../workflows/turn-speech';
 import { toActivityFailure } from './failures';
-import type { TurnChannel } from './turn-channel';
+import type { CallExecution, TurnChannel } from './turn-channel';
 import type {
   FlushTurnInput,
   FlushTurnResult,
@@ -79,6 +79,12 @@ export interface TurnSpeakerOptions {
   sdkHeartbeat?: (speech: TurnSpeech) => void;
 }
 
+/**
+ * A turn cut off in this process waits at most this long, before it ends, for the workflow's
+ * cancellation to reach the server (the workflow task that cut it completes first).
+ */
+export const CUT_WAIT_FOR_CANCEL_MS = 5000;
+
 /** How often the SDK's own heartbeat is given the speech: well inside sdk-core's 5.5 s. */
 export const SDK_HEARTBEAT_EVERY_MS = 2000;
 
@@ -122,8 +128,15 @@ export class TurnSpeaker {
   private deadWith?: { error: unknown };
   private readonly dead: Promise<void>;
   private markDead: () => void = () => undefined;
-  /** A record was answered `cancelRequested`. */
+  /** Cut off: a record was answered `cancelRequested`, or a cut in this process (`cut`) silenced it. */
   cancelled = false;
+  /** Silenced by `cut`, before the server's cancellation reached it. */
+  private cutHere = false;
+  /** A `/say` sent and not yet answered: settles once its outcome is in `said` (never rejects). */
+  private sending?: Promise<void>;
+  /** A record was answered `cancelRequested`: the workflow's cancellation is on the server. */
+  private readonly cancelRecorded: Promise<void>;
+  private markCancelRecorded: () => void = () => undefined;
   /** The sentences earlier attempts said: the reply goes on after them. */
   readonly prefix: string[];
 
@@ -131,6 +144,7 @@ export class TurnSpeaker {
     this.said = heardOf(opts.prior);
     this.prefix = this.said.map((s) => s.text);
     this.dead = new Promise((resolve) => (this.markDead = resolve));
+    this.cancelRecorded = new Promise((resolve) => (this.markCancelRecorded = resolve));
   }
 
   /** Records the speech now (it may hold a sentence an earlier attempt left in flight), then periodically. */
@@ -166,11 +180,43 @@ export class TurnSpeaker {
 
   /**
    * Waits until every queued sentence is said (or skipped, once stopped), then records the final
-   * speech. Returns at once when the attempt turns out dead.
+   * speech. Returns at once when the attempt turns out dead. A turn cut off here first waits (at
+   * most CUT_WAIT_FOR_CANCEL_MS) for the workflow's cancellation to reach the server: the turn
+   * ends after it, as any cancelled turn (a completion that overtook it would be a no-op to the
+   * server, but the time-skipping test server refuses the workflow task that cancels it).
    */
   async finish(): Promise<void> {
     await Promise.race([this.pumping, this.dead]);
+    if (this.cutHere) {
+      let timer: NodeJS.Timeout | undefined;
+      const waited = new Promise<void>((r) => (timer = setTimeout(r, CUT_WAIT_FOR_CANCEL_MS)));
+      await Promise.race([this.cancelRecorded, this.dead, waited]);
+      clearTimeout(timer);
+    }
     await Promise.race([this.record(), this.dead]);
+  }
+
+  /**
+   * Cuts the turn off here and now (`cutTurn`, in the workflow task that decided it): no `/say`
+   * starts after this; one in flight is waited for. Returns what the caller was sent, and whether
+   * a `/say` was still out when the cut came (it may be starting to play). Undefined when this
+   * attempt is dead: a newer one may be running elsewhere, and only the server's record tells.
+   */
+  async cut(): Promise<{ spoken: TurnSpoken; inFlight: boolean } | undefined> {
+    if (this.deadWith) return undefined;
+    const inFlight = this.sending !== undefined;
+    if (!this.cancelled) {
+      this.cancelled = true;
+      this.cutHere = true;
+      this.opts.onStop();
+    }
+    await this.sending;
+    // What was sent, nothing more: a sentence being recorded now is never sent.
+    const said = heardOf({ said: this.said });
+    return {
+      spoken: { said, ...(this.unsaid.length > 0 && { unsaid: [...this.unsaid] }), at: Date.now() },
+      inFlight,
+    };
   }
 
   /** The activity is ending: nothing is said or recorded any more. */
@@ -219,15 +265,23 @@ export class TurnSpeaker {
       this.saying = undefined;
       return;
     }
+    const sent = this.send(text, at);
+    this.sending = sent;
+    await sent;
+    this.sending = undefined;
+    this.saying = undefined;
+    // The next sentence's own record clears `saying`; without one, a record of its own does.
+    if (!this.queue.length || this.gone || this.stopped) await this.record();
+  }
+
+  /** One `/say`, its outcome put in `said` (or `unsaid`); never rejects. */
+  private async send(text: string, at: number): Promise<void> {
     try {
       await this.opts.voipbin.say(this.opts.speakingId, text, { signal: this.opts.cancellationSignal });
       this.said.push({ text, at, outcome: 'done' });
     } catch (err) {
       this.failed(text, at, err);
     }
-    this.saying = undefined;
-    // The next sentence's own record clears `saying`; without one, a record of its own does.
-    if (!this.queue.length || this.gone || this.stopped) await this.record();
   }
 
   /** A `/say` that did not succeed: gone (404), refused (4xx: not said), or maybe said (any other). */
@@ -266,9 +320,12 @@ export class TurnSpeaker {
         }
         const { cancelRequested } = await this.opts.channel.record(this.opts.taskToken, speech);
         if (sdk && this.opts.sdkHeartbeat) await new Promise((r) => setTimeout(r, SDK_HEARTBEAT_HOLD_MS));
-        if (cancelRequested && !this.cancelled) {
-          this.cancelled = true;
-          this.opts.onStop();
+        if (cancelRequested) {
+          this.markCancelRecorded();
+          if (!this.cancelled) {
+            this.cancelled = true;
+            this.opts.onStop();
+          }
         }
       } catch (error) {
         if (!this.deadWith) {
@@ -285,12 +342,62 @@ export class TurnSpeaker {
   }
 }
 
-/** `flushTurn`, which cuts a speaking turn off (see `LlmActivities.flushTurn`). */
+/**
+ * The speaking turns running in this process, by call run and step: `cutTurn`, a local activity of
+ * the worker that runs the call's workflow task, cuts one off here with no round trip through the
+ * server. A turn's activity is dispatched eagerly to the worker whose task scheduled it, so in
+ * one process (`serve`) and mostly with several workers, the turn is here.
+ */
+const runningHere = new Map<string, TurnSpeaker>();
+
+function turnKey(execution: CallExecution, activityId: string): string {
+  return `${execution.workflowId}\n${execution.runId ?? ''}\n${activityId}`;
+}
+
+/** Makes a speaking turn's attempt findable by `cutTurn` while it runs; returns its removal. */
+export function runningTurn(execution: CallExecution, activityId: string, speaker: TurnSpeaker): () => void {
+  const key = turnKey(execution, activityId);
+  runningHere.set(key, speaker);
+  return () => {
+    if (runningHere.get(key) === speaker) runningHere.delete(key);
+  };
+}
+
+/** Sends `/flush`: whether it went out, or the session was gone (404). */
+async function flushSession(
+  voipbin: VoipbinClient,
+  speakingId: string,
+  signal: AbortSignal,
+): Promise<{ flushed: boolean; gone?: boolean }> {
+  try {
+    await voipbin.flush(speakingId, { signal });
+    return { flushed: true };
+  } catch (err) {
+    if (err instanceof VoipbinApiError && err.httpStatus === 404) return { flushed: false, gone: true };
+    throw toActivityFailure(err);
+  }
+}
+
+/** `flushTurn` and `cutTurn`, which cut a speaking turn off (see `LlmActivities`). */
 export function createTurnSpeechActivities(deps: {
   channel: TurnChannel;
   voipbin: VoipbinClient;
-}): Pick<LlmActivities, 'flushTurn'> {
+}): Pick<LlmActivities, 'flushTurn' | 'cutTurn'> {
   return {
+    async cutTurn(input: FlushTurnInput): Promise<FlushTurnResult | undefined> {
+      const ctx = Context.current();
+      const execution = ctx.info.workflowExecution;
+      const speaker = execution && runningHere.get(turnKey(execution, input.activityId));
+      const cut = await speaker?.cut();
+      if (!cut) return undefined;
+      const { spoken, inFlight } = cut;
+      const playing =
+        input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
+      const result = { spoken, activityId: input.activityId };
+      if (!playing) return { ...result, flushed: false };
+      return { ...result, ...(await flushSession(deps.voipbin, input.speakingId, ctx.cancellationSignal)) };
+    },
+
     /**
      * Runs once the workflow has recorded the turn's cancellation: the turn starts no `/say` after
      * that (its next record is answered `cancelRequested`), but one may be out already. Its record
@@ -319,15 +426,10 @@ export function createTurnSpeechActivities(deps: {
         !!turn.speech?.saying ||
         playsUntil(spoken.said, input.charsPerSecond) > Date.now();
       if (!playing) return { ...(spoken && { spoken }), flushed: false };
-      try {
-        await deps.voipbin.flush(input.speakingId, { signal: ctx.cancellationSignal });
-      } catch (err) {
-        if (err instanceof VoipbinApiError && err.httpStatus === 404) {
-          return { ...(spoken && { spoken }), flushed: false, gone: true };
-        }
-        throw toActivityFailure(err);
-      }
-      return { ...(spoken && { spoken }), flushed: true };
+      return {
+        ...(spoken && { spoken }),
+        ...(await flushSession(deps.voipbin, input.speakingId, ctx.cancellationSignal)),
+      };
     },
   };
 }

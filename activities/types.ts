@@ -208,6 +208,8 @@ export interface FlushTurnResult {
   flushed: boolean;
   /** `/flush` answered 404: the speaking session is gone. */
   gone?: boolean;
+  /** `cutTurn`: the step it cut off (the activity id of FlushTurnInput), for the history's readers. */
+  activityId?: string;
 }
 
 /**
@@ -269,6 +271,14 @@ export interface LlmActivities {
    * flight, then `/flush`es (if anything still plays) after it; returns what the turn said.
    */
   flushTurn: (input: FlushTurnInput) => Promise<FlushTurnResult>;
+  /**
+   * Cuts a speaking turn off at once, in the workflow task that decided it (a local activity),
+   * when the turn runs in this process: silences it (no `/say` of it starts after this), waits for
+   * a `/say` it has in flight, then `/flush`es if anything still plays; returns what it said.
+   * Undefined when the turn runs elsewhere (or its attempt is no longer the server's): the workflow
+   * then cuts it with `flushTurn`.
+   */
+  cutTurn: (input: FlushTurnInput) => Promise<FlushTurnResult | undefined>;
 }
 
 export type Activities = VoipbinActivities & LlmActivities & ToolActivities;

@@ -83,6 +83,17 @@ export const turnFlush = proxyActivities<Pick<LlmActivities, 'flushTurn'>>({
 });
 
 /**
+ * The same cut, at once, by the worker that runs the workflow task deciding it (a local activity):
+ * when the turn runs in its process, it is silenced there and flushed with no round trip through
+ * the server. Its answer is undefined when the turn runs elsewhere: `turnFlush` then. Idempotent.
+ */
+export const turnCut = proxyLocalActivities<Pick<LlmActivities, 'cutTurn'>>({
+  // It may wait up to 3 s for a `/say` in flight, then send `/flush`.
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '100ms', backoffCoefficient: 2, maximumInterval: '1s', maximumAttempts: 3 },
+});
+
+/**
  * `POST /transfers`: a regular activity, recorded the moment it returns, so a failover never
  * transfers the call twice; a retry first asks VoIPBIN whether the call is still with the agent.
  */

@@ -27,7 +27,7 @@ import type {
   TurnSpeech,
   TurnSpoken,
 } from '../activities/types';
-import { llm, reads, speakingTurn, speech, toolsOf, transfers, turnFlush, voipbin } from './activities';
+import { llm, reads, speakingTurn, speech, toolsOf, transfers, turnCut, turnFlush, voipbin } from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
 import {
@@ -56,6 +56,12 @@ const TURN_CLEANUP_CAP = '5s';
  * records them. Calls whose histories lack it complete at once after the stops.
  */
 export const RECORDED_BEFORE_COMPLETING = 'local-activities-recorded-before-completing';
+
+/**
+ * A speaking turn cut off by a barge-in is first cut where it runs, if that is this worker's
+ * process (`cutTurn`, a local activity), before `flushTurn`. Runs recorded before only flushTurn.
+ */
+export const TURN_CUT_HERE = 'speaking-turn-cut-here';
 
 /**
  * A run's history budget: past it, the call continues as new at its next quiet moment. Well below
@@ -288,12 +294,19 @@ export class CallAgent {
     try {
       if (op.kind === 'say') await speech.say({ speakingId, text: op.text });
       else if (op.turn) {
-        flushed = await turnFlush.flushTurn({
+        const cut = {
           speakingId,
           activityId: call.turnActivityId(op.turn.turnId, op.turn.step),
           playing: op.turn.playing,
           charsPerSecond: this.state.settings.speechCharsPerSecond,
-        });
+        };
+        // At once where the turn runs in this worker's process; through the server otherwise.
+        if (patched(TURN_CUT_HERE))
+          flushed = await turnCut.cutTurn(cut).catch((err: unknown) => {
+            log.warn('cutting the turn off here failed: through the server', { error: message(err) });
+            return undefined;
+          });
+        flushed ??= await turnFlush.flushTurn(cut);
         if (flushed.gone) outcome = 'gone';
       } else await voipbin.flush({ speakingId });
     } catch (err) {

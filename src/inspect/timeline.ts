@@ -305,6 +305,21 @@ export function buildTimeline(
      * out, playing after what was sent before it. Those it could not say (its speaking session was
      * gone) the workflow says with `say` activities, matched to them as a reply's sentences are.
      */
+    /** A speaking turn's step was cut off: by `flushTurn`, or `cutTurn` where it ran. */
+    const turnFlushed = (step: StepState | undefined, result: FlushTurnResult | undefined, atMs: number) => {
+      const cut = step?.cut;
+      if (!step || !cut || cut.flushed) return;
+      // What the turn had said, unless its activity had ended first (its result says it).
+      if (result?.spoken) hear(step, result.spoken, atMs);
+      const sent = result?.flushed === true;
+      cut.flushed = { sent, endsAt: playbackEndsAt };
+      if (sent) {
+        if (cut.barge) cut.barge.flushed = true;
+        cutOff(playing, cut.at, cut.barge);
+        playing = [];
+        playbackEndsAt = Math.min(playbackEndsAt, cut.at);
+      }
+    };
     const hear = (step: StepState, spoken: TurnSpoken | undefined, atMs: number) => {
       if (step.heard) return;
       step.heard = true;
@@ -538,20 +553,8 @@ export function buildTimeline(
           }
           if (result?.endCall) push(at, { kind: 'tool', name: 'end_call', turn: turn.timing.turn });
         } else if (act?.type === 'flushTurn') {
-          const cut = (act.state as StepState | undefined)?.cut;
           const [result] = decode<FlushTurnResult>(a.result);
-          if (cut && !cut.flushed) {
-            // What the turn had said, unless its activity had ended first (its result says it).
-            if (result?.spoken) hear(act.state as StepState, result.spoken, at);
-            const sent = result?.flushed === true;
-            cut.flushed = { sent, endsAt: playbackEndsAt };
-            if (sent) {
-              if (cut.barge) cut.barge.flushed = true;
-              cutOff(playing, cut.at, cut.barge);
-              playing = [];
-              playbackEndsAt = Math.min(playbackEndsAt, cut.at);
-            }
-          }
+          turnFlushed(act.state as StepState | undefined, result, at);
         } else if (act?.type === 'reconcile') {
           const [result] = decode<{ call: string; transcripts: { id: string; text: string }[] }>(a.result);
           const fresh = (result?.transcripts ?? []).filter((t) => !seenTranscripts.has(t.id));
@@ -656,6 +659,19 @@ export function buildTimeline(
             );
             for (const x of dropped) droppedBefore.add(x);
             droppedOf.set(entry, dropped);
+            break;
+          }
+          case 'cutTurn': {
+            // Undefined: the turn ran elsewhere, and its flushTurn follows.
+            const [cut] = failure ? [undefined] : decode<FlushTurnResult | undefined>(details['result']);
+            const step = cut?.activityId ? stepsByActivityId.get(cut.activityId) : undefined;
+            if (step && !step.cut) {
+              // Before its turn's cancellation in the history: the same interruption.
+              const barge = callEnding() ? undefined : bargeIn(doneAt);
+              if (barge) barge.turn ??= step.turn.timing.turn;
+              step.cut = { at: taskStartedAt, ...(barge && { barge }) };
+            }
+            turnFlushed(step, cut, doneAt);
             break;
           }
           case 'hangupCall':

@@ -11,7 +11,7 @@ import type {
 } from '../../activities/types';
 import { FailureType, sentenceSignal } from '../../workflows/messages';
 import { temporalTurnChannel } from '../../activities/turn-channel';
-import { createTurnSpeechActivities, TurnSpeaker, withSpoken } from '../../activities/turn-speech';
+import { createTurnSpeechActivities, runningTurn, TurnSpeaker, withSpoken } from '../../activities/turn-speech';
 import type { TurnSpeech } from '../../activities/types';
 import type { VoipbinClient } from '../../src/voipbin/client';
 import { VoipbinApiError, VoipbinNetworkError } from '../../src/voipbin/errors';
@@ -47,6 +47,11 @@ export class FakeCallActivities {
     transcripts: [],
   });
   failCreate: { transcribe?: boolean; speaking?: boolean } = {};
+  /**
+   * Speaking turns run in the worker's process, where `cutTurn` finds them; false: as if on another
+   * worker (the workflow then cuts them with `flushTurn`).
+   */
+  turnsHere = true;
   toolAnswer: (name: string, args: string) => ToolResult = () => ({
     ok: true,
     content: '{"ok":true}',
@@ -116,12 +121,14 @@ export class FakeCallActivities {
         return this.toolAnswer(tool.name, args);
       },
       llmTurn: (input) => this.llmTurn(input),
-      flushTurn: (input) =>
-        createTurnSpeechActivities({
-          channel: temporalTurnChannel(this.client()),
-          voipbin: this.voipbin(),
-        }).flushTurn(input),
+      flushTurn: (input) => this.turnSpeech().flushTurn(input),
+      cutTurn: (input) => this.turnSpeech().cutTurn(input),
     };
+  }
+
+  /** `flushTurn` and `cutTurn` as the worker has them, on the fake's VoIPBIN. */
+  private turnSpeech() {
+    return createTurnSpeechActivities({ channel: temporalTurnChannel(this.client()), voipbin: this.voipbin() });
   }
 
   /** The VoIPBIN requests a speaking turn and its flush make, logged and answered as scripted. */
@@ -162,6 +169,10 @@ export class FakeCallActivities {
       sdkHeartbeat: (speech) => ctx.heartbeat(speech),
     });
     speaker.start();
+    // Findable by `cutTurn` unless the test puts the turn on "another worker".
+    const notHere = this.turnsHere
+      ? runningTurn(ctx.info.workflowExecution!, ctx.info.activityId, speaker)
+      : undefined;
     try {
       if (reply.fail)
         throw withSpoken(
@@ -182,6 +193,7 @@ export class FakeCallActivities {
       return { ...(reply.endCall && { endCall: {} }), spoken: speaker.spoken() };
     } finally {
       speaker.close();
+      notHere?.();
     }
   }
 

@@ -252,6 +252,22 @@ async function inProcess(): Promise<void> {
  * were recorded before it, on the signal path, and stay as they are: calls begun then keep it.
  */
 async function speaking(): Promise<void> {
+  await speakingBargeIn('speaking-barge-in-and-end-call');
+  const stack = await FailoverStack.start({ env: { AGENT_CONFIG: speakingConfig() } });
+  try {
+    const run = await stack.run();
+    await save(stack.client, stack.temporal.address, 'speaking-failover-continued-reply', run.callId);
+  } finally {
+    await stack.close();
+  }
+}
+
+/**
+ * The same barge-in over a speaking turn, cut off where it runs (`cutTurn`, the patch
+ * `speaking-turn-cut-here`). `speaking-barge-in-and-end-call` was recorded before that patch: its
+ * turn was cut off through the server (flushTurn), as a turn running on another worker still is.
+ */
+async function speakingBargeIn(name: string): Promise<void> {
   const env = await localEnv();
   const simulator = await startSimulator({ accessKey: 'record', webhookRetryDelayMs: 100 });
   const llm = await startFakeLlm({ reply: (req: FakeLlmRequest) => everything(req) ?? defaultReply(req) });
@@ -281,19 +297,12 @@ async function speaking(): Promise<void> {
       },
     });
     await bargeIn.ended; // the model's end_call
-    await save(env.client, env.address, 'speaking-barge-in-and-end-call', bargeIn.id);
+    await save(env.client, env.address, name, bargeIn.id);
   } finally {
     await agent.close();
     await simulator.close();
     await llm.close();
     await env.teardown();
-  }
-  const stack = await FailoverStack.start({ env: { AGENT_CONFIG: speakingConfig() } });
-  try {
-    const run = await stack.run();
-    await save(stack.client, stack.temporal.address, 'speaking-failover-continued-reply', run.callId);
-  } finally {
-    await stack.close();
   }
 }
 
@@ -466,6 +475,7 @@ async function main(): Promise<void> {
   if (only === 'tools') return tools();
   if (only === 'transfer-not-done') return tools('transfer-not-done');
   if (only === 'speaking') return speaking();
+  if (only === 'speaking-cut-here') return speakingBargeIn('speaking-barge-in-cut-here');
   await searchAttributes();
   await tools();
   await continueAsNew();
@@ -473,6 +483,7 @@ async function main(): Promise<void> {
   await failover();
   await outage();
   await speaking();
+  await speakingBargeIn('speaking-barge-in-cut-here');
 }
 
 void main().then(

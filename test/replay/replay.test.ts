@@ -60,6 +60,7 @@ const NEW_PATHS = [
   // Replies that speak for themselves (replySpeech: direct, #7).
   'speaking-barge-in-and-end-call.json',
   'speaking-failover-continued-reply.json',
+  'speaking-barge-in-cut-here.json',
 ];
 
 it('has the histories of the paths a call can take, on this build and on the last', () => {

@@ -6,7 +6,7 @@ import OpenAI from 'openai';
 import { continuedFrom } from '../../activities/continuation';
 import { createLlmActivities, windowedPrompt } from '../../activities/llm-turn';
 import type { CallExecution, TurnChannel } from '../../activities/turn-channel';
-import type { LlmTurnInput, LlmTurnResult, TurnSpeech } from '../../activities/types';
+import type { FlushTurnResult, LlmTurnInput, LlmTurnResult, TurnSpeech } from '../../activities/types';
 import { startFakeLlm, type FakeLlm, type FakeLlmReply } from '../../src/sandbox/fake-llm/server';
 import { VoipbinClient } from '../../src/voipbin/client';
 import type { SentenceReady } from '../../workflows/messages';
@@ -94,10 +94,16 @@ function showRecord(speech: TurnSpeech): string {
 /** How VoIPBIN answers a `/say`: an HTTP status, a network failure, or holding it until aborted. */
 type SayAnswer = number | 'network' | 'hold';
 
-/** VoIPBIN for a speaking turn, over a scripted fetch: every `/say` goes to `log` as `say <text>`. */
+/** VoIPBIN for a speaking turn, over a scripted fetch: every `/say` goes to `log` as `say <text>`, a `/flush` as `flush`. */
 function fakeVoipbin(log: string[], answer: (text: string) => SayAnswer | Promise<SayAnswer>) {
   const fake: typeof fetch = async (url, init) => {
     const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
+    if (path === `/v1.0/speakings/${SPEAKING_ID}/flush`) {
+      log.push('flush');
+      return new Response(JSON.stringify({ id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' }), {
+        headers: { 'Content-Type': 'application/json' },
+      });
+    }
     expect(path).toBe(`/v1.0/speakings/${SPEAKING_ID}/say`);
     const { text } = JSON.parse(init?.body as string) as { text: string };
     log.push(`say ${text}`);
@@ -142,6 +148,7 @@ function setup(
     voipbin: fakeVoipbin(channel.log, opts.say ?? (() => 200)),
   });
   const info: Partial<ReturnType<typeof activityInfo>> = {
+    activityId: TURN_ACTIVITY_ID,
     attempt: opts.attempt ?? 1,
     workflowExecution: EXECUTION,
     taskToken: Buffer.from(TASK_TOKEN),
@@ -150,8 +157,16 @@ function setup(
   const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
   const llmTurn = (i: LlmTurnInput): Promise<LlmTurnResult> =>
     env.run((x: LlmTurnInput) => activities.llmTurn(x), i);
-  return { sent: channel.sent, channel, env, llmTurn };
+  /** `cutTurn`, as the workflow task of the same call would run it on this worker. */
+  const cutTurn = (activityId = TURN_ACTIVITY_ID): Promise<FlushTurnResult | undefined> =>
+    new MockActivityEnvironment({ workflowExecution: EXECUTION }, { logger: new DefaultLogger('ERROR') }).run(
+      activities.cutTurn,
+      { speakingId: SPEAKING_ID, activityId, playing: false, charsPerSecond: 15 },
+    );
+  return { sent: channel.sent, channel, env, llmTurn, cutTurn };
 }
+
+const TURN_ACTIVITY_ID = 'turn-1-0';
 
 describe('llmTurn activity', () => {
   it('streams the reply and sends each sentence, in order, as soon as it is complete', async () => {
@@ -424,6 +439,30 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     await waitFor(() => llm.requests.at(-1)!.aborted, 'the model stream to be aborted', 2000);
     await new Promise((r) => setTimeout(r, 50));
     expect(says(channel.log)).toEqual(['say One.']);
+  });
+
+  it('cut off here (cutTurn) mid-reply: nothing more is said, the stream is aborted, it ends once the server has its cancellation', async () => {
+    nextReply = { text: 'One. Two. ' + 'More. '.repeat(40), chunkSize: 4, chunkDelayMs: 10 };
+    const { channel, llmTurn, cutTurn } = setup();
+    let serverCancelled = false;
+    channel.answer = () => ({ cancelRequested: serverCancelled });
+    const turn = llmTurn(speaking);
+    await waitFor(() => channel.log.includes('say Two.'), 'the second sentence');
+    // Another step's id is not this turn.
+    expect(await cutTurn('turn-1-1')).toBeUndefined();
+    const cut = await cutTurn();
+    expect(cut?.spoken?.said.map((x) => x.text)).toEqual(['One.', 'Two.']);
+    await waitFor(() => llm.requests.at(-1)!.aborted, 'the model stream to be aborted', 2000);
+    let ended = false;
+    void turn.then(() => (ended = true));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(ended).toBe(false);
+    serverCancelled = true;
+    const result = await turn;
+    expect(result).toMatchObject({ cancelled: true, spoken: { said: cut!.spoken!.said } });
+    expect(channel.log.filter((l) => !l.startsWith('record'))).toEqual(['say One.', 'say Two.', 'flush']);
+    // Ended: no longer found here.
+    expect(await cutTurn()).toBeUndefined();
   });
 
   it('a record that fails: this attempt is dead, it says nothing more and throws', async () => {

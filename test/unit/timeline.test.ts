@@ -89,6 +89,37 @@ it('a barge-in: the turn cancelled, what was playing cut off, the caller answere
   ]);
 });
 
+it.each([
+  ['through the server (flushTurn)', 'speaking-barge-in-and-end-call'],
+  ['where it ran (cutTurn)', 'speaking-barge-in-cut-here'],
+])('replies that speak for themselves, one cut off %s: the same call, line by line', (_how, file) => {
+  const t = timelineOf(file);
+  expect(lines(t).filter((l) => !l.startsWith('session') && !l.startsWith('call '))).toEqual([
+    `agent greeting: ${GREETING}`,
+    'caller What are your opening hours?',
+    'agent reply 1: You said: What are your opening hours.',
+    'agent reply 1: How else can I help you today?',
+    'caller Tell me everything about my account.',
+    'agent reply 2: Sure, here is everything. (interrupted)',
+    'caller Stop, just the balance please.',
+    'barge-in turn=2 flushed=true interrupted=Sure, here is everything. cut=[]',
+    'agent reply 3: You said: Stop, just the balance please.',
+    'agent reply 3: How else can I help you today?',
+    'caller Thanks, goodbye.',
+    'agent reply 4: Goodbye!',
+    'tool end_call 4',
+    'hangup true',
+    'ended agent-ended',
+  ]);
+  expect(t.counts).toEqual({ turns: 4, bargeIns: 1, reprompts: 0, callerLines: 4, agentLines: 7 });
+  expect(t.turns.map((x) => [x.turn, x.outcome, x.said, x.sentences])).toEqual([
+    [1, 'completed', 2, 2],
+    [2, 'cancelled', 1, 1],
+    [3, 'completed', 2, 2],
+    [4, 'completed', 1, 1],
+  ]);
+});
+
 it('a reply whose worker died: the turn continued by its second attempt, every sentence said once', () => {
   const t = timelineOf('failover-continued-reply');
   expect(lines(t).filter((l) => l.startsWith('agent reply 1') || l.startsWith('turn'))).toEqual([

@@ -9,7 +9,12 @@ import {
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { temporalTurnChannel, type CallExecution, type TurnChannel } from '../../activities/turn-channel';
-import { createTurnSpeechActivities, FLUSH_WAIT_MS, TurnSpeaker } from '../../activities/turn-speech';
+import {
+  createTurnSpeechActivities,
+  FLUSH_WAIT_MS,
+  runningTurn,
+  TurnSpeaker,
+} from '../../activities/turn-speech';
 import type { FlushTurnInput, FlushTurnResult, SpokenSentence, TurnSpeech } from '../../activities/types';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { waitFor } from '../helpers/wait-for';
@@ -323,5 +328,144 @@ describe('TurnSpeaker: the records around each /say', () => {
     await s.finish();
     expect(maxInFlight()).toBe(1);
     expect(log.filter((line) => line.startsWith('say '))).toEqual(['say One.', 'say Two.']);
+  });
+});
+
+describe('TurnSpeaker.cut and cutTurn: a turn cut off in the process it runs in', () => {
+  const speakers: TurnSpeaker[] = [];
+  afterEach(() => speakers.splice(0).forEach((s) => s.close()));
+
+  /**
+   * A speaker whose records and `/say`s (and `/flush`es) go to one log, in order. A `/say` of a
+   * text in `held` is answered only when the test releases it; records answer `cancelRequested`
+   * once `server.cancelled` is set (the workflow's task that cut the turn is recorded).
+   */
+  function speaker(held: string[] = []) {
+    const log: string[] = [];
+    const server = { cancelled: false };
+    const releases = new Map<string, () => void>();
+    let recordGate: Promise<void> | undefined;
+    const channel: TurnChannel = {
+      send: () => Promise.reject(new Error('not used')),
+      received: () => Promise.reject(new Error('not used')),
+      releaseSticky: () => Promise.reject(new Error('not used')),
+      turnSpeech: () => Promise.reject(new Error('not used')),
+      async record(_token, speech) {
+        await recordGate;
+        const said = speech.said.map((s) => s.text).join(' | ');
+        log.push(`record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`);
+        return { cancelRequested: server.cancelled };
+      },
+    };
+    const fake: typeof fetch = async (url, init) => {
+      const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
+      if (path.endsWith('/flush')) log.push('flush');
+      else {
+        const text = (JSON.parse(init?.body as string) as { text: string }).text;
+        log.push(`say ${text}`);
+        if (held.includes(text)) await new Promise<void>((r) => releases.set(text, r));
+        log.push(`said ${text}`);
+      }
+      const body = { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' };
+      return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+    };
+    const voipbin = new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake });
+    let stops = 0;
+    const s = new TurnSpeaker({
+      channel,
+      voipbin,
+      speakingId: SPEAKING_ID,
+      taskToken: Buffer.from('token-1'),
+      cancellationSignal: new AbortController().signal,
+      recordEveryMs: 10,
+      onStop: () => void stops++,
+      log: new DefaultLogger('ERROR'),
+    });
+    speakers.push(s);
+    const { cutTurn } = createTurnSpeechActivities({ channel, voipbin });
+    const release = (text: string) => releases.get(text)?.();
+    const holdRecords = () => {
+      let open: () => void = () => undefined;
+      recordGate = new Promise<void>((r) => (open = r));
+      return () => {
+        recordGate = undefined;
+        open();
+      };
+    };
+    return { s, log, server, release, holdRecords, stops: () => stops, cutTurn };
+  }
+
+  const says = (log: string[]) => log.filter((l) => !l.startsWith('record'));
+
+  it('a /say in flight is waited for; nothing after it is said; the turn ends once the server has its cancellation', async () => {
+    const { s, log, server, release, stops } = speaker(['Two.']);
+    s.start();
+    s.say(['One.', 'Two.', 'Three.']);
+    await waitFor(() => log.includes('say Two.'), 'the second /say out');
+    const cut = s.cut();
+    let cutDone = false;
+    void cut.then(() => (cutDone = true));
+    await new Promise((r) => setTimeout(r, 30));
+    expect(cutDone).toBe(false);
+    release('Two.');
+    const { spoken, inFlight } = (await cut)!;
+    expect(inFlight).toBe(true);
+    expect(spoken.said.map((x) => x.text)).toEqual(['One.', 'Two.']);
+    expect(stops()).toBe(1);
+    // It does not end before the server has the workflow's cancellation.
+    let finished = false;
+    const finishing = s.finish().then(() => (finished = true));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(finished).toBe(false);
+    server.cancelled = true;
+    await finishing;
+    expect(s.cancelled).toBe(true);
+    expect(says(log)).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.']);
+  });
+
+  it('a sentence whose record is under way when the cut comes is never sent, nor reported', async () => {
+    const { s, log, server, holdRecords } = speaker();
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the first sentence said');
+    const open = holdRecords();
+    s.say(['Two.']);
+    await new Promise((r) => setTimeout(r, 20));
+    const { spoken, inFlight } = (await s.cut())!;
+    expect(inFlight).toBe(false);
+    expect(spoken.said.map((x) => x.text)).toEqual(['One.']);
+    server.cancelled = true;
+    open();
+    await s.finish();
+    expect(says(log)).toEqual(['say One.', 'said One.']);
+  });
+
+  it('cutTurn finds the turn running in this process, cuts it and flushes; elsewhere it answers nothing', async () => {
+    const { s, log, server, cutTurn } = speaker();
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the sentence said');
+    const info: Partial<ReturnType<typeof activityInfo>> = { workflowExecution: EXECUTION };
+    const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
+    const input: FlushTurnInput = {
+      speakingId: SPEAKING_ID,
+      activityId: ACTIVITY_ID,
+      playing: false,
+      charsPerSecond: 15,
+    };
+    // Not registered here (the turn runs on another worker): the workflow goes through the server.
+    expect(await env.run(cutTurn, input)).toBeUndefined();
+    const notHere = runningTurn(EXECUTION, ACTIVITY_ID, s);
+    // Another step of the call is not this one.
+    expect(await env.run(cutTurn, { ...input, activityId: 'turn-8' })).toBeUndefined();
+    const result: FlushTurnResult | undefined = await env.run(cutTurn, input);
+    expect(result?.spoken?.said.map((x) => x.text)).toEqual(['One.']);
+    // "One." still plays: flushed.
+    expect(result).toMatchObject({ activityId: ACTIVITY_ID, flushed: true });
+    expect(says(log)).toEqual(['say One.', 'said One.', 'flush']);
+    notHere();
+    expect(await env.run(cutTurn, input)).toBeUndefined();
+    server.cancelled = true;
+    await s.finish();
   });
 });

@@ -237,53 +237,73 @@ describe('call workflow', () => {
     );
   });
 
-  it('on barge-in over a turn that speaks for itself: its /say waited for, flushed, the next reply after', async () => {
-    await withCall(
-      {
-        profile: { replySpeech: 'direct' },
-        replies: [
-          { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
-          { sentences: ['Of course, cancelling that.'] },
-        ],
-      },
-      async ({ fake, callId, handle, send, metric }) => {
-        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
-        await env.sleep(PLAYED);
-        await send(transcript('What is my balance?'));
-        await waitFor(() => fake.log.includes('say:Let me look that up for you.'), 'the first sentence');
-        await send(transcript('Wait, cancel that.'));
-        await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
-        await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
+  it.each([
+    ['in the worker that decided it (cutTurn)', true],
+    ['from another worker (flushTurn)', false],
+  ])(
+    'on barge-in over a turn that speaks for itself, cut off %s: its /say waited for, flushed, the next reply after',
+    async (_how, here) => {
+      await withCall(
+        {
+          setup: (fake) => (fake.turnsHere = here),
+          profile: { replySpeech: 'direct' },
+          replies: [
+            { sentences: ['Let me look that up for you.', 'Your balance is ten dollars.'], holdAfter: 1 },
+            { sentences: ['Of course, cancelling that.'] },
+          ],
+        },
+        async ({ fake, callId, handle, send, metric }) => {
+          await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+          await env.sleep(PLAYED);
+          await send(transcript('What is my balance?'));
+          await waitFor(() => fake.log.includes('say:Let me look that up for you.'), 'the first sentence');
+          await send(transcript('Wait, cancel that.'));
+          await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
+          await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
 
-        await send(callEvent(callId, 'hangup'));
-        const summary = await handle.result();
-        // The sentence it said is flushed before the new reply; the one it had not said, never.
-        const flushAt = fake.log.indexOf('flush');
-        expect(flushAt).toBeGreaterThan(fake.log.indexOf('say:Let me look that up for you.'));
-        expect(flushAt).toBeLessThan(fake.log.indexOf('say:Of course, cancelling that.'));
-        expect(fake.log).not.toContain('say:Your balance is ten dollars.');
-        expect(summary.bargeIns).toBe(1);
-        expect(summary.messages.map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
-          ['agent', DEFAULT_PROFILE.greeting, false],
-          ['caller', 'What is my balance?', false],
-          ['agent', 'Let me look that up for you.', true],
-          ['caller', 'Wait, cancel that.', false],
-          ['agent', 'Of course, cancelling that.', false],
-        ]);
-        // The second turn's model read what the first one said before it was cut off.
-        expect(fake.llmInputs[1]!.messages.slice(-3)).toEqual([
-          { role: 'user', content: 'What is my balance?' },
-          { role: 'assistant', content: 'Let me look that up for you.' },
-          { role: 'user', content: 'Wait, cancel that.' },
-        ]);
-        expect(fake.llmInputs.map((i) => i.speak?.speakingId)).toEqual(['speaking-1', 'speaking-1']);
-        expect(await metric('voipbin_agent_barge_ins_total')).toBe(1);
-        expect(await metric('voipbin_agent_turns_total', { outcome: 'cancelled' })).toBe(1);
-        expect(await metric('voipbin_agent_turns_total', { outcome: 'completed' })).toBe(1);
-        expect(await metric('voipbin_agent_turn_first_sentence_seconds_count')).toBe(2);
-      },
-    );
-  });
+          await send(callEvent(callId, 'hangup'));
+          const summary = await handle.result();
+          // The sentence it said is flushed before the new reply; the one it had not said, never.
+          const flushAt = fake.log.indexOf('flush');
+          expect(flushAt).toBeGreaterThan(fake.log.indexOf('say:Let me look that up for you.'));
+          expect(flushAt).toBeLessThan(fake.log.indexOf('say:Of course, cancelling that.'));
+          expect(fake.log).not.toContain('say:Your balance is ten dollars.');
+          expect(summary.bargeIns).toBe(1);
+          expect(summary.messages.map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+            ['agent', DEFAULT_PROFILE.greeting, false],
+            ['caller', 'What is my balance?', false],
+            ['agent', 'Let me look that up for you.', true],
+            ['caller', 'Wait, cancel that.', false],
+            ['agent', 'Of course, cancelling that.', false],
+          ]);
+          // The second turn's model read what the first one said before it was cut off.
+          expect(fake.llmInputs[1]!.messages.slice(-3)).toEqual([
+            { role: 'user', content: 'What is my balance?' },
+            { role: 'assistant', content: 'Let me look that up for you.' },
+            { role: 'user', content: 'Wait, cancel that.' },
+          ]);
+          expect(fake.llmInputs.map((i) => i.speak?.speakingId)).toEqual(['speaking-1', 'speaking-1']);
+          // Which activity cut it off, as the history tells.
+          const cutters = (await handle.fetchHistory()).events!.map((e) => {
+            const marker = e.markerRecordedEventAttributes;
+            const data =
+              marker?.markerName === 'core_local_activity' && marker.details?.['data']?.payloads?.[0]?.data;
+            const local = data
+              ? (JSON.parse(Buffer.from(data).toString()) as { activity_type: string })
+              : undefined;
+            return local?.activity_type ?? e.activityTaskScheduledEventAttributes?.activityType?.name;
+          });
+          expect(cutters.filter((t) => t === 'cutTurn' || t === 'flushTurn')).toEqual(
+            here ? ['cutTurn'] : ['cutTurn', 'flushTurn'],
+          );
+          expect(await metric('voipbin_agent_barge_ins_total')).toBe(1);
+          expect(await metric('voipbin_agent_turns_total', { outcome: 'cancelled' })).toBe(1);
+          expect(await metric('voipbin_agent_turns_total', { outcome: 'completed' })).toBe(1);
+          expect(await metric('voipbin_agent_turn_first_sentence_seconds_count')).toBe(2);
+        },
+      );
+    },
+  );
 
   it("fills the greeting and the system prompt with the call's details", async () => {
     await withCall(
