@@ -1,8 +1,11 @@
-// A call's timeline from a Temporal client: every run's history, and the live query while it runs.
+// A call's timeline from a Temporal client: every run's history, and while it runs the live query and
+// what its speaking turns have recorded so far.
 import type { Client } from '@temporalio/client';
+import { decodeArrayFromPayloads } from '@temporalio/common/lib/internal-non-workflow';
+import type { TurnSpeech } from '../../activities/types';
 import { conversationQuery, type ConversationView } from '../../workflows/messages';
 import { callHistories } from '../histories';
-import { buildTimeline, type CallTimeline } from './timeline';
+import { buildTimeline, type CallTimeline, type SpeakingNow } from './timeline';
 
 /** How long the live query may take: a call with no worker polling never answers it. */
 const LIVE_QUERY_TIMEOUT_MS = 2_000;
@@ -23,8 +26,41 @@ export async function loadCallTimeline(client: Client, callId: string): Promise<
       e.workflowExecutionTimedOutEventAttributes ||
       e.workflowExecutionContinuedAsNewEventAttributes,
   );
-  const live = running ? await liveView(client, last.workflowId, last.runId) : undefined;
-  return buildTimeline(last.workflowId, runs, live);
+  const [live, speaking] = running
+    ? await Promise.all([
+        liveView(client, last.workflowId, last.runId),
+        speakingNow(client, last.workflowId, last.runId),
+      ])
+    : [];
+  return buildTimeline(last.workflowId, runs, live, speaking);
+}
+
+/**
+ * The sentences of the call's speaking turns still running (`replySpeech: direct`): in no history
+ * event until the turn ends, they are in its heartbeat details, which the server describes. Left
+ * out when the server does not answer.
+ */
+async function speakingNow(
+  client: Client,
+  workflowId: string,
+  runId: string,
+): Promise<SpeakingNow | undefined> {
+  try {
+    const atMs = Date.now();
+    const { raw } = await client.workflow.getHandle(workflowId, runId).describe();
+    const turns = new Map<string, TurnSpeech>();
+    for (const pending of raw.pendingActivities ?? []) {
+      const payloads = pending.heartbeatDetails?.payloads;
+      if (pending.activityType?.name !== 'llmTurn' || !pending.activityId || !payloads?.length) continue;
+      const [speech] = (await decodeArrayFromPayloads(client.options.loadedDataConverter, payloads)) as [
+        TurnSpeech | undefined,
+      ];
+      if (speech && Array.isArray(speech.said)) turns.set(pending.activityId, speech);
+    }
+    return { turns, atMs };
+  } catch {
+    return undefined;
+  }
 }
 
 async function liveView(

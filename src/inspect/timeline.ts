@@ -218,13 +218,24 @@ interface CutState {
 }
 
 /**
+ * A running call's speaking turns (profile `replySpeech: direct`) as the server has them now: what
+ * each step has recorded (its heartbeat details, by activity id), read at `atMs`.
+ */
+export interface SpeakingNow {
+  turns: ReadonlyMap<string, TurnSpeech>;
+  atMs: number;
+}
+
+/**
  * Builds the call's timeline from its runs' histories, oldest first. `live` is the running call's
- * query answer; `summary` the last run's result when it has one (its messages mark backchannels).
+ * query answer; `summary` the last run's result when it has one (its messages mark backchannels);
+ * `speakingNow` the running call's speaking turns' records, whose sentences no event holds yet.
  */
 export function buildTimeline(
   workflowId: string,
   runs: TimelineRun[],
   live?: ConversationView,
+  speakingNow?: SpeakingNow,
 ): CallTimeline {
   if (runs.length === 0) throw new Error(`no history for ${workflowId}`);
   const entries: TimelineEntry[] = [];
@@ -705,6 +716,18 @@ export function buildTimeline(
       }
       const last = events[events.length - 1];
       if (e === last && status !== 'running') runInfo[runIndex]!.closedAt = new Date(at).toISOString();
+    }
+    // The running call's speaking turns, whose sentences are in no event yet: their records so far.
+    if (speakingNow && runIndex === runs.length - 1 && status === 'running') {
+      for (const [activityId, speech] of speakingNow.turns) {
+        const step = stepsByActivityId.get(activityId);
+        // The sentence being sent goes out now: a line as any other (heardOf's "maybe" is for a turn that died).
+        const said = [
+          ...heardOf({ said: speech.said }),
+          ...(speech.saying ? [{ ...speech.saying, outcome: 'done' as const }] : []),
+        ];
+        if (step && !step.heard) hear(step, { said }, speakingNow.atMs);
+      }
     }
     // What each cancelled reply had ready but never said: the cut of its barge-in.
     for (const entry of entries) {

@@ -6,7 +6,12 @@ import { defaultPayloadConverter } from '@temporalio/common';
 import type { FlushTurnResult, LlmTurnResult, SpokenSentence, TurnSpeech } from '../../activities/types';
 import { readHistoryFile } from '../../src/histories';
 import { formatTimeline } from '../../src/inspect/format';
-import { buildTimeline, type CallTimeline, type TimelineEntry } from '../../src/inspect/timeline';
+import {
+  buildTimeline,
+  type CallTimeline,
+  type SpeakingNow,
+  type TimelineEntry,
+} from '../../src/inspect/timeline';
 
 const DIR = join(__dirname, '..', 'replay', 'histories');
 
@@ -426,8 +431,13 @@ describe("speaking turns: the turn's activity says its own sentences", () => {
       });
     }
 
-    timeline(): CallTimeline {
-      return buildTimeline('call-c1', [{ runId: 'r1', history: { events: this.events } }]);
+    timeline(speakingNow?: SpeakingNow): CallTimeline {
+      return buildTimeline(
+        'call-c1',
+        [{ runId: 'r1', history: { events: this.events } }],
+        undefined,
+        speakingNow,
+      );
     }
   }
 
@@ -443,6 +453,42 @@ describe("speaking turns: the turn's activity says its own sentences", () => {
       said: x.said,
       sentences: x.sentences,
     }));
+
+  it('a call still running: what its speaking turn has recorded so far, as the server describes it', () => {
+    const c = new Call();
+    c.task(0);
+    c.say(3, GREETING);
+    c.caller(5000, 'What are your opening hours?');
+    c.task(5010);
+    c.llmTurn(5013, 1);
+    const record: TurnSpeech = {
+      said: [said('We open at nine.', 5600)],
+      saying: { text: 'We close at six.', at: T0 + 5900 },
+    };
+    const t = c.timeline({ turns: new Map([['turn-1-0', record]]), atMs: T0 + 6000 });
+    expect(lines(t)).toEqual([
+      `agent greeting: ${GREETING}`,
+      'caller What are your opening hours?',
+      'agent reply 1: We open at nine.',
+      'agent reply 1: We close at six.',
+    ]);
+    expect(timings(t)).toEqual([
+      {
+        turn: 1,
+        outcome: 'running',
+        firstTokenMs: undefined,
+        firstSentenceMs: 600,
+        firstSayMs: 600,
+        said: 2,
+        sentences: 2,
+      },
+    ]);
+    // Another step's record is not this turn's; without any, the turn shows nothing yet.
+    expect(lines(c.timeline({ turns: new Map([['turn-1-1', record]]), atMs: T0 + 6000 })).slice(2)).toEqual(
+      [],
+    );
+    expect(lines(c.timeline()).slice(2)).toEqual([]);
+  });
 
   it("a reply: a line per sentence, at the moment its /say went out; the latencies from the worker's times", () => {
     const c = new Call();
