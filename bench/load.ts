@@ -50,8 +50,8 @@ export interface LoadOptions {
    */
   callers?: 'conversation' | 'paced' | 'greeting';
   /**
-   * voipbin-agent only (loadAgent): how replies reach `/say` (profile `replySpeech`). `direct` (the
-   * default here: the other scenarios measure it) or `workflow`, the product's default.
+   * voipbin-agent only (loadAgent): how replies reach `/say` (profile `replySpeech`): `direct` (the
+   * product's default, and here) or `workflow`.
    */
   replySpeech?: AgentProfile['replySpeech'];
 }

@@ -71,14 +71,14 @@ export const profileSchema = z.strictObject({
   /** A tool still running after this long gets its `fillerText` said, once a turn. Default 1. */
   toolFillerDelaySeconds: z.number().min(0).max(30).optional(),
   /**
-   * How a reply's sentences reach `/say`. `workflow` (the default): each sentence goes to the
-   * call's workflow (a signal), which says it (an activity). `direct`: the LLM activity sends each
-   * one itself, as soon as it is complete, after recording it in Temporal (its heartbeat details),
-   * so that a retry after a crash never says it again; the workflow learns what was said when the
+   * How a reply's sentences reach `/say`. `direct` (the default): the LLM activity sends each one
+   * itself, as soon as it is complete, after recording it in Temporal (its heartbeat details), so
+   * that a retry after a crash never says it again; the workflow learns what was said when the
    * reply ends or is cut off: a workflow task and an activity fewer per sentence on the way to the
-   * caller (docs/benchmarks.md). Not yet the default: see the README.
+   * caller (docs/benchmarks.md). `workflow`: each sentence goes to the call's workflow (a signal),
+   * which says it (an activity): every sentence an event of the call's history as it is said.
    */
-  replySpeech: z.enum(['direct', 'workflow']).default('workflow'),
+  replySpeech: z.enum(['direct', 'workflow']).default('direct'),
 });
 
 export type AgentProfile = z.output<typeof profileSchema>;

@@ -96,7 +96,7 @@ export function load(opts: {
           ...figures('voipbin-agent', agent),
         ];
       }
-      // Replies said by the workflow (replySpeech: workflow, the default), then directly.
+      // Replies said by the workflow (replySpeech: workflow), then directly (the default).
       const before = await loadAgent({ ...options, replySpeech: 'workflow' });
       const agent = await loadAgent({ ...options, replySpeech: 'direct' });
       return [

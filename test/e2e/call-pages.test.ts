@@ -17,6 +17,7 @@ import { startSimulator, type SimCall, type Simulator } from '../../src/sandbox/
 import { launchChromium } from '../helpers/chromium';
 import { AgentProcesses, freePort, serveEnv, type AgentProcess } from '../helpers/cli';
 import { waitFor } from '../helpers/wait-for';
+import type { CallTimeline } from '../../src/inspect/timeline';
 
 const TOKEN = `admin-${Math.random().toString(36).slice(2)}-${Date.now().toString(36)}`;
 const GREETING = 'Hello, thanks for calling. How can I help?';
@@ -280,10 +281,23 @@ it('the page of a running call shows each new line without a reload, on its view
     expect((await texts(page, '[data-kind="agent"] .text'))[1]).toBe(`You said: ${said}`);
     await expect(page.title()).resolves.toBe(`Call ${call.id} · voipbin-agent`);
     expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true);
+
+    // A reply still being said (the model pauses 30 s after its first sentence): its first sentence
+    // is on the page while its turn runs (a speaking turn's are in no history event before it ends).
+    // Within 4 s: the model's stall timeout (5 s) would end the turn, and its result say it anyway.
+    call.speak('Tell me everything about my account.');
+    await page.locator('[data-kind="agent"] .text', { hasText: LONG_REPLY[0] }).waitFor({ timeout: 4000 });
+    const json = (await getJson(`/calls/${call.id}?format=json`)).body as unknown as CallTimeline;
+    expect(json.status).toBe('running');
+    expect(json.turns.at(-1)).toMatchObject({ outcome: 'running', said: 1 });
     await screenshot(page, 'call-page-live.png');
 
     call.hangup();
     await page.locator('main[data-status="completed"]').waitFor({ timeout: 20_000 });
+    // The reply cut by the hangup, once, as it was said.
+    expect((await texts(page, '[data-kind="agent"] .text')).filter((t) => t === LONG_REPLY[0])).toHaveLength(
+      1,
+    );
     await page.locator('#live', { hasText: 'The call has ended: this page is final.' }).waitFor();
     expect(await page.evaluate(() => (globalThis as { sameDocument?: boolean }).sameDocument)).toBe(true);
     // Every refresh went with the page's view token for this call, never the admin token, and was let in.

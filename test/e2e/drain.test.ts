@@ -131,17 +131,18 @@ it('a reply longer than the grace period: cut at the grace, continued by the oth
   await cutAtTheGrace(stack);
 }, 120_000);
 
-it('the same with replies that speak for themselves: the sentence cut at the grace is not said again', async () => {
-  // sdk-core reports the cut as a failure carrying its last heartbeat details, which the server
-  // keeps: they must be the turn's newest record, or the next attempt says a sentence again.
-  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-drain-direct-'));
+it('the same with replies said by the workflow: the sentence cut at the grace is not said again', async () => {
+  // By default (replySpeech direct) sdk-core reports the cut as a failure carrying its last
+  // heartbeat details, which the server keeps: they must be the turn's newest record, or the next
+  // attempt says a sentence again. Said by the workflow, the sentences are signals.
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-drain-workflow-'));
   const config = join(dir, 'agent.config.json');
-  writeFileSync(config, JSON.stringify({ profiles: { default: { replySpeech: 'direct' } } }));
-  const direct = await FailoverStack.start({ env: { AGENT_CONFIG: config } });
+  writeFileSync(config, JSON.stringify({ profiles: { default: { replySpeech: 'workflow' } } }));
+  const signalled = await FailoverStack.start({ env: { AGENT_CONFIG: config } });
   try {
-    await cutAtTheGrace(direct);
+    await cutAtTheGrace(signalled);
   } finally {
-    await direct.close();
+    await signalled.close();
   }
 }, 180_000);
 

@@ -19,12 +19,13 @@ it('a worker killed mid-reply: another continues the same reply, every sentence 
   await killedMidReply(stack);
 }, 180_000);
 
-it('the same with replies that speak for themselves: continued from what the dead worker recorded', async () => {
-  // The dead attempt's sentences were recorded (heartbeat details) before each /say: the survivor
-  // goes on after them, and says none of them again.
-  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-failover-direct-'));
+it('the same with replies said by the workflow: continued from the sentences the workflow received', async () => {
+  // By default (replySpeech direct) the dead attempt's sentences were recorded (heartbeat details)
+  // before each /say, and the survivor goes on after them. Said by the workflow, they are the
+  // sentence signals in the call's history.
+  const dir = mkdtempSync(join(tmpdir(), 'voipbin-agent-failover-workflow-'));
   const config = join(dir, 'agent.config.json');
-  writeFileSync(config, JSON.stringify({ profiles: { default: { replySpeech: 'direct' } } }));
+  writeFileSync(config, JSON.stringify({ profiles: { default: { replySpeech: 'workflow' } } }));
   stack = await FailoverStack.start({ env: { AGENT_CONFIG: config } });
   await killedMidReply(stack);
 }, 180_000);

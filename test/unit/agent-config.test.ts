@@ -82,7 +82,7 @@ describe('DEFAULT_AGENT_CONFIG', () => {
       unfinishedWaitSeconds: 0.8,
       bargeIn: 'words',
       bargeInWords: 2,
-      replySpeech: 'workflow',
+      replySpeech: 'direct',
     });
   });
 });
@@ -102,7 +102,7 @@ describe('parseAgentConfig', () => {
       unfinishedWaitSeconds: 0.8,
       bargeIn: 'words',
       bargeInWords: 2,
-      replySpeech: 'workflow',
+      replySpeech: 'direct',
     });
   });
 
