@@ -391,8 +391,7 @@ export function createTurnSpeechActivities(deps: {
       const cut = await speaker?.cut();
       if (!cut) return undefined;
       const { spoken, inFlight } = cut;
-      const playing =
-        input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
+      const playing = input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
       const result = { spoken, activityId: input.activityId };
       if (!playing) return { ...result, flushed: false };
       return { ...result, ...(await flushSession(deps.voipbin, input.speakingId, ctx.cancellationSignal)) };

@@ -27,7 +27,17 @@ import type {
   TurnSpeech,
   TurnSpoken,
 } from '../activities/types';
-import { llm, reads, speakingTurn, speech, toolsOf, transfers, turnCut, turnFlush, voipbin } from './activities';
+import {
+  llm,
+  reads,
+  speakingTurn,
+  speech,
+  toolsOf,
+  transfers,
+  turnCut,
+  turnFlush,
+  voipbin,
+} from './activities';
 import * as call from './call-state';
 import type { CallState, Command } from './call-state';
 import {

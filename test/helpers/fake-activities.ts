@@ -11,7 +11,12 @@ import type {
 } from '../../activities/types';
 import { FailureType, sentenceSignal } from '../../workflows/messages';
 import { temporalTurnChannel } from '../../activities/turn-channel';
-import { createTurnSpeechActivities, runningTurn, TurnSpeaker, withSpoken } from '../../activities/turn-speech';
+import {
+  createTurnSpeechActivities,
+  runningTurn,
+  TurnSpeaker,
+  withSpoken,
+} from '../../activities/turn-speech';
 import type { TurnSpeech } from '../../activities/types';
 import type { VoipbinClient } from '../../src/voipbin/client';
 import { VoipbinApiError, VoipbinNetworkError } from '../../src/voipbin/errors';
@@ -128,7 +133,10 @@ export class FakeCallActivities {
 
   /** `flushTurn` and `cutTurn` as the worker has them, on the fake's VoIPBIN. */
   private turnSpeech() {
-    return createTurnSpeechActivities({ channel: temporalTurnChannel(this.client()), voipbin: this.voipbin() });
+    return createTurnSpeechActivities({
+      channel: temporalTurnChannel(this.client()),
+      voipbin: this.voipbin(),
+    });
   }
 
   /** The VoIPBIN requests a speaking turn and its flush make, logged and answered as scripted. */

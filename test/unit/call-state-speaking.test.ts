@@ -250,7 +250,10 @@ describe('a speaking turn when the caller hangs up', () => {
     expect(d.status('hangup')).toEqual(['cancelTurn 1', 'finish tr-1 sp-1']);
     // Nothing is flushed on a call that is gone; the turn, cancelled, returns what it said.
     d.now += 200;
-    d.turnDone(1, { kind: 'cancelled', spoken: { said: [said('Your balance is ten dollars.', heardAt + 300)] } });
+    d.turnDone(1, {
+      kind: 'cancelled',
+      spoken: { said: [said('Your balance is ten dollars.', heardAt + 300)] },
+    });
     expect(call.summary(d.s).messages.map((m) => [m.role, m.text])).toEqual([
       ['agent', SETTINGS.greeting],
       ['caller', 'What is my balance?'],
