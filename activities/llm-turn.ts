@@ -114,6 +114,7 @@ export function createLlmActivities(deps: {
             speakingId: input.speak.speakingId,
             taskToken: ctx.info.taskToken,
             cancellationSignal: ctx.cancellationSignal,
+            cancelRequested: () => !!ctx.cancellationDetails?.cancelRequested,
             prior: attempt > 1 ? (ctx.info.heartbeatDetails as TurnSpeech | undefined) : undefined,
             recordEveryMs: HEARTBEAT_EVERY_MS,
             onStop: () => abort.abort(),
@@ -131,6 +132,9 @@ export function createLlmActivities(deps: {
         ctx.heartbeat();
       }
       const onCancel = () => abort.abort(ctx.cancellationSignal.reason);
+      // What ends the attempt with the cancellation itself: any cancellation for a plain turn; for
+      // a speaking turn, one other than the workflow's (which it ends as cut off, with what it said).
+      const stopNow = speaker?.halted ?? ctx.cancellationSignal;
       ctx.cancellationSignal.addEventListener('abort', onCancel);
       let watchdog: NodeJS.Timeout | undefined;
       let pause: NodeJS.Timeout | undefined;
@@ -163,7 +167,7 @@ export function createLlmActivities(deps: {
         s.throwIfDead();
         if (failed && !s.cancelled) deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
         await s.finish();
-        ctx.cancellationSignal.throwIfAborted();
+        stopNow.throwIfAborted();
         s.throwIfDead();
         if (failed && !s.cancelled) {
           const spoken = s.spoken();
@@ -257,17 +261,17 @@ export function createLlmActivities(deps: {
           clearTimeout(pause);
           // The openai package ends an aborted stream quietly: a stalled or barged-in turn must not look complete.
           if (stall) throw stalled(stall);
-          ctx.cancellationSignal.throwIfAborted();
+          stopNow.throwIfAborted();
           if (!speaker) {
             await emit(splitter.end());
             return turnResult(calls());
           }
-          // A speaking turn stopped by a record's answer has said its last.
+          // A speaking turn stopped by the workflow's cancellation has said its last.
           if (!speaker.cancelled && !speaker.isDead()) speaker.say(splitter.end());
         } catch (err) {
-          // A cancelled turn (barge-in; a speaking turn learns of that from its records instead,
-          // so for it this is the worker shutting down) rethrows the cancellation as it is.
-          if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+          // A cancelled turn (barge-in) rethrows the cancellation as it is; a speaking turn, only
+          // a worker shutdown's or a timed-out attempt's (the workflow's ends it with what it said).
+          if (stopNow.aborted) throw stopNow.reason;
           if (!speaker) {
             deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
             if (stall) throw stalled(stall);

@@ -62,8 +62,15 @@ export interface TurnSpeakerOptions {
   speakingId: string;
   /** The activity's task token: what its records are written against. */
   taskToken: Uint8Array;
-  /** The activity's cancellation (a worker shutdown): aborts a `/say` in flight. */
+  /**
+   * The activity's cancellation. The workflow's own (`cancelRequested`: a barge-in or a hangup,
+   * which the SDK's heartbeat may bring before any record's answer) stops the turn as a record's
+   * answer does: the turn ends with what it said. Any other (a worker shutdown, a timed-out attempt)
+   * aborts a `/say` in flight: `halted`.
+   */
   cancellationSignal: AbortSignal;
+  /** Whether the activity's cancellation is the workflow's (`Context.cancellationDetails`). */
+  cancelRequested?: () => boolean;
   /** What an earlier attempt recorded (`Info.heartbeatDetails`); undefined on a first attempt. */
   prior?: TurnSpeech;
   /** How often the speech is recorded when nothing else records it: the turn's heartbeat. */
@@ -104,8 +111,8 @@ export const SDK_HEARTBEAT_HOLD_MS = 100;
  * when no record is under way: that is the turn's heartbeat (the SDK's own heartbeats are
  * throttled and sent later, and would overwrite these details out of order).
  *
- * A record answered `cancelRequested` (the workflow cut the turn off) stops the turn: no `/say`
- * after it, the one in flight is still waited for. A record that fails means the server has moved
+ * The workflow's cancellation (a record answered `cancelRequested`, or the SDK's heartbeat brought
+ * it first) stops the turn: no `/say` after it, the one in flight is still waited for. A record that fails means the server has moved
  * on from this attempt (it timed out and was retried): nothing more is said or recorded.
  */
 export class TurnSpeaker {
@@ -139,12 +146,25 @@ export class TurnSpeaker {
   private markCancelRecorded: () => void = () => undefined;
   /** The sentences earlier attempts said: the reply goes on after them. */
   readonly prefix: string[];
+  private readonly halt = new AbortController();
+  /**
+   * Aborted when the activity is cancelled other than by the workflow (a worker shutdown, a
+   * timed-out attempt): the attempt ends at once, with the cancellation.
+   */
+  readonly halted: AbortSignal = this.halt.signal;
 
   constructor(private readonly opts: TurnSpeakerOptions) {
     this.said = heardOf(opts.prior);
     this.prefix = this.said.map((s) => s.text);
     this.dead = new Promise((resolve) => (this.markDead = resolve));
     this.cancelRecorded = new Promise((resolve) => (this.markCancelRecorded = resolve));
+    const signal = opts.cancellationSignal;
+    const onCancel = () => {
+      if (opts.cancelRequested?.()) this.cancelledByWorkflow();
+      else this.halt.abort(signal.reason);
+    };
+    if (signal.aborted) onCancel();
+    else signal.addEventListener('abort', onCancel, { once: true });
   }
 
   /** Records the speech now (it may hold a sentence an earlier attempt left in flight), then periodically. */
@@ -219,6 +239,18 @@ export class TurnSpeaker {
     };
   }
 
+  /**
+   * The workflow's cancellation is on the server (a record's answer, or the SDK's): nothing more
+   * is said; the `/say` in flight is waited for, and the turn returns what it said.
+   */
+  private cancelledByWorkflow(): void {
+    this.markCancelRecorded();
+    if (!this.cancelled) {
+      this.cancelled = true;
+      this.opts.onStop();
+    }
+  }
+
   /** The activity is ending: nothing is said or recorded any more. */
   close(): void {
     this.closed = true;
@@ -232,7 +264,7 @@ export class TurnSpeaker {
   }
 
   private get stopped(): boolean {
-    return this.cancelled || !!this.deadWith || this.closed || this.opts.cancellationSignal.aborted;
+    return this.cancelled || !!this.deadWith || this.closed || this.halted.aborted;
   }
 
   /**
@@ -277,7 +309,7 @@ export class TurnSpeaker {
   /** One `/say`, its outcome put in `said` (or `unsaid`); never rejects. */
   private async send(text: string, at: number): Promise<void> {
     try {
-      await this.opts.voipbin.say(this.opts.speakingId, text, { signal: this.opts.cancellationSignal });
+      await this.opts.voipbin.say(this.opts.speakingId, text, { signal: this.halted });
       this.said.push({ text, at, outcome: 'done' });
     } catch (err) {
       this.failed(text, at, err);
@@ -320,13 +352,7 @@ export class TurnSpeaker {
         }
         const { cancelRequested } = await this.opts.channel.record(this.opts.taskToken, speech);
         if (sdk && this.opts.sdkHeartbeat) await new Promise((r) => setTimeout(r, SDK_HEARTBEAT_HOLD_MS));
-        if (cancelRequested) {
-          this.markCancelRecorded();
-          if (!this.cancelled) {
-            this.cancelled = true;
-            this.opts.onStop();
-          }
-        }
+        if (cancelRequested) this.cancelledByWorkflow();
       } catch (error) {
         if (!this.deadWith) {
           this.deadWith = { error };

@@ -170,6 +170,7 @@ export class FakeCallActivities {
       speakingId: input.speak!.speakingId,
       taskToken: ctx.info.taskToken,
       cancellationSignal: ctx.cancellationSignal,
+      cancelRequested: () => !!ctx.cancellationDetails?.cancelRequested,
       prior: ctx.info.heartbeatDetails as TurnSpeech | undefined,
       recordEveryMs: 50,
       onStop: () => (stopped = true),
@@ -189,7 +190,7 @@ export class FakeCallActivities {
         );
       speaker.say(reply.sentences.slice(speaker.prefix.length, reply.holdAfter ?? reply.sentences.length));
       if (reply.holdAfter !== undefined) {
-        // Streams "forever": until a record answers that the turn is cancelled.
+        // Streams "forever": until the workflow cancels the turn (a record's answer, or the SDK's).
         while (!stopped) await new Promise((r) => setTimeout(r, 20));
       }
       await speaker.finish();

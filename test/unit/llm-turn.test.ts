@@ -1,5 +1,5 @@
 import type { activityInfo } from '@temporalio/activity';
-import { ApplicationFailure, CancelledFailure } from '@temporalio/common';
+import { ActivityCancellationDetails, ApplicationFailure, CancelledFailure } from '@temporalio/common';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import OpenAI from 'openai';
@@ -441,6 +441,28 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     expect(says(channel.log)).toEqual(['say One.']);
   });
 
+  it("the workflow's cancellation brought by the SDK's heartbeat, before any record's answer: the /say in flight is waited for, the turn returns what it said", async () => {
+    // A hangup or a barge-in: the SDK's heartbeat (every 2 s) may answer it before the next record.
+    nextReply = { text: 'One. Two. ' + 'More. '.repeat(40), chunkSize: 4, chunkDelayMs: 10 };
+    let answerOne: (status: number) => void = () => undefined;
+    const one = new Promise<number>((resolve) => (answerOne = resolve));
+    const { channel, env, llmTurn } = setup({ say: (text) => (text === 'One.' ? one : 200) });
+    const running = llmTurn(speaking);
+    await waitFor(() => channel.log.includes('say One.'), 'the first /say');
+    env.cancel(); // CANCELLED, cancelRequested: the workflow's
+    await waitFor(() => llm.requests.at(-1)!.aborted, 'the model stream to be aborted', 2000);
+    expect(channel.log).not.toContain('aborted One.');
+    answerOne(200);
+    const result = await running;
+    expect(result).toEqual({
+      spoken: { at: anyNumber, said: [{ text: 'One.', at: anyNumber, outcome: 'done' }] },
+      firstTokenAt: anyNumber,
+      cancelled: true,
+    });
+    await new Promise((r) => setTimeout(r, 50));
+    expect(says(channel.log)).toEqual(['say One.']);
+  });
+
   it('cut off here (cutTurn) mid-reply: nothing more is said, the stream is aborted, it ends once the server has its cancellation', async () => {
     nextReply = { text: 'One. Two. ' + 'More. '.repeat(40), chunkSize: 4, chunkDelayMs: 10 };
     const { channel, llmTurn, cutTurn } = setup();
@@ -633,7 +655,7 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     env.on('heartbeat', (details: unknown) => heartbeats.push(details));
     const running = llmTurn(speaking);
     await waitFor(() => channel.log.includes('say One.'), 'the first /say');
-    env.cancel();
+    env.cancel('WORKER_SHUTDOWN', new ActivityCancellationDetails({ workerShutdown: true }));
     // At once, not at the request's own timeout.
     expect(channel.log).toContain('aborted One.');
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
