@@ -261,6 +261,7 @@ describe('call workflow', () => {
           await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
           await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
 
+          await turnEnded(handle);
           await send(callEvent(callId, 'hangup'));
           const summary = await handle.result();
           // The sentence it said is flushed before the new reply; the one it had not said, never.
@@ -320,6 +321,7 @@ describe('call workflow', () => {
         await env.sleep(PLAYED);
         await send(transcript('Hi.'));
         await waitFor(() => fake.log.includes('say:Sure.'), 'the reply');
+        await turnEnded(handle);
         await send(callEvent(callId, 'hangup'));
         await handle.result();
         expect(fake.llmInputs[0]!.systemPrompt).toBe('The caller is +15550001234.');
@@ -399,6 +401,7 @@ describe('call workflow', () => {
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
       await send(transcript('Hello?'));
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.apologyText}`), 'the apology');
+      await turnEnded(handle);
       await send(callEvent(callId, 'hangup'));
       const summary = await handle.result();
       expect(summary.messages.at(-1)).toMatchObject({ kind: 'apology', text: DEFAULT_PROFILE.apologyText });
@@ -483,6 +486,7 @@ describe('call workflow', () => {
         await send(transcript('On Sundays.'));
         await waitFor(() => fake.log.includes('say:We open at nine.'), 'the reply');
         await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the first turn cancelled');
+        await turnEnded(handle);
         await send(callEvent(callId, 'hangup'));
         const summary = await handle.result();
         expect(saysOf(fake.log)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'say:We open at nine.']);
@@ -560,6 +564,7 @@ describe('call workflow', () => {
         await waitFor(() => fake.log.includes('say:We are open until six.'), 'the answer');
         // The same transcript delivered late after all: heard once.
         await send({ ...transcript('Are you open today?', 'in', 'lost-1') });
+        await turnEnded(handle);
         await send(callEvent(callId, 'hangup'));
         const summary = await handle.result();
         expect(fake.log.slice(2)).toEqual([
@@ -609,6 +614,7 @@ describe('call workflow', () => {
         fake.sayAnswer = (_text, speakingId) => (speakingId === 'speaking-1' ? 'gone' : 'ok');
         await send(transcript('Can I have my balance?'));
         await waitFor(() => fake.log.includes('say:Anything else?'), 'the reply');
+        await turnEnded(handle);
         await send(callEvent(callId, 'hangup'));
         const summary = await handle.result();
         expect(fake.log.slice(2).filter((l) => l !== 'reconcile')).toEqual([
