@@ -63,14 +63,12 @@ export interface TurnSpeakerOptions {
   /** The activity's task token: what its records are written against. */
   taskToken: Uint8Array;
   /**
-   * The activity's cancellation. The workflow's own (`cancelRequested`: a barge-in or a hangup,
-   * which the SDK's heartbeat may bring before any record's answer) stops the turn as a record's
-   * answer does: the turn ends with what it said. Any other (a worker shutdown, a timed-out attempt)
-   * aborts a `/say` in flight: `halted`.
+   * The activity's cancellation (its `Context`). The workflow's own (`cancelRequested`: a barge-in
+   * or a hangup, which the SDK's heartbeat may bring before any record's answer) stops the turn as
+   * a record's answer does: the turn ends with what it said. Any other (a worker shutdown, a
+   * timed-out attempt) aborts a `/say` in flight: `halted`.
    */
-  cancellationSignal: AbortSignal;
-  /** Whether the activity's cancellation is the workflow's (`Context.cancellationDetails`). */
-  cancelRequested?: () => boolean;
+  cancellation: Pick<Context, 'cancellationSignal' | 'cancellationDetails'>;
   /** What an earlier attempt recorded (`Info.heartbeatDetails`); undefined on a first attempt. */
   prior?: TurnSpeech;
   /** How often the speech is recorded when nothing else records it: the turn's heartbeat. */
@@ -112,8 +110,9 @@ export const SDK_HEARTBEAT_HOLD_MS = 100;
  * throttled and sent later, and would overwrite these details out of order).
  *
  * The workflow's cancellation (a record answered `cancelRequested`, or the SDK's heartbeat brought
- * it first) stops the turn: no `/say` after it, the one in flight is still waited for. A record that fails means the server has moved
- * on from this attempt (it timed out and was retried): nothing more is said or recorded.
+ * it first) stops the turn: no `/say` after it, the one in flight is still waited for. A record
+ * that fails means the server has moved on from this attempt (it timed out and was retried):
+ * nothing more is said or recorded.
  */
 export class TurnSpeaker {
   /** What the caller heard, in order, from the first attempt on. */
@@ -158,9 +157,10 @@ export class TurnSpeaker {
     this.prefix = this.said.map((s) => s.text);
     this.dead = new Promise((resolve) => (this.markDead = resolve));
     this.cancelRecorded = new Promise((resolve) => (this.markCancelRecorded = resolve));
-    const signal = opts.cancellationSignal;
+    const { cancellation } = opts;
+    const signal = cancellation.cancellationSignal;
     const onCancel = () => {
-      if (opts.cancelRequested?.()) this.cancelledByWorkflow();
+      if (cancellation.cancellationDetails?.cancelRequested) this.cancelledByWorkflow();
       else this.halt.abort(signal.reason);
     };
     if (signal.aborted) onCancel();

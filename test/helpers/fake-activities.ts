@@ -57,6 +57,11 @@ export class FakeCallActivities {
    * worker (the workflow then cuts them with `flushTurn`).
    */
   turnsHere = true;
+  /**
+   * A speaking turn's records tell it of the workflow's cancellation; false: they never do, and
+   * only the SDK's heartbeat does (which may come first).
+   */
+  recordsTellCancel = true;
   toolAnswer: (name: string, args: string) => ToolResult = () => ({
     ok: true,
     content: '{"ok":true}',
@@ -164,13 +169,20 @@ export class FakeCallActivities {
   private async speakingTurn(input: LlmTurnInput, reply: ScriptedReply): Promise<LlmTurnResult> {
     const ctx = Context.current();
     let stopped = false;
+    const channel = temporalTurnChannel(this.client());
+    if (!this.recordsTellCancel) {
+      const record = channel.record.bind(channel);
+      channel.record = async (token, speech) => ({
+        ...(await record(token, speech)),
+        cancelRequested: false,
+      });
+    }
     const speaker = new TurnSpeaker({
-      channel: temporalTurnChannel(this.client()),
+      channel,
       voipbin: this.voipbin(),
       speakingId: input.speak!.speakingId,
       taskToken: ctx.info.taskToken,
-      cancellationSignal: ctx.cancellationSignal,
-      cancelRequested: () => !!ctx.cancellationDetails?.cancelRequested,
+      cancellation: ctx,
       prior: ctx.info.heartbeatDetails as TurnSpeech | undefined,
       recordEveryMs: 50,
       onStop: () => (stopped = true),

@@ -71,6 +71,11 @@ async function withCall<T>(
     send: (event: CallEvent) => Promise<void>;
     /** What the workflow reported to the worker's metrics. */
     metric: (name: string, labels?: Record<string, string>) => Promise<number | undefined>;
+    /**
+     * The caller hangs up once no reply turn runs (`turnEnded`: the time-skipping server's cancel
+     * race). A test of a hangup mid-turn sends the event itself.
+     */
+    hangUp: () => Promise<void>;
   }) => Promise<T>,
 ): Promise<T> {
   const taskQueue = `test-${randomUUID()}`;
@@ -104,7 +109,12 @@ async function withCall<T>(
       signal: voipbinEventSignal,
       signalArgs: [callEvent(callId, opts.startWith ?? 'progressing')],
     });
-    return body({ fake, callId, handle, send: (event) => handle.signal(voipbinEventSignal, event), metric });
+    const send = (event: CallEvent) => handle.signal(voipbinEventSignal, event);
+    const hangUp = async () => {
+      await turnEnded(handle);
+      await send(callEvent(callId, 'hangup'));
+    };
+    return body({ fake, callId, handle, send, metric, hangUp });
   });
 }
 
@@ -252,7 +262,7 @@ describe('call workflow', () => {
             { sentences: ['Of course, cancelling that.'] },
           ],
         },
-        async ({ fake, callId, handle, send, metric }) => {
+        async ({ fake, handle, send, metric, hangUp }) => {
           await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
           await env.sleep(PLAYED);
           await send(transcript('What is my balance?'));
@@ -261,8 +271,7 @@ describe('call workflow', () => {
           await waitFor(() => fake.log.includes('say:Of course, cancelling that.'), 'the new reply');
           await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the cancelled LLM activity');
 
-          await turnEnded(handle);
-          await send(callEvent(callId, 'hangup'));
+          await hangUp();
           const summary = await handle.result();
           // The sentence it said is flushed before the new reply; the one it had not said, never.
           const flushAt = fake.log.indexOf('flush');
@@ -316,13 +325,12 @@ describe('call workflow', () => {
         variables: { caller: '+15550001234', called: 'Acme' },
         replies: [{ sentences: ['Sure.'] }],
       },
-      async ({ fake, callId, handle, send }) => {
+      async ({ fake, handle, send, hangUp }) => {
         await waitFor(() => fake.log.includes('say:Hello, you are calling Acme.'), 'the greeting');
         await env.sleep(PLAYED);
         await send(transcript('Hi.'));
         await waitFor(() => fake.log.includes('say:Sure.'), 'the reply');
-        await turnEnded(handle);
-        await send(callEvent(callId, 'hangup'));
+        await hangUp();
         await handle.result();
         expect(fake.llmInputs[0]!.systemPrompt).toBe('The caller is +15550001234.');
       },
@@ -330,12 +338,11 @@ describe('call workflow', () => {
   });
 
   it('flushes when the caller talks over the greeting still playing', async () => {
-    await withCall({ replies: [{ sentences: ['Hi Sam.'] }] }, async ({ fake, callId, handle, send }) => {
+    await withCall({ replies: [{ sentences: ['Hi Sam.'] }] }, async ({ fake, handle, send, hangUp }) => {
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
       await send(transcript('Hi, it is Sam.'));
       await waitFor(() => fake.log.includes('say:Hi Sam.'), 'the reply');
-      await turnEnded(handle);
-      await send(callEvent(callId, 'hangup'));
+      await hangUp();
       const summary = await handle.result();
       expect(fake.log.slice(2, 5)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'flush', 'say:Hi Sam.']);
       expect(summary.messages[0]).toMatchObject({ kind: 'greeting', interrupted: true });
@@ -397,12 +404,11 @@ describe('call workflow', () => {
   });
 
   it('says a short apology when the LLM fails, instead of silence', async () => {
-    await withCall({ replies: [{ sentences: [], fail: true }] }, async ({ fake, callId, handle, send }) => {
+    await withCall({ replies: [{ sentences: [], fail: true }] }, async ({ fake, handle, send, hangUp }) => {
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
       await send(transcript('Hello?'));
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.apologyText}`), 'the apology');
-      await turnEnded(handle);
-      await send(callEvent(callId, 'hangup'));
+      await hangUp();
       const summary = await handle.result();
       expect(summary.messages.at(-1)).toMatchObject({ kind: 'apology', text: DEFAULT_PROFILE.apologyText });
     });
@@ -477,7 +483,7 @@ describe('call workflow', () => {
           { sentences: ['We open at nine.'] },
         ],
       },
-      async ({ fake, callId, handle, send }) => {
+      async ({ fake, handle, send, hangUp }) => {
         await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
         await env.sleep(PLAYED);
         // A question the caller goes on with while the agent thinks.
@@ -486,8 +492,7 @@ describe('call workflow', () => {
         await send(transcript('On Sundays.'));
         await waitFor(() => fake.log.includes('say:We open at nine.'), 'the reply');
         await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the first turn cancelled');
-        await turnEnded(handle);
-        await send(callEvent(callId, 'hangup'));
+        await hangUp();
         const summary = await handle.result();
         expect(saysOf(fake.log)).toEqual([`say:${DEFAULT_PROFILE.greeting}`, 'say:We open at nine.']);
         expect(fake.log).not.toContain('flush');
@@ -500,27 +505,42 @@ describe('call workflow', () => {
     );
   });
 
-  it('cancels the turn in flight when the caller hangs up, and says nothing more', async () => {
-    await withCall(
-      { replies: [{ sentences: ['Let me check.', 'Still checking.'], holdAfter: 1 }] },
-      async ({ fake, callId, handle, send }) => {
-        await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
-        await send(transcript('What is my balance?'));
-        await waitFor(() => fake.log.includes('say:Let me check.'), 'the first sentence');
-        await send(callEvent(callId, 'hangup'));
-        await handle.result();
-        await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the turn cancelled');
-        expect(fake.log.slice(2)).toEqual([
-          `say:${DEFAULT_PROFILE.greeting}`,
-          'flush', // the caller talked over the greeting
-          'say:Let me check.',
-          'stopSpeaking:speaking-1',
-          'stopTranscribe',
-          'llm-cancelled:1',
-        ]);
-      },
-    );
-  });
+  it.each([
+    ["a record's answer", true],
+    ["the SDK's heartbeat alone", false],
+  ])(
+    'cancels the turn in flight when the caller hangs up (told by %s), and says nothing more',
+    async (_how, recordsTellCancel) => {
+      await withCall(
+        {
+          replies: [{ sentences: ['Let me check.', 'Still checking.'], holdAfter: 1 }],
+          setup: (fake) => (fake.recordsTellCancel = recordsTellCancel),
+        },
+        async ({ fake, callId, handle, send }) => {
+          await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+          await send(transcript('What is my balance?'));
+          await waitFor(() => fake.log.includes('say:Let me check.'), 'the first sentence');
+          await send(callEvent(callId, 'hangup'));
+          const summary = await handle.result();
+          // What the caller heard of the reply stays in the conversation, however the turn learnt of the hangup.
+          expect(summary.messages.map((m) => [m.role, m.text])).toEqual([
+            ['agent', DEFAULT_PROFILE.greeting],
+            ['caller', 'What is my balance?'],
+            ['agent', 'Let me check.'],
+          ]);
+          await waitFor(() => fake.log.includes('llm-cancelled:1'), 'the turn cancelled');
+          expect(fake.log.slice(2)).toEqual([
+            `say:${DEFAULT_PROFILE.greeting}`,
+            'flush', // the caller talked over the greeting
+            'say:Let me check.',
+            'stopSpeaking:speaking-1',
+            'stopTranscribe',
+            'llm-cancelled:1',
+          ]);
+        },
+      );
+    },
+  );
 
   it('stops both sessions when the workflow itself is cancelled', async () => {
     await withCall({}, async ({ fake, handle }) => {
@@ -552,7 +572,7 @@ describe('call workflow', () => {
   it('a final missed during an outage is answered once, instead of a reprompt', async () => {
     await withCall(
       { replies: [{ sentences: ['We are open until six.'] }] },
-      async ({ fake, callId, handle, send }) => {
+      async ({ fake, handle, send, hangUp }) => {
         await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
         fake.reconcileAnswer = () => ({
           call: 'progressing',
@@ -564,8 +584,7 @@ describe('call workflow', () => {
         await waitFor(() => fake.log.includes('say:We are open until six.'), 'the answer');
         // The same transcript delivered late after all: heard once.
         await send({ ...transcript('Are you open today?', 'in', 'lost-1') });
-        await turnEnded(handle);
-        await send(callEvent(callId, 'hangup'));
+        await hangUp();
         const summary = await handle.result();
         expect(fake.log.slice(2)).toEqual([
           `say:${DEFAULT_PROFILE.greeting}`,
@@ -608,14 +627,13 @@ describe('call workflow', () => {
   it('the speaking session stopped by VoIPBIN: the next reply is said once, on a new session', async () => {
     await withCall(
       { replies: [{ sentences: ['Here you go.', 'Anything else?'] }] },
-      async ({ fake, callId, handle, send }) => {
+      async ({ fake, handle, send, hangUp }) => {
         await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
         await env.sleep(PLAYED);
         fake.sayAnswer = (_text, speakingId) => (speakingId === 'speaking-1' ? 'gone' : 'ok');
         await send(transcript('Can I have my balance?'));
         await waitFor(() => fake.log.includes('say:Anything else?'), 'the reply');
-        await turnEnded(handle);
-        await send(callEvent(callId, 'hangup'));
+        await hangUp();
         const summary = await handle.result();
         expect(fake.log.slice(2).filter((l) => l !== 'reconcile')).toEqual([
           `say:${DEFAULT_PROFILE.greeting}`,
