@@ -4,6 +4,7 @@
 // the plain in-memory loop and against voipbin-agent, in the same process, one after the other.
 import { Client, Connection } from '@temporalio/client';
 import { decodeTimeoutType } from '@temporalio/common';
+import { tsToMs } from '@temporalio/common/lib/time';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -88,6 +89,10 @@ export interface HistoryFigures {
    * STICKY_QUEUE_TIMEOUT) and went to the normal queue: each one a replay of the whole history.
    */
   stickyTimeouts: number;
+  /** Workflow task scheduled → started (the wait for a poll), all tasks of all calls, ms. */
+  taskWaits: number[];
+  /** The same for the tasks that went to the normal queue after a sticky timeout, ms. */
+  normalQueueWaits: number[];
 }
 
 /** An instant model (the figures are the system's own); the long answer pauses after its first sentence. */
@@ -399,19 +404,37 @@ async function historyFigures(address: string): Promise<HistoryFigures> {
   try {
     const client = new Client({ connection });
     const total = { events: 0, workflowTasks: 0, signals: 0, activities: 0, stickyTimeouts: 0 };
+    const taskWaits: number[] = [];
+    const normalQueueWaits: number[] = [];
     const calls = new Set<string>();
     for await (const run of client.workflow.list()) {
       calls.add(run.workflowId);
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
+      const scheduledAt = new Map<string, { at: number; afterStickyTimeout: boolean }>();
+      let afterStickyTimeout = false;
       for (const event of history.events ?? []) {
         total.events++;
-        if (event.workflowTaskScheduledEventAttributes) total.workflowTasks++;
-        else if (event.workflowExecutionSignaledEventAttributes) total.signals++;
+        const at = tsToMs(event.eventTime);
+        if (event.workflowTaskScheduledEventAttributes) {
+          total.workflowTasks++;
+          scheduledAt.set(String(event.eventId), { at, afterStickyTimeout });
+          afterStickyTimeout = false;
+        } else if (event.workflowTaskStartedEventAttributes) {
+          const scheduled = scheduledAt.get(
+            String(event.workflowTaskStartedEventAttributes.scheduledEventId),
+          );
+          if (scheduled) {
+            taskWaits.push(at - scheduled.at);
+            if (scheduled.afterStickyTimeout) normalQueueWaits.push(at - scheduled.at);
+          }
+        } else if (event.workflowExecutionSignaledEventAttributes) total.signals++;
         else if (event.activityTaskScheduledEventAttributes) total.activities++;
         else if (
           decodeTimeoutType(event.workflowTaskTimedOutEventAttributes?.timeoutType) === 'SCHEDULE_TO_START'
-        )
+        ) {
           total.stickyTimeouts++;
+          afterStickyTimeout = true;
+        }
       }
     }
     const per = (n: number) => Math.round((n / Math.max(calls.size, 1)) * 10) / 10;
@@ -421,6 +444,8 @@ async function historyFigures(address: string): Promise<HistoryFigures> {
       signals: per(total.signals),
       activities: per(total.activities),
       stickyTimeouts: total.stickyTimeouts,
+      taskWaits,
+      normalQueueWaits,
     };
   } finally {
     await connection.close();

@@ -46,6 +46,20 @@ function figures(system: string, f: LoadFigures): Figure[] {
             label: `${system}: workflow tasks that timed out on the sticky queue (replayed), all calls`,
             value: f.histories.stickyTimeouts,
           },
+          {
+            label: `${system}: workflow task scheduled → started, p50 / p99 / max`,
+            value: `${spread(f.histories.taskWaits)} / ${ms(Math.max(0, ...f.histories.taskWaits))}`,
+            unit: 'ms',
+          },
+          ...(f.histories.normalQueueWaits.length
+            ? [
+                {
+                  label: `${system}: of which after a sticky timeout (normal queue), p50 / max`,
+                  value: `${ms(percentile(f.histories.normalQueueWaits, 50))} / ${ms(Math.max(...f.histories.normalQueueWaits))}`,
+                  unit: 'ms',
+                },
+              ]
+            : []),
         ]
       : []),
     { label: `${system}: wall time`, value: Math.round(f.wallMs / 100) / 10, unit: 's' },
