@@ -112,6 +112,7 @@ export function createLlmActivities(deps: {
             channel: deps.channel,
             voipbin: deps.voipbin,
             speakingId: input.speak.speakingId,
+            bargeIn: input.speak.bargeIn,
             taskToken: ctx.info.taskToken,
             cancellation: ctx,
             prior: attempt > 1 ? (ctx.info.heartbeatDetails as TurnSpeech | undefined) : undefined,

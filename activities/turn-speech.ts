@@ -10,6 +10,7 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { VoipbinClient } from '../src/voipbin/client';
 import { VoipbinApiError, VoipbinResponseError } from '../src/voipbin/errors';
 import { heardOf, playsUntil } from '../workflows/turn-speech';
+import { cutsIn, type CallerHeard } from '../workflows/turn-taking';
 import { toActivityFailure } from './failures';
 import type { CallExecution, TurnChannel } from './turn-channel';
 import type {
@@ -17,6 +18,7 @@ import type {
   FlushTurnResult,
   LlmActivities,
   SpokenSentence,
+  TurnBargeIn,
   TurnSpeech,
   TurnSpoken,
 } from './types';
@@ -73,6 +75,8 @@ export interface TurnSpeakerOptions {
   prior?: TurnSpeech;
   /** How often the speech is recorded when nothing else records it: the turn's heartbeat. */
   recordEveryMs: number;
+  /** What the caller says that cuts the turn off, told here by this process's ingress (`heard`). */
+  bargeIn?: TurnBargeIn;
   /** The turn must stop (cancelled, or this attempt is dead): the model's stream is aborted. */
   onStop: () => void;
   log: Context['log'];
@@ -138,6 +142,11 @@ export class TurnSpeaker {
   cancelled = false;
   /** Silenced by `cut`, before the server's cancellation reached it. */
   private cutHere = false;
+  /**
+   * Cut off by what the caller said, heard by this process's ingress before the workflow (`heard`):
+   * the flush that went out then, if one did. `cutTurn` then sends none of its own.
+   */
+  private flushedOnHearing?: Promise<FlushOutcome | undefined>;
   /** A `/say` sent and not yet answered: settles once its outcome is in `said` (never rejects). */
   private sending?: Promise<void>;
   /** A record was answered `cancelRequested`: the workflow's cancellation is on the server. */
@@ -237,6 +246,44 @@ export class TurnSpeaker {
       spoken: { said, ...(this.unsaid.length > 0 && { unsaid: [...this.unsaid] }), at: Date.now() },
       inFlight,
     };
+  }
+
+  /**
+   * The caller said something (this process's ingress heard it as it handed it to the workflow):
+   * if the workflow will take it for a barge-in (the turn's rule, the workflow's own: `cutsIn`),
+   * the turn is cut off now and what it said that still plays is flushed, without waiting for the
+   * workflow's task. The workflow's cut (`cutTurn`) then finds it done. Returns whether it cut.
+   */
+  heard(heard: CallerHeard & { at?: number }): boolean {
+    const rule = this.opts.bargeIn;
+    if (!rule || this.cancelled || this.deadWith || this.closed || this.halted.aborted) return false;
+    // A late copy of speech whose final the turn answers (the workflow ignores it too).
+    if (!heard.final && heard.at !== undefined && rule.since !== undefined && heard.at <= rule.since)
+      return false;
+    if (!cutsIn(rule, heard)) return false;
+    this.flushedOnHearing = this.cutAndFlush(rule);
+    return true;
+  }
+
+  /** What the flush sent on hearing the caller came to, once it is answered; undefined: none went out. */
+  flushedEarly(): Promise<FlushOutcome | undefined> {
+    return this.flushedOnHearing ?? Promise.resolve(undefined);
+  }
+
+  private async cutAndFlush(rule: TurnBargeIn): Promise<FlushOutcome | undefined> {
+    const cut = await this.cut();
+    if (!cut || this.gone) return undefined;
+    const playing = cut.inFlight || playsUntil(cut.spoken.said, rule.charsPerSecond) > Date.now();
+    if (!playing) return undefined;
+    try {
+      return await flushSession(this.opts.voipbin, this.opts.speakingId, this.halted);
+    } catch (err) {
+      // The workflow's cut flushes instead (cutTurn finds no flush made here).
+      this.opts.log.warn('speaking turn: /flush on hearing the caller failed', {
+        error: err instanceof Error ? err.message : String(err),
+      });
+      return undefined;
+    }
   }
 
   /**
@@ -375,6 +422,8 @@ export class TurnSpeaker {
  * one process (`serve`) and mostly with several workers, the turn is here.
  */
 const runningHere = new Map<string, TurnSpeaker>();
+/** The same turns by call workflow: what `callerSpokeHere` looks in. */
+const byWorkflow = new Map<string, Set<TurnSpeaker>>();
 
 function turnKey(execution: CallExecution, activityId: string): string {
   return `${execution.workflowId}\n${execution.runId ?? ''}\n${activityId}`;
@@ -384,17 +433,39 @@ function turnKey(execution: CallExecution, activityId: string): string {
 export function runningTurn(execution: CallExecution, activityId: string, speaker: TurnSpeaker): () => void {
   const key = turnKey(execution, activityId);
   runningHere.set(key, speaker);
+  const ofCall = byWorkflow.get(execution.workflowId) ?? new Set<TurnSpeaker>();
+  ofCall.add(speaker);
+  byWorkflow.set(execution.workflowId, ofCall);
   return () => {
     if (runningHere.get(key) === speaker) runningHere.delete(key);
+    ofCall.delete(speaker);
+    if (ofCall.size === 0 && byWorkflow.get(execution.workflowId) === ofCall)
+      byWorkflow.delete(execution.workflowId);
   };
 }
+
+/**
+ * The caller of the call whose workflow is `workflowId` said something, which this process's
+ * ingress is handing to the workflow: a speaking turn of that call running in this process cuts
+ * itself off at once if the workflow will take it for a barge-in (`TurnSpeaker.heard`). Nothing
+ * runs here for the call (an ingress apart from its workers): nothing happens, the workflow cuts.
+ * Returns how many turns were cut.
+ */
+export function callerSpokeHere(workflowId: string, heard: CallerHeard & { at?: number }): number {
+  let cut = 0;
+  for (const speaker of byWorkflow.get(workflowId) ?? []) if (speaker.heard(heard)) cut++;
+  return cut;
+}
+
+/** A `/flush` sent: whether it went out, or the session was gone (404). */
+type FlushOutcome = { flushed: boolean; gone?: boolean };
 
 /** Sends `/flush`: whether it went out, or the session was gone (404). */
 async function flushSession(
   voipbin: VoipbinClient,
   speakingId: string,
   signal: AbortSignal,
-): Promise<{ flushed: boolean; gone?: boolean }> {
+): Promise<FlushOutcome> {
   try {
     await voipbin.flush(speakingId, { signal });
     return { flushed: true };
@@ -415,10 +486,13 @@ export function createTurnSpeechActivities(deps: {
       const execution = ctx.info.workflowExecution;
       const speaker = execution && runningHere.get(turnKey(execution, input.activityId));
       const cut = await speaker?.cut();
-      if (!cut) return undefined;
+      if (!speaker || !cut) return undefined;
       const { spoken, inFlight } = cut;
-      const playing = input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
       const result = { spoken, activityId: input.activityId };
+      // Flushed already, when this process's ingress heard the caller first.
+      const early = await speaker.flushedEarly();
+      if (early) return { ...result, ...early, onHearing: true };
+      const playing = input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
       if (!playing) return { ...result, flushed: false };
       return { ...result, ...(await flushSession(deps.voipbin, input.speakingId, ctx.cancellationSignal)) };
     },

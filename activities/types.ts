@@ -1,6 +1,7 @@
 // Inputs and outputs of every activity: one object in, one object out.
 import type { ToolHttp } from '../src/agent-tools';
 import { FailureType, type CallStatus } from '../workflows/messages';
+import type { BargeInRule } from '../workflows/turn-taking';
 
 export interface CreateTranscribeInput {
   callId: string;
@@ -146,7 +147,24 @@ export interface LlmTurnInput {
    * (at most once, across attempts), and reports what it said in its result. Absent: each
    * sentence goes to the workflow as a `sentence` signal, which says it.
    */
-  speak?: { speakingId: string };
+  speak?: {
+    speakingId: string;
+    /**
+     * What of the caller's speech cuts this turn off, as the workflow decides it: the ingress of
+     * the process the turn runs in (`serve`) tells the turn what the caller said as it hands it to
+     * the workflow, and the turn cuts itself off and flushes at once, without waiting for the
+     * workflow's task (activities/turn-speech.ts `callerSpokeHere`). Absent: only the workflow cuts.
+     */
+    bargeIn?: TurnBargeIn;
+  };
+}
+
+/** A speaking turn's barge-in rule (`LlmTurnInput.speak`), with what it needs to apply it alone. */
+export interface TurnBargeIn extends BargeInRule {
+  /** The voice's pace: whether what the turn said still plays, so needs a flush. */
+  charsPerSecond: number;
+  /** The newest final transcript's time when the turn began: speech from before it is a late copy. */
+  since?: number;
 }
 
 /** A sentence a speaking turn sent to `/say`. */
@@ -210,6 +228,11 @@ export interface FlushTurnResult {
   gone?: boolean;
   /** `cutTurn`: the step it cut off (the activity id of FlushTurnInput), for the history's readers. */
   activityId?: string;
+  /**
+   * `cutTurn`: the turn had cut itself off, and flushed, when the ingress of the process it runs
+   * in heard the caller, before this workflow task (`LlmTurnInput.speak.bargeIn`).
+   */
+  onHearing?: true;
 }
 
 /**

@@ -24,6 +24,7 @@ import type {
   ToolCallRequest,
   ToolDefinition,
   ToolResult,
+  TurnBargeIn,
   TurnSpeech,
   TurnSpoken,
 } from '../activities/types';
@@ -326,6 +327,16 @@ export class CallAgent {
     this.apply((s, now) => call.onSpeechDone(s, op.id, outcome, now, flushed));
   }
 
+  /** What cuts a speaking turn off, for the turn to apply where it runs (LlmTurnInput.speak). */
+  private turnBargeIn(): TurnBargeIn {
+    const s = this.state;
+    return {
+      ...call.bargeInRuleOf(s.settings),
+      charsPerSecond: s.settings.speechCharsPerSecond,
+      ...(s.newestTranscriptMs !== undefined && { since: s.newestTranscriptMs }),
+    };
+  }
+
   private async runTurn(
     turnId: number,
     context: call.TurnContext,
@@ -352,7 +363,7 @@ export class CallAgent {
           // Recorded only when there is something: a call without tools keeps its old input.
           ...(step > 0 && { step }),
           ...(this.toolDefinitions.length > 0 && { tools: this.toolDefinitions }),
-          ...(speakingId && { speak: { speakingId } }),
+          ...(speakingId && { speak: { speakingId, bargeIn: this.turnBargeIn() } }),
         }),
       );
       const spoken = result.spoken && { spoken: result.spoken };

@@ -32,11 +32,11 @@ import { onWorkflowClock, playsUntil } from './turn-speech';
 import type { SpeechOp, SpeechOutcome, SpeechQueue, Utterance } from './speech-queue';
 import {
   backchannelRule,
-  isBackchannel,
+  cutsIn,
   looksUnfinished,
-  normalizeUtterance,
   speechRateOf,
   type BackchannelRule,
+  type BargeInRule,
 } from './turn-taking';
 
 /** How long a call may ring before the agent leaves it alone. */
@@ -370,27 +370,20 @@ export function onTranscript(s: CallState, t: IncomingTranscript, now: number): 
  * stops at once (the turn cancelled, what plays flushed). The final then starts the turn as usual.
  */
 export function onCallerSpeech(s: CallState, speech: CallerSpeech, now: number): Command[] {
-  const { bargeIn: mode, bargeInWords, backchannel } = s.settings;
-  if (mode === 'final' || s.phase === 'ended' || s.ending || isCallGone(s) || !isListening(s, now)) return [];
+  if (s.phase === 'ended' || s.ending || isCallGone(s) || !isListening(s, now)) return [];
   // A late copy (the other path, a retry) of speech whose final is in: the turn it started is
   // the answer to it, never to be cut off by it.
   const atMs = Date.parse(speech.at ?? '');
   if (Number.isFinite(atMs) && atMs <= (s.newestTranscriptMs ?? -Infinity)) return [];
-  if (mode === 'words') {
-    const words = normalizeUtterance(speech.text ?? '')
-      .split(' ')
-      .filter(Boolean);
-    if (words.length < bargeInWords) return [];
-    // "mm hmm okay" so far: still only listening, however many words.
-    if (
-      backchannel.maxWords > 0 &&
-      isBackchannel(speech.text ?? '', { ...backchannel, maxWords: words.length })
-    )
-      return [];
-  }
+  if (!cutsIn(bargeInRuleOf(s.settings), { final: false, text: speech.text })) return [];
   const out: Command[] = [];
   bargeIn(s, now, out);
   return progress(s, now, out);
+}
+
+/** The settings' rule of what the caller's speech cuts off (turn-taking.ts `cutsIn`). */
+export function bargeInRuleOf(settings: CallSettings): BargeInRule {
+  return { mode: settings.bargeIn, words: settings.bargeInWords, backchannel: settings.backchannel };
 }
 
 /** A sentence of the reply, from the LLM activity. */
@@ -1097,7 +1090,7 @@ function applyTranscript(s: CallState, t: IncomingTranscript, now: number, out: 
   // "Mm-hmm" while the agent speaks or thinks: the caller listens. Kept in the conversation, but
   // nothing is cut off and no turn answers it. Said to a silent agent, or over "Are you still
   // there?", it is an answer.
-  if (isListening(s, now) && isBackchannel(text, s.settings.backchannel)) {
+  if (isListening(s, now) && !cutsIn(bargeInRuleOf(s.settings), { final: true, text })) {
     s.messages.push({ role: 'caller', text, at: now, backchannel: true });
     return;
   }

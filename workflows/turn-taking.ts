@@ -122,3 +122,35 @@ export function looksUnfinished(text: string, language: string): boolean {
   const last = words[words.length - 1] ?? '';
   return (CONTINUATIONS[primaryLanguage(language)] ?? []).includes(last);
 }
+
+/** What of the caller's speech, heard while the agent speaks or thinks, cuts it off (profile `bargeIn`). */
+export interface BargeInRule {
+  /** `final`: only a final transcript; `words`: `words` words before it; `speech`: its start. */
+  mode: 'words' | 'speech' | 'final';
+  words: number;
+  backchannel: BackchannelRule;
+}
+
+/** What the caller said: a final transcript, or speech before it (its start has no text). */
+export interface CallerHeard {
+  final: boolean;
+  text?: string;
+}
+
+/**
+ * Whether what the caller said cuts the agent off while it speaks or thinks: any final but an
+ * acknowledgement ("mm-hmm"); before the final, by the rule's mode, and never what is, so far,
+ * only acknowledgements ("mm hmm okay", however many words). The workflow decides by this, and so
+ * does a speaking turn that hears the caller first in its own process (activities/turn-speech.ts).
+ */
+export function cutsIn(rule: BargeInRule, heard: CallerHeard): boolean {
+  const text = heard.text?.trim() ?? '';
+  if (heard.final) return text !== '' && !isBackchannel(text, rule.backchannel);
+  if (rule.mode === 'final') return false;
+  if (rule.mode === 'speech') return true;
+  const words = normalizeUtterance(text).split(' ').filter(Boolean);
+  if (words.length < rule.words) return false;
+  return !(
+    rule.backchannel.maxWords > 0 && isBackchannel(text, { ...rule.backchannel, maxWords: words.length })
+  );
+}

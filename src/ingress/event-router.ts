@@ -2,6 +2,7 @@ import { matchRoute, type AgentConfig } from '../agent-config';
 import type { Logger } from '../logger';
 import type { AgentMetrics, EventPath } from '../metrics';
 import type { CallerSpeech } from '../../workflows/messages';
+import type { CallerHeard } from '../../workflows/turn-taking';
 import { usedVariables } from '../../workflows/prompt-variables';
 import type { VoipbinEvent } from '../voipbin/events';
 import type { SpeechEvent } from '../voipbin/schemas';
@@ -27,6 +28,13 @@ export interface EventRouterDeps {
   /** Events by type, path and outcome, and how long each took to hand over. */
   metrics?: AgentMetrics;
   log: Logger;
+  /**
+   * Told what the caller said as it is handed to the call's workflow: a speaking turn of the call
+   * running in this process cuts itself off at once when the workflow will take it for a
+   * barge-in (activities/turn-speech.ts `callerSpokeHere`), so the `/flush` does not wait for the
+   * workflow's task. Absent: only the workflow cuts.
+   */
+  heardHere?: (callId: string, heard: CallerHeard & { at?: number }) => void;
 }
 
 /** What became of an accepted event; every outcome is acknowledged with 200. */
@@ -182,6 +190,7 @@ export class EventRouter {
         // remembered for it: only VoIPBIN's own retries (the 503) can bring this transcript back.
         const callId = await this.callOf(transcript.transcribe_id);
         if (!callId) return 'not-a-call';
+        this.heard(callId, { final: true, text: transcript.message });
         const outcome = await this.handOver(
           () => workflows.signal(callId, transcriptSignal(event.type, transcript)),
           () => refused.remember(callId),
@@ -230,8 +239,16 @@ export class EventRouter {
 
   private async signalSpeech(speech: CallerSpeech): Promise<void> {
     const { metrics, log } = this.deps;
+    const at = Date.parse(speech.at ?? '');
+    const call = this.callOf(speech.transcribeId)
+      .catch(() => null)
+      .then((id) => {
+        // Told at once: the settling wait below only spares the workflow a signal.
+        if (id) this.heard(id, { final: false, text: speech.text, ...(Number.isFinite(at) && { at }) });
+        return id;
+      });
     const [callId, needed] = await Promise.all([
-      this.callOf(speech.transcribeId).catch(() => null),
+      call,
       this.speech.settle(speech.transcribeId, SPEECH_SETTLE_MS),
     ]);
     let outcome: string = 'superseded';
@@ -246,6 +263,15 @@ export class EventRouter {
       }
     }
     metrics?.speechSignals.inc({ outcome });
+  }
+
+  /** Tells `heardHere` what the caller said; a failure there never stops the event's delivery. */
+  private heard(callId: string, heard: CallerHeard & { at?: number }): void {
+    try {
+      this.deps.heardHere?.(callId, heard);
+    } catch (err) {
+      this.deps.log.warn('cutting a turn off on hearing the caller failed', { callId, error: err as Error });
+    }
   }
 
   /** Resolves once the speech signals under way are done (tests; a closing ingress). */

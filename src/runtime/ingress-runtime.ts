@@ -1,4 +1,6 @@
 import type { Client } from '@temporalio/client';
+import { callerSpokeHere } from '../../activities/turn-speech';
+import { callWorkflowId } from '../../workflows/messages';
 import type { AgentConfig } from '../agent-config';
 import { socketUrlOf } from '../config';
 import { ConfigError } from '../config-error';
@@ -104,6 +106,9 @@ export async function startIngress(opts: IngressRuntimeOptions): Promise<Running
     log,
     lookupTranscribe: lookupTranscribeCall(voipbin),
     refused,
+    // The speaking turns of this process (`serve`: the worker's) hear the caller at once; in an
+    // ingress of its own there are none, and the workflows cut their turns.
+    heardHere: (callId, heard) => callerSpokeHere(callWorkflowId(callId), heard),
   });
   const ready = async () => {
     await opts.client.withDeadline(Date.now() + 2000, () => opts.client.workflowService.getSystemInfo({}));

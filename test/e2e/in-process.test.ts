@@ -1,7 +1,9 @@
 // The whole stack in one process: the simulator's signed webhooks, the real ingress, a real
 // Temporal dev server, the worker with the real activities, a streaming model. Each test asserts
 // the exact sequence of requests VoIPBIN received.
+import { defaultPayloadConverter, type Payload } from '@temporalio/common';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { FlushTurnResult } from '../../activities/types';
 import { DEFAULT_AGENT_CONFIG } from '../../src/agent-config';
 import {
   defaultReply,
@@ -118,7 +120,28 @@ it('the caller talks over a streaming reply: flush, then only the new reply is s
   const secondPrompt = llm.requests.at(-1)!.messages.map((m) => m.content);
   expect(secondPrompt).toContain(LONG_REPLY[0]);
   expect(secondPrompt.join(' ')).not.toContain(LONG_REPLY[1]);
+  // The reply cut itself off, and flushed, when the ingress heard the caller: the workflow's own
+  // cut found it done (a barge-in's /flush does not wait for the workflow's task).
+  expect(await cutsOf(call.id)).toEqual([
+    expect.objectContaining({ flushed: true, onHearing: true, activityId: 'turn-1-0' }),
+  ]);
 }, 60_000);
+
+/** What each `cutTurn` (the local activity by which the workflow cuts a turn off) answered. */
+async function cutsOf(callId: string): Promise<(FlushTurnResult | undefined)[]> {
+  const history = await env.client.workflow.getHandle(callWorkflowId(callId)).fetchHistory();
+  const first = (p: { payloads?: Payload[] | null } | undefined) => {
+    const payload = p?.payloads?.[0];
+    return payload ? defaultPayloadConverter.fromPayload<unknown>(payload) : undefined;
+  };
+  return (history.events ?? []).flatMap((e) => {
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') return [];
+    const data = first(marker.details?.['data']) as { activity_type?: string } | undefined;
+    if (data?.activity_type !== 'cutTurn') return [];
+    return [first(marker.details?.['result']) as FlushTurnResult | undefined];
+  });
+}
 
 it('"Mm-hmm." and "okay" during a reply: nothing cut off, the reply said once, no model request for them', async () => {
   const call = simulator.startInboundCall({

@@ -1,6 +1,6 @@
 import { DEFAULT_AGENT_CONFIG, parseAgentConfig } from '../../src/agent-config';
 import { TemporalUnavailableError } from '../../src/ingress/call-workflows';
-import { EventRouter } from '../../src/ingress/event-router';
+import { EventRouter, type EventRouterDeps } from '../../src/ingress/event-router';
 import { Counters } from '../../src/ingress/metrics';
 import { RefusedEvents } from '../../src/ingress/refused-events';
 import type { TranscribeLookup } from '../../src/ingress/transcribe-lookup';
@@ -15,6 +15,7 @@ import {
   callPayload,
   envelope,
   hungUpCallPayload,
+  speechPayload,
   transcribePayload,
   transcriptPayload,
   uuidFor,
@@ -25,7 +26,10 @@ import { RecordingWorkflows, type Recorded } from '../helpers/recording-workflow
 let closeRefused: () => Promise<void> = async () => undefined;
 afterEach(() => closeRefused());
 
-function setup(lookup: TranscribeLookup = async () => uuidFor('call-9')) {
+function setup(
+  lookup: TranscribeLookup = async () => uuidFor('call-9'),
+  heardHere?: EventRouterDeps['heardHere'],
+) {
   const workflows = new RecordingWorkflows();
   const timers = new ManualSchedule();
   const counters = new Counters();
@@ -37,6 +41,7 @@ function setup(lookup: TranscribeLookup = async () => uuidFor('call-9')) {
     refused,
     counters,
     log: silentLogger,
+    heardHere,
   });
   closeRefused = () => refused.close();
   /** Runs the retry round the refusals scheduled, to its end. */
@@ -78,6 +83,70 @@ describe('EventRouter transcribe lookups', () => {
       [uuidFor('call-9'), expect.objectContaining({ kind: 'transcript', id: uuidFor('a') })],
       [uuidFor('call-9'), expect.objectContaining({ kind: 'transcript', id: uuidFor('b') })],
     ]);
+  });
+});
+
+describe("EventRouter tells this process's speaking turns what the caller said (heardHere)", () => {
+  function told() {
+    const heard: { callId: string; heard: unknown; signalsBefore: number }[] = [];
+    const fixture = setup(undefined, (callId, h) =>
+      heard.push({ callId, heard: h, signalsBefore: fixture.workflows.calls.length }),
+    );
+    return { ...fixture, heard };
+  }
+  const transcript = (id: string, overrides: Record<string, unknown> = {}) =>
+    event(
+      'transcript_created',
+      transcriptPayload({ id: uuidFor(id), transcribe_id: uuidFor('tr-1'), ...overrides }),
+    );
+
+  it("tells a caller's final before it is signalled, once, and never the agent's own words", async () => {
+    const { router, heard, workflows } = told();
+    expect(await router.route(transcript('t-1', { message: 'Stop, please.' }))).toBe('delivered');
+    expect(await router.route(transcript('t-1', { message: 'Stop, please.' }))).toBe('duplicate');
+    expect(await router.route(transcript('t-2', { direction: 'out', message: 'We open at nine.' }))).toBe(
+      'unused',
+    );
+    expect(heard).toEqual([
+      { callId: uuidFor('call-9'), heard: { final: true, text: 'Stop, please.' }, signalsBefore: 0 },
+    ]);
+    expect(workflows.calls).toHaveLength(1);
+  });
+
+  it('tells it even when Temporal cannot take it: the caller did speak, and VoIPBIN will send it again', async () => {
+    const { router, heard, workflows } = told();
+    workflows.respond = () => Promise.reject(new TemporalUnavailableError('Temporal is unreachable'));
+    await expect(router.route(transcript('t-1', { message: 'Stop, please.' }))).rejects.toThrow(
+      TemporalUnavailableError,
+    );
+    expect(heard.map((h) => h.heard)).toEqual([{ final: true, text: 'Stop, please.' }]);
+  });
+
+  it("tells the caller's speech at once, with VoIPBIN's time, not after the wait that may spare its signal", async () => {
+    const { router, heard, workflows } = told();
+    const interim = speechPayload('transcribe_speech_interim', {
+      transcribe_id: uuidFor('tr-1'),
+      message: 'hold on',
+    });
+    expect(await router.route(event('transcribe_speech_interim', interim))).toBe('speech-queued');
+    await new Promise((r) => setImmediate(r));
+    expect(heard).toEqual([
+      {
+        callId: uuidFor('call-9'),
+        heard: { final: false, text: 'hold on', at: Date.parse(String(interim['tm_event'])) },
+        signalsBefore: 0,
+      },
+    ]);
+    await router.settled();
+    expect(workflows.calls.map((c) => c.method)).toEqual(['speech']);
+  });
+
+  it('a failure in telling never keeps the event from its workflow', async () => {
+    const { router, workflows } = setup(undefined, () => {
+      throw new Error('boom');
+    });
+    expect(await router.route(transcript('t-1'))).toBe('delivered');
+    expect(workflows.calls).toHaveLength(1);
   });
 });
 

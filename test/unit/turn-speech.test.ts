@@ -10,12 +10,20 @@ import { MockActivityEnvironment } from '@temporalio/testing';
 import { DefaultLogger } from '@temporalio/worker';
 import { temporalTurnChannel, type CallExecution, type TurnChannel } from '../../activities/turn-channel';
 import {
+  callerSpokeHere,
   createTurnSpeechActivities,
   FLUSH_WAIT_MS,
   runningTurn,
   TurnSpeaker,
 } from '../../activities/turn-speech';
-import type { FlushTurnInput, FlushTurnResult, SpokenSentence, TurnSpeech } from '../../activities/types';
+import type {
+  FlushTurnInput,
+  FlushTurnResult,
+  SpokenSentence,
+  TurnBargeIn,
+  TurnSpeech,
+} from '../../activities/types';
+import { backchannelRule } from '../../workflows/turn-taking';
 import { VoipbinClient } from '../../src/voipbin/client';
 import { waitFor } from '../helpers/wait-for';
 
@@ -340,7 +348,7 @@ describe('TurnSpeaker.cut and cutTurn: a turn cut off in the process it runs in'
    * text in `held` is answered only when the test releases it; records answer `cancelRequested`
    * once `server.cancelled` is set (the workflow's task that cut the turn is recorded).
    */
-  function speaker(held: string[] = []) {
+  function speaker(held: string[] = [], bargeIn?: TurnBargeIn) {
     const log: string[] = [];
     const server = { cancelled: false };
     const releases = new Map<string, () => void>();
@@ -378,6 +386,7 @@ describe('TurnSpeaker.cut and cutTurn: a turn cut off in the process it runs in'
       taskToken: Buffer.from('token-1'),
       cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
       recordEveryMs: 10,
+      bargeIn,
       onStop: () => void stops++,
       log: new DefaultLogger('ERROR'),
     });
@@ -462,10 +471,186 @@ describe('TurnSpeaker.cut and cutTurn: a turn cut off in the process it runs in'
     expect(result?.spoken?.said.map((x) => x.text)).toEqual(['One.']);
     // "One." still plays: flushed.
     expect(result).toMatchObject({ activityId: ACTIVITY_ID, flushed: true });
+    expect(result?.onHearing).toBeUndefined();
     expect(says(log)).toEqual(['say One.', 'said One.', 'flush']);
     notHere();
     expect(await env.run(cutTurn, input)).toBeUndefined();
     server.cancelled = true;
     await s.finish();
+  });
+});
+
+describe('a speaking turn cut off when this process hears the caller (callerSpokeHere)', () => {
+  const speakers: TurnSpeaker[] = [];
+  const removals: (() => void)[] = [];
+  afterEach(() => {
+    removals.splice(0).forEach((r) => r());
+    speakers.splice(0).forEach((s) => s.close());
+  });
+
+  /** The default profile's rule: two words cut in, "mm-hmm okay" does not. */
+  const WORDS: TurnBargeIn = {
+    mode: 'words',
+    words: 2,
+    backchannel: backchannelRule('en-US', undefined, 3),
+    charsPerSecond: 15,
+    since: Date.parse('2026-01-15T09:30:00Z'),
+  };
+
+  /** A running turn of EXECUTION's call, registered as llmTurn registers it; its requests in one log. */
+  function turn(bargeIn: TurnBargeIn | undefined, held: string[] = []) {
+    const log: string[] = [];
+    const server = { cancelled: false };
+    const releases = new Map<string, () => void>();
+    const channel: TurnChannel = {
+      send: () => Promise.reject(new Error('not used')),
+      received: () => Promise.reject(new Error('not used')),
+      releaseSticky: () => Promise.reject(new Error('not used')),
+      turnSpeech: () => Promise.reject(new Error('not used')),
+      record: async () => ({ cancelRequested: server.cancelled }),
+    };
+    const fake: typeof fetch = async (url, init) => {
+      const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
+      if (path.endsWith('/flush')) log.push('flush');
+      else {
+        const text = (JSON.parse(init?.body as string) as { text: string }).text;
+        log.push(`say ${text}`);
+        if (held.includes(text)) await new Promise<void>((r) => releases.set(text, r));
+        log.push(`said ${text}`);
+      }
+      const body = { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' };
+      return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+    };
+    const voipbin = new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake });
+    const s = new TurnSpeaker({
+      channel,
+      voipbin,
+      speakingId: SPEAKING_ID,
+      taskToken: Buffer.from('token-1'),
+      cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
+      recordEveryMs: 10,
+      bargeIn,
+      onStop: () => undefined,
+      log: new DefaultLogger('ERROR'),
+    });
+    speakers.push(s);
+    removals.push(runningTurn(EXECUTION, ACTIVITY_ID, s));
+    const { cutTurn } = createTurnSpeechActivities({ channel, voipbin });
+    const env = new MockActivityEnvironment(
+      { workflowExecution: EXECUTION },
+      { logger: new DefaultLogger('ERROR') },
+    );
+    const input: FlushTurnInput = {
+      speakingId: SPEAKING_ID,
+      activityId: ACTIVITY_ID,
+      playing: false,
+      charsPerSecond: 15,
+    };
+    /** The workflow's own cut, when its task for the same words runs (a local activity). */
+    const workflowCuts = (): Promise<FlushTurnResult | undefined> => env.run(cutTurn, input);
+    return { s, log, server, release: (text: string) => releases.get(text)?.(), workflowCuts };
+  }
+
+  it("a final cuts the turn off and flushes at once; the workflow's cut then finds it done and flushes nothing", async () => {
+    const { s, log, server, workflowCuts } = turn(WORDS);
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the first sentence said');
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Stop, please.' })).toBe(1);
+    await waitFor(() => log.includes('flush'), 'the flush');
+    // Said after the cut: nothing.
+    s.say(['Two.']);
+    const result = await workflowCuts();
+    expect(result).toMatchObject({ activityId: ACTIVITY_ID, flushed: true, onHearing: true });
+    expect(result?.spoken?.said.map((x) => x.text)).toEqual(['One.']);
+    server.cancelled = true;
+    await s.finish();
+    expect(s.cancelled).toBe(true);
+    expect(log).toEqual(['say One.', 'said One.', 'flush']);
+  });
+
+  it('a /say in flight is answered before the flush goes out: the sentence never plays after it', async () => {
+    const { s, log, server, release } = turn(WORDS, ['Two.']);
+    s.start();
+    s.say(['One.', 'Two.', 'Three.']);
+    await waitFor(() => log.includes('say Two.'), 'the second /say out');
+    callerSpokeHere(EXECUTION.workflowId, { final: false, text: 'wait a second' });
+    await new Promise((r) => setTimeout(r, 30));
+    expect(log).not.toContain('flush');
+    release('Two.');
+    await waitFor(() => log.includes('flush'), 'the flush');
+    server.cancelled = true;
+    await s.finish();
+    expect(log).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.', 'flush']);
+  });
+
+  it('what the workflow would not take for a barge-in cuts nothing', async () => {
+    const { s, log, server } = turn(WORDS);
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the first sentence said');
+    const at = WORDS.since! + 1000;
+    const notCuts = [
+      { final: true, text: 'Mm-hmm.' }, // an acknowledgement
+      { final: true, text: '  ' }, // nothing said
+      { final: false, text: 'wait', at }, // one word, two needed
+      { final: false, text: 'mm hmm okay', at }, // acknowledgements, however many words
+      { final: false, at }, // the start of speech: the profile cuts on words
+      { final: false, text: 'hold on please', at: WORDS.since! - 1 }, // a late copy of the answered question
+    ];
+    for (const heard of notCuts) expect(callerSpokeHere(EXECUTION.workflowId, heard)).toBe(0);
+    // Another call's words are not this turn's.
+    expect(callerSpokeHere('call-2', { final: true, text: 'Stop, please.' })).toBe(0);
+    s.say(['Two.']);
+    await waitFor(() => log.includes('said Two.'), 'the turn going on');
+    server.cancelled = true;
+    await s.finish();
+    expect(log).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.']);
+  });
+
+  it('by the profile: `speech` cuts on the start of speech, `final` only on the final', async () => {
+    const speech = turn({ ...WORDS, mode: 'speech' });
+    speech.s.start();
+    speech.s.say(['One.']);
+    await waitFor(() => speech.log.includes('said One.'), 'the sentence said');
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: false })).toBe(1);
+    await waitFor(() => speech.log.includes('flush'), 'the flush');
+    speech.server.cancelled = true;
+    await speech.s.finish();
+    removals.splice(0).forEach((r) => r());
+
+    const final = turn({ ...WORDS, mode: 'final' });
+    final.s.start();
+    final.s.say(['One.']);
+    await waitFor(() => final.log.includes('said One.'), 'the sentence said');
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: false, text: 'hold on a second' })).toBe(0);
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Hold on a second.' })).toBe(1);
+    await waitFor(() => final.log.includes('flush'), 'the flush');
+    final.server.cancelled = true;
+    await final.s.finish();
+    expect(final.log).toEqual(['say One.', 'said One.', 'flush']);
+  });
+
+  it('nothing said yet (the model still thinking): cut off, nothing to flush', async () => {
+    const { s, log, server, workflowCuts } = turn(WORDS);
+    s.start();
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Actually, never mind.' })).toBe(1);
+    s.say(['One.']);
+    const result = await workflowCuts();
+    expect(result).toMatchObject({ flushed: false });
+    server.cancelled = true;
+    await s.finish();
+    expect(log).toEqual([]);
+  });
+
+  it('a turn started without the rule (a call recorded before it) is cut by the workflow only', async () => {
+    const { s, log, server } = turn(undefined);
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the sentence said');
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Stop, please.' })).toBe(0);
+    server.cancelled = true;
+    await s.finish();
+    expect(log).toEqual(['say One.', 'said One.']);
   });
 });
