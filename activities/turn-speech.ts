@@ -147,6 +147,8 @@ export class TurnSpeaker {
    * the flush that went out then, if one did. `cutTurn` then sends none of its own.
    */
   private flushedOnHearing?: Promise<FlushOutcome | undefined>;
+  /** When it was cut off on hearing the caller (this process's clock). */
+  private heardAt?: number;
   /** A `/say` sent and not yet answered: settles once its outcome is in `said` (never rejects). */
   private sending?: Promise<void>;
   /** A record was answered `cancelRequested`: the workflow's cancellation is on the server. */
@@ -261,13 +263,18 @@ export class TurnSpeaker {
     if (!heard.final && heard.at !== undefined && rule.since !== undefined && heard.at <= rule.since)
       return false;
     if (!cutsIn(rule, heard)) return false;
+    this.heardAt = Date.now();
     this.flushedOnHearing = this.cutAndFlush(rule);
     return true;
   }
 
-  /** What the flush sent on hearing the caller came to, once it is answered; undefined: none went out. */
-  flushedEarly(): Promise<FlushOutcome | undefined> {
-    return this.flushedOnHearing ?? Promise.resolve(undefined);
+  /**
+   * What the flush sent on hearing the caller came to, once it is answered, and when the turn was
+   * cut off; undefined: none went out.
+   */
+  async flushedEarly(): Promise<(FlushOutcome & { at: number }) | undefined> {
+    const outcome = await this.flushedOnHearing;
+    return outcome && this.heardAt !== undefined ? { ...outcome, at: this.heardAt } : undefined;
   }
 
   private async cutAndFlush(rule: TurnBargeIn): Promise<FlushOutcome | undefined> {
@@ -491,7 +498,10 @@ export function createTurnSpeechActivities(deps: {
       const result = { spoken, activityId: input.activityId };
       // Flushed already, when this process's ingress heard the caller first.
       const early = await speaker.flushedEarly();
-      if (early) return { ...result, ...early, onHearing: true };
+      if (early) {
+        const { at, ...flush } = early;
+        return { ...result, ...flush, onHearing: { at } };
+      }
       const playing = input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
       if (!playing) return { ...result, flushed: false };
       return { ...result, ...(await flushSession(deps.voipbin, input.speakingId, ctx.cancellationSignal)) };

@@ -230,9 +230,10 @@ export interface FlushTurnResult {
   activityId?: string;
   /**
    * `cutTurn`: the turn had cut itself off, and flushed, when the ingress of the process it runs
-   * in heard the caller, before this workflow task (`LlmTurnInput.speak.bargeIn`).
+   * in heard the caller, before this workflow task (`LlmTurnInput.speak.bargeIn`): when (the
+   * worker's clock, as a local activity's completion time).
    */
-  onHearing?: true;
+  onHearing?: { at: number };
 }
 
 /**

@@ -266,6 +266,11 @@ export function buildTimeline(
       });
       return entries[entries.length - 1]!;
     };
+    /** An entry placed at another moment than when it was pushed. */
+    const moveTo = (entry: TimelineEntry, atMs: number) => {
+      entry.at = new Date(atMs).toISOString();
+      entry.offsetMs = atMs - startMs;
+    };
     const activities = new Map<
       string,
       { type: string; input: unknown; state: TurnState | SayState | ToolState | StepState | undefined }
@@ -681,6 +686,12 @@ export function buildTimeline(
               const barge = callEnding() ? undefined : bargeIn(doneAt);
               if (barge) barge.turn ??= step.turn.timing.turn;
               step.cut = { at: taskStartedAt, ...(barge && { barge }) };
+            }
+            // Cut off where it ran when the caller was heard there: then, not at this task.
+            const heardAt = cut?.onHearing?.at;
+            if (step?.cut && !step.cut.flushed && heardAt !== undefined && heardAt < step.cut.at) {
+              step.cut.at = heardAt;
+              if (step.cut.barge) moveTo(step.cut.barge, heardAt);
             }
             turnFlushed(step, cut, doneAt);
             break;

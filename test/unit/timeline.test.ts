@@ -577,6 +577,35 @@ describe("speaking turns: the turn's activity says its own sentences", () => {
     expect(t.counts).toMatchObject({ turns: 2, bargeIns: 1, agentLines: 3 });
   });
 
+  it('cut off where it ran when the caller was heard there: cut off then, not at the later workflow task', () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    // Said at 5.5 s: plays to 8 s. The caller, heard where the turn runs at 6 s, cut it off and
+    // flushed at once; the workflow's task for the same words ran only at 9 s (a loaded worker).
+    const spoken = { said: [said(EVERYTHING, 5500)] };
+    c.caller(6000, 'Stop, just the balance.');
+    c.task(9000);
+    c.cancelRequested(9003, turn);
+    c.localActivity(9004, 'cutTurn', {
+      spoken,
+      flushed: true,
+      activityId: 'turn-1-0',
+      onHearing: { at: T0 + 6005 },
+    });
+    c.completed(9100, turn, { cancelled: true, spoken });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      'caller Stop, just the balance.',
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=[]`,
+    ]);
+    const barge = t.entries.find((e) => e.kind === 'barge-in');
+    expect(barge?.offsetMs).toBe(6005);
+  });
+
   it('the flush done before what the turn said is known: cut off by its later result, at the moment it was cut', () => {
     // The call's time is up: the turn is cut off, its flush finds the activity ended (no `spoken`),
     // the goodbye follows the flush; only then does the turn's cancelled result come.
