@@ -691,7 +691,9 @@ export function buildTimeline(
             const heardAt = cut?.onHearing?.at;
             if (step?.cut && !step.cut.flushed && heardAt !== undefined && heardAt < step.cut.at) {
               step.cut.at = heardAt;
-              if (step.cut.barge) moveTo(step.cut.barge, heardAt);
+              // Shown after the words that did it, whose time is the server's (the signal's),
+              // a moment later than the worker heard them.
+              if (step.cut.barge) moveTo(step.cut.barge, Math.max(heardAt, lastCallerAtMs ?? heardAt));
             }
             turnFlushed(step, cut, doneAt);
             break;

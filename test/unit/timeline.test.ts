@@ -592,7 +592,8 @@ describe("speaking turns: the turn's activity says its own sentences", () => {
       spoken,
       flushed: true,
       activityId: 'turn-1-0',
-      onHearing: { at: T0 + 6005 },
+      // The worker's clock, a moment before the server's time of the words (the signal's).
+      onHearing: { at: T0 + 5998 },
     });
     c.completed(9100, turn, { cancelled: true, spoken });
     const t = c.timeline();
@@ -602,8 +603,9 @@ describe("speaking turns: the turn's activity says its own sentences", () => {
       'caller Stop, just the balance.',
       `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=[]`,
     ]);
+    // Shown after the words that did it.
     const barge = t.entries.find((e) => e.kind === 'barge-in');
-    expect(barge?.offsetMs).toBe(6005);
+    expect(barge?.offsetMs).toBe(6000);
   });
 
   it('the flush done before what the turn said is known: cut off by its later result, at the moment it was cut', () => {
