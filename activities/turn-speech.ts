@@ -144,11 +144,9 @@ export class TurnSpeaker {
   private cutHere = false;
   /**
    * Cut off by what the caller said, heard by this process's ingress before the workflow (`heard`):
-   * the flush that went out then, if one did. `cutTurn` then sends none of its own.
+   * the flush that went out then, if one did, and when. `cutTurn` then sends none of its own.
    */
-  private flushedOnHearing?: Promise<FlushOutcome | undefined>;
-  /** When it was cut off on hearing the caller (this process's clock). */
-  private heardAt?: number;
+  private flushedOnHearing?: Promise<FlushedOnHearing | undefined>;
   /** A `/say` sent and not yet answered: settles once its outcome is in `said` (never rejects). */
   private sending?: Promise<void>;
   /** A record was answered `cancelRequested`: the workflow's cancellation is on the server. */
@@ -256,34 +254,24 @@ export class TurnSpeaker {
    * the turn is cut off now and what it said that still plays is flushed, without waiting for the
    * workflow's task. The workflow's cut (`cutTurn`) then finds it done. Returns whether it cut.
    */
-  heard(heard: CallerHeard & { at?: number }): boolean {
+  heard(heard: CallerHeard): boolean {
     const rule = this.opts.bargeIn;
-    if (!rule || this.cancelled || this.deadWith || this.closed || this.halted.aborted) return false;
-    // A late copy of speech whose final the turn answers (the workflow ignores it too).
-    if (!heard.final && heard.at !== undefined && rule.since !== undefined && heard.at <= rule.since)
-      return false;
-    if (!cutsIn(rule, heard)) return false;
-    this.heardAt = Date.now();
-    this.flushedOnHearing = this.cutAndFlush(rule);
+    if (!rule || this.stopped || !cutsIn(rule, heard)) return false;
+    this.flushedOnHearing = this.cutAndFlush(rule, Date.now());
     return true;
   }
 
-  /**
-   * What the flush sent on hearing the caller came to, once it is answered, and when the turn was
-   * cut off; undefined: none went out.
-   */
-  async flushedEarly(): Promise<(FlushOutcome & { at: number }) | undefined> {
-    const outcome = await this.flushedOnHearing;
-    return outcome && this.heardAt !== undefined ? { ...outcome, at: this.heardAt } : undefined;
+  /** The flush sent on hearing the caller, once it is answered; undefined: none went out. */
+  flushedEarly(): Promise<FlushedOnHearing | undefined> {
+    return this.flushedOnHearing ?? Promise.resolve(undefined);
   }
 
-  private async cutAndFlush(rule: TurnBargeIn): Promise<FlushOutcome | undefined> {
+  private async cutAndFlush(rule: TurnBargeIn, at: number): Promise<FlushedOnHearing | undefined> {
     const cut = await this.cut();
-    if (!cut || this.gone) return undefined;
-    const playing = cut.inFlight || playsUntil(cut.spoken.said, rule.charsPerSecond) > Date.now();
-    if (!playing) return undefined;
+    if (!cut || this.gone || !stillPlays(cut, rule.charsPerSecond)) return undefined;
     try {
-      return await flushSession(this.opts.voipbin, this.opts.speakingId, this.halted);
+      const flushed = await flushSession(this.opts.voipbin, this.opts.speakingId, this.halted);
+      return { ...flushed, onHearing: { at } };
     } catch (err) {
       // The workflow's cut flushes instead (cutTurn finds no flush made here).
       this.opts.log.warn('speaking turn: /flush on hearing the caller failed', {
@@ -458,14 +446,24 @@ export function runningTurn(execution: CallExecution, activityId: string, speake
  * runs here for the call (an ingress apart from its workers): nothing happens, the workflow cuts.
  * Returns how many turns were cut.
  */
-export function callerSpokeHere(workflowId: string, heard: CallerHeard & { at?: number }): number {
+export function callerSpokeHere(workflowId: string, heard: CallerHeard): number {
   let cut = 0;
   for (const speaker of byWorkflow.get(workflowId) ?? []) if (speaker.heard(heard)) cut++;
   return cut;
 }
 
 /** A `/flush` sent: whether it went out, or the session was gone (404). */
-type FlushOutcome = { flushed: boolean; gone?: boolean };
+type FlushOutcome = Pick<FlushTurnResult, 'flushed' | 'gone'>;
+/** The flush a turn sent when it heard the caller, as `cutTurn` answers it. */
+type FlushedOnHearing = FlushOutcome & Required<Pick<FlushTurnResult, 'onHearing'>>;
+
+/**
+ * Whether what a turn cut off may still be playing: a `/say` was out when the cut came, or what
+ * it said has not finished playing by the voice's pace.
+ */
+function stillPlays(cut: { spoken: TurnSpoken; inFlight: boolean }, charsPerSecond: number): boolean {
+  return cut.inFlight || playsUntil(cut.spoken.said, charsPerSecond) > Date.now();
+}
 
 /** Sends `/flush`: whether it went out, or the session was gone (404). */
 async function flushSession(
@@ -494,16 +492,11 @@ export function createTurnSpeechActivities(deps: {
       const speaker = execution && runningHere.get(turnKey(execution, input.activityId));
       const cut = await speaker?.cut();
       if (!speaker || !cut) return undefined;
-      const { spoken, inFlight } = cut;
-      const result = { spoken, activityId: input.activityId };
+      const result = { spoken: cut.spoken, activityId: input.activityId };
       // Flushed already, when this process's ingress heard the caller first.
       const early = await speaker.flushedEarly();
-      if (early) {
-        const { at, ...flush } = early;
-        return { ...result, ...flush, onHearing: { at } };
-      }
-      const playing = input.playing || inFlight || playsUntil(spoken.said, input.charsPerSecond) > Date.now();
-      if (!playing) return { ...result, flushed: false };
+      if (early) return { ...result, ...early };
+      if (!input.playing && !stillPlays(cut, input.charsPerSecond)) return { ...result, flushed: false };
       return { ...result, ...(await flushSession(deps.voipbin, input.speakingId, ctx.cancellationSignal)) };
     },
 

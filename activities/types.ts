@@ -163,8 +163,6 @@ export interface LlmTurnInput {
 export interface TurnBargeIn extends BargeInRule {
   /** The voice's pace: whether what the turn said still plays, so needs a flush. */
   charsPerSecond: number;
-  /** The newest final transcript's time when the turn began: speech from before it is a late copy. */
-  since?: number;
 }
 
 /** A sentence a speaking turn sent to `/say`. */

@@ -330,11 +330,7 @@ export class CallAgent {
   /** What cuts a speaking turn off, for the turn to apply where it runs (LlmTurnInput.speak). */
   private turnBargeIn(): TurnBargeIn {
     const s = this.state;
-    return {
-      ...call.bargeInRuleOf(s.settings),
-      charsPerSecond: s.settings.speechCharsPerSecond,
-      ...(s.newestTranscriptMs !== undefined && { since: s.newestTranscriptMs }),
-    };
+    return { ...call.bargeInRuleOf(s), charsPerSecond: s.settings.speechCharsPerSecond };
   }
 
   private async runTurn(

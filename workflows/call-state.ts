@@ -371,19 +371,23 @@ export function onTranscript(s: CallState, t: IncomingTranscript, now: number): 
  */
 export function onCallerSpeech(s: CallState, speech: CallerSpeech, now: number): Command[] {
   if (s.phase === 'ended' || s.ending || isCallGone(s) || !isListening(s, now)) return [];
-  // A late copy (the other path, a retry) of speech whose final is in: the turn it started is
-  // the answer to it, never to be cut off by it.
   const atMs = Date.parse(speech.at ?? '');
-  if (Number.isFinite(atMs) && atMs <= (s.newestTranscriptMs ?? -Infinity)) return [];
-  if (!cutsIn(bargeInRuleOf(s.settings), { final: false, text: speech.text })) return [];
+  const heard = { final: false, text: speech.text, ...(Number.isFinite(atMs) && { at: atMs }) };
+  if (!cutsIn(bargeInRuleOf(s), heard)) return [];
   const out: Command[] = [];
   bargeIn(s, now, out);
   return progress(s, now, out);
 }
 
-/** The settings' rule of what the caller's speech cuts off (turn-taking.ts `cutsIn`). */
-export function bargeInRuleOf(settings: CallSettings): BargeInRule {
-  return { mode: settings.bargeIn, words: settings.bargeInWords, backchannel: settings.backchannel };
+/** What of the caller's speech cuts the agent off now (turn-taking.ts `cutsIn`). */
+export function bargeInRuleOf(s: CallState): BargeInRule {
+  const { settings } = s;
+  return {
+    mode: settings.bargeIn,
+    words: settings.bargeInWords,
+    backchannel: settings.backchannel,
+    ...(s.newestTranscriptMs !== undefined && { since: s.newestTranscriptMs }),
+  };
 }
 
 /** A sentence of the reply, from the LLM activity. */
@@ -1090,7 +1094,7 @@ function applyTranscript(s: CallState, t: IncomingTranscript, now: number, out: 
   // "Mm-hmm" while the agent speaks or thinks: the caller listens. Kept in the conversation, but
   // nothing is cut off and no turn answers it. Said to a silent agent, or over "Are you still
   // there?", it is an answer.
-  if (isListening(s, now) && !cutsIn(bargeInRuleOf(s.settings), { final: true, text })) {
+  if (isListening(s, now) && !cutsIn(bargeInRuleOf(s), { final: true, text })) {
     s.messages.push({ role: 'caller', text, at: now, backchannel: true });
     return;
   }

@@ -129,23 +129,30 @@ export interface BargeInRule {
   mode: 'words' | 'speech' | 'final';
   words: number;
   backchannel: BackchannelRule;
+  /** VoIPBIN's time of the newest final transcript: speech from before it is a late copy. */
+  since?: number;
 }
 
 /** What the caller said: a final transcript, or speech before it (its start has no text). */
 export interface CallerHeard {
   final: boolean;
   text?: string;
+  /** VoIPBIN's time of the speech (epoch ms), when it gave one. */
+  at?: number;
 }
 
 /**
  * Whether what the caller said cuts the agent off while it speaks or thinks: any final but an
- * acknowledgement ("mm-hmm"); before the final, by the rule's mode, and never what is, so far,
- * only acknowledgements ("mm hmm okay", however many words). The workflow decides by this, and so
- * does a speaking turn that hears the caller first in its own process (activities/turn-speech.ts).
+ * acknowledgement ("mm-hmm"); before the final, by the rule's mode, never what is, so far, only
+ * acknowledgements ("mm hmm okay", however many words), and never a late copy (the other path, a
+ * retry) of speech whose final is in: the turn that final started is the answer to it. The
+ * workflow decides by this, and so does a speaking turn that hears the caller first in its own
+ * process (activities/turn-speech.ts).
  */
 export function cutsIn(rule: BargeInRule, heard: CallerHeard): boolean {
   const text = heard.text?.trim() ?? '';
   if (heard.final) return text !== '' && !isBackchannel(text, rule.backchannel);
+  if (heard.at !== undefined && heard.at <= (rule.since ?? -Infinity)) return false;
   if (rule.mode === 'final') return false;
   if (rule.mode === 'speech') return true;
   const words = normalizeUtterance(text).split(' ').filter(Boolean);

@@ -34,7 +34,7 @@ export interface EventRouterDeps {
    * barge-in (activities/turn-speech.ts `callerSpokeHere`), so the `/flush` does not wait for the
    * workflow's task. Absent: only the workflow cuts.
    */
-  heardHere?: (callId: string, heard: CallerHeard & { at?: number }) => void;
+  heardHere?: (callId: string, heard: CallerHeard) => void;
 }
 
 /** What became of an accepted event; every outcome is acknowledged with 200. */
@@ -266,7 +266,7 @@ export class EventRouter {
   }
 
   /** Tells `heardHere` what the caller said; a failure there never stops the event's delivery. */
-  private heard(callId: string, heard: CallerHeard & { at?: number }): void {
+  private heard(callId: string, heard: CallerHeard): void {
     try {
       this.deps.heardHere?.(callId, heard);
     } catch (err) {

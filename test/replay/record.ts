@@ -265,7 +265,10 @@ async function speaking(): Promise<void> {
 /**
  * The same barge-in over a speaking turn, cut off where it runs (`cutTurn`, the patch
  * `speaking-turn-cut-here`). `speaking-barge-in-and-end-call` was recorded before that patch: its
- * turn was cut off through the server (flushTurn), as a turn running on another worker still is.
+ * turn was cut off through the server (flushTurn), as a turn running on another worker still is;
+ * `speaking-barge-in-cut-here` before the turn heard the caller in its own process: its `cutTurn`
+ * made the flush. In `speaking-barge-in-on-hearing` the turn cut itself off when the ingress heard
+ * the caller (its input carries the rule, its `cutTurn` answers `onHearing`).
  */
 async function speakingBargeIn(name: string): Promise<void> {
   const env = await localEnv();
@@ -476,6 +479,7 @@ async function main(): Promise<void> {
   if (only === 'transfer-not-done') return tools('transfer-not-done');
   if (only === 'speaking') return speaking();
   if (only === 'speaking-cut-here') return speakingBargeIn('speaking-barge-in-cut-here');
+  if (only === 'speaking-on-hearing') return speakingBargeIn('speaking-barge-in-on-hearing');
   await searchAttributes();
   await tools();
   await continueAsNew();
@@ -484,6 +488,7 @@ async function main(): Promise<void> {
   await outage();
   await speaking();
   await speakingBargeIn('speaking-barge-in-cut-here');
+  await speakingBargeIn('speaking-barge-in-on-hearing');
 }
 
 void main().then(

@@ -61,6 +61,8 @@ const NEW_PATHS = [
   'speaking-barge-in-and-end-call.json',
   'speaking-failover-continued-reply.json',
   'speaking-barge-in-cut-here.json',
+  // The turn cut itself off when the ingress of its process heard the caller (#7).
+  'speaking-barge-in-on-hearing.json',
 ];
 
 it('has the histories of the paths a call can take, on this build and on the last', () => {

@@ -97,6 +97,7 @@ it('a barge-in: the turn cancelled, what was playing cut off, the caller answere
 it.each([
   ['through the server (flushTurn)', 'speaking-barge-in-and-end-call'],
   ['where it ran (cutTurn)', 'speaking-barge-in-cut-here'],
+  ['where it ran, when the ingress heard the caller', 'speaking-barge-in-on-hearing'],
 ])('replies that speak for themselves, one cut off %s: the same call, line by line', (_how, file) => {
   const t = timelineOf(file);
   expect(lines(t).filter((l) => !l.startsWith('session') && !l.startsWith('call '))).toEqual([

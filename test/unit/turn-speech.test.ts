@@ -339,73 +339,75 @@ describe('TurnSpeaker: the records around each /say', () => {
   });
 });
 
+/** The speakers a test made: closed after it (their record timers stopped). */
+const speakers: TurnSpeaker[] = [];
+afterEach(() => speakers.splice(0).forEach((s) => s.close()));
+
+/**
+ * A speaker whose records and `/say`s (and `/flush`es) go to one log, in order. A `/say` of a
+ * text in `held` is answered only when the test releases it; records answer `cancelRequested`
+ * once `server.cancelled` is set (the workflow's task that cut the turn is recorded).
+ */
+function speaker(held: string[] = [], bargeIn?: TurnBargeIn) {
+  const log: string[] = [];
+  const server = { cancelled: false };
+  const releases = new Map<string, () => void>();
+  let recordGate: Promise<void> | undefined;
+  const channel: TurnChannel = {
+    send: () => Promise.reject(new Error('not used')),
+    received: () => Promise.reject(new Error('not used')),
+    releaseSticky: () => Promise.reject(new Error('not used')),
+    turnSpeech: () => Promise.reject(new Error('not used')),
+    async record(_token, speech) {
+      await recordGate;
+      const said = speech.said.map((s) => s.text).join(' | ');
+      log.push(`record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`);
+      return { cancelRequested: server.cancelled };
+    },
+  };
+  const fake: typeof fetch = async (url, init) => {
+    const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
+    if (path.endsWith('/flush')) log.push('flush');
+    else {
+      const text = (JSON.parse(init?.body as string) as { text: string }).text;
+      log.push(`say ${text}`);
+      if (held.includes(text)) await new Promise<void>((r) => releases.set(text, r));
+      log.push(`said ${text}`);
+    }
+    const body = { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' };
+    return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
+  };
+  const voipbin = new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake });
+  let stops = 0;
+  const s = new TurnSpeaker({
+    channel,
+    voipbin,
+    speakingId: SPEAKING_ID,
+    taskToken: Buffer.from('token-1'),
+    cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
+    recordEveryMs: 10,
+    bargeIn,
+    onStop: () => void stops++,
+    log: new DefaultLogger('ERROR'),
+  });
+  speakers.push(s);
+  const { cutTurn } = createTurnSpeechActivities({ channel, voipbin });
+  const release = (text: string) => releases.get(text)?.();
+  const holdRecords = () => {
+    let open: () => void = () => undefined;
+    recordGate = new Promise<void>((r) => (open = r));
+    return () => {
+      recordGate = undefined;
+      open();
+    };
+  };
+  return { s, log, server, release, holdRecords, stops: () => stops, cutTurn };
+}
+
+/** The requests VoIPBIN got, without the records. */
+const says = (log: string[]) => log.filter((l) => !l.startsWith('record'));
+
 describe('TurnSpeaker.cut and cutTurn: a turn cut off in the process it runs in', () => {
-  const speakers: TurnSpeaker[] = [];
-  afterEach(() => speakers.splice(0).forEach((s) => s.close()));
-
-  /**
-   * A speaker whose records and `/say`s (and `/flush`es) go to one log, in order. A `/say` of a
-   * text in `held` is answered only when the test releases it; records answer `cancelRequested`
-   * once `server.cancelled` is set (the workflow's task that cut the turn is recorded).
-   */
-  function speaker(held: string[] = [], bargeIn?: TurnBargeIn) {
-    const log: string[] = [];
-    const server = { cancelled: false };
-    const releases = new Map<string, () => void>();
-    let recordGate: Promise<void> | undefined;
-    const channel: TurnChannel = {
-      send: () => Promise.reject(new Error('not used')),
-      received: () => Promise.reject(new Error('not used')),
-      releaseSticky: () => Promise.reject(new Error('not used')),
-      turnSpeech: () => Promise.reject(new Error('not used')),
-      async record(_token, speech) {
-        await recordGate;
-        const said = speech.said.map((s) => s.text).join(' | ');
-        log.push(`record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`);
-        return { cancelRequested: server.cancelled };
-      },
-    };
-    const fake: typeof fetch = async (url, init) => {
-      const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
-      if (path.endsWith('/flush')) log.push('flush');
-      else {
-        const text = (JSON.parse(init?.body as string) as { text: string }).text;
-        log.push(`say ${text}`);
-        if (held.includes(text)) await new Promise<void>((r) => releases.set(text, r));
-        log.push(`said ${text}`);
-      }
-      const body = { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' };
-      return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
-    };
-    const voipbin = new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake });
-    let stops = 0;
-    const s = new TurnSpeaker({
-      channel,
-      voipbin,
-      speakingId: SPEAKING_ID,
-      taskToken: Buffer.from('token-1'),
-      cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
-      recordEveryMs: 10,
-      bargeIn,
-      onStop: () => void stops++,
-      log: new DefaultLogger('ERROR'),
-    });
-    speakers.push(s);
-    const { cutTurn } = createTurnSpeechActivities({ channel, voipbin });
-    const release = (text: string) => releases.get(text)?.();
-    const holdRecords = () => {
-      let open: () => void = () => undefined;
-      recordGate = new Promise<void>((r) => (open = r));
-      return () => {
-        recordGate = undefined;
-        open();
-      };
-    };
-    return { s, log, server, release, holdRecords, stops: () => stops, cutTurn };
-  }
-
-  const says = (log: string[]) => log.filter((l) => !l.startsWith('record'));
-
   it('a /say in flight is waited for; nothing after it is said; the turn ends once the server has its cancellation', async () => {
     const { s, log, server, release, stops } = speaker(['Two.']);
     s.start();
@@ -481,12 +483,8 @@ describe('TurnSpeaker.cut and cutTurn: a turn cut off in the process it runs in'
 });
 
 describe('a speaking turn cut off when this process hears the caller (callerSpokeHere)', () => {
-  const speakers: TurnSpeaker[] = [];
   const removals: (() => void)[] = [];
-  afterEach(() => {
-    removals.splice(0).forEach((r) => r());
-    speakers.splice(0).forEach((s) => s.close());
-  });
+  afterEach(() => removals.splice(0).forEach((r) => r()));
 
   /** The default profile's rule: two words cut in, "mm-hmm okay" does not. */
   const WORDS: TurnBargeIn = {
@@ -497,45 +495,10 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     since: Date.parse('2026-01-15T09:30:00Z'),
   };
 
-  /** A running turn of EXECUTION's call, registered as llmTurn registers it; its requests in one log. */
+  /** A running turn of EXECUTION's call, registered as llmTurn registers it (`speaker`'s log). */
   function turn(bargeIn: TurnBargeIn | undefined, held: string[] = []) {
-    const log: string[] = [];
-    const server = { cancelled: false };
-    const releases = new Map<string, () => void>();
-    const channel: TurnChannel = {
-      send: () => Promise.reject(new Error('not used')),
-      received: () => Promise.reject(new Error('not used')),
-      releaseSticky: () => Promise.reject(new Error('not used')),
-      turnSpeech: () => Promise.reject(new Error('not used')),
-      record: async () => ({ cancelRequested: server.cancelled }),
-    };
-    const fake: typeof fetch = async (url, init) => {
-      const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
-      if (path.endsWith('/flush')) log.push('flush');
-      else {
-        const text = (JSON.parse(init?.body as string) as { text: string }).text;
-        log.push(`say ${text}`);
-        if (held.includes(text)) await new Promise<void>((r) => releases.set(text, r));
-        log.push(`said ${text}`);
-      }
-      const body = { id: SPEAKING_ID, customer_id: 'customer-1', status: 'active' };
-      return new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } });
-    };
-    const voipbin = new VoipbinClient({ baseUrl: 'http://voipbin.test/v1.0', apiKey: 'key', fetch: fake });
-    const s = new TurnSpeaker({
-      channel,
-      voipbin,
-      speakingId: SPEAKING_ID,
-      taskToken: Buffer.from('token-1'),
-      cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
-      recordEveryMs: 10,
-      bargeIn,
-      onStop: () => undefined,
-      log: new DefaultLogger('ERROR'),
-    });
-    speakers.push(s);
-    removals.push(runningTurn(EXECUTION, ACTIVITY_ID, s));
-    const { cutTurn } = createTurnSpeechActivities({ channel, voipbin });
+    const t = speaker(held, bargeIn);
+    removals.push(runningTurn(EXECUTION, ACTIVITY_ID, t.s));
     const env = new MockActivityEnvironment(
       { workflowExecution: EXECUTION },
       { logger: new DefaultLogger('ERROR') },
@@ -547,8 +510,8 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
       charsPerSecond: 15,
     };
     /** The workflow's own cut, when its task for the same words runs (a local activity). */
-    const workflowCuts = (): Promise<FlushTurnResult | undefined> => env.run(cutTurn, input);
-    return { s, log, server, release: (text: string) => releases.get(text)?.(), workflowCuts };
+    const workflowCuts = (): Promise<FlushTurnResult | undefined> => env.run(t.cutTurn, input);
+    return { ...t, workflowCuts };
   }
 
   it("a final cuts the turn off and flushes at once; the workflow's cut then finds it done and flushes nothing", async () => {
@@ -570,7 +533,7 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     server.cancelled = true;
     await s.finish();
     expect(s.cancelled).toBe(true);
-    expect(log).toEqual(['say One.', 'said One.', 'flush']);
+    expect(says(log)).toEqual(['say One.', 'said One.', 'flush']);
   });
 
   it('a /say in flight is answered before the flush goes out: the sentence never plays after it', async () => {
@@ -585,7 +548,7 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     await waitFor(() => log.includes('flush'), 'the flush');
     server.cancelled = true;
     await s.finish();
-    expect(log).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.', 'flush']);
+    expect(says(log)).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.', 'flush']);
   });
 
   it('what the workflow would not take for a barge-in cuts nothing', async () => {
@@ -609,7 +572,7 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     await waitFor(() => log.includes('said Two.'), 'the turn going on');
     server.cancelled = true;
     await s.finish();
-    expect(log).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.']);
+    expect(says(log)).toEqual(['say One.', 'said One.', 'say Two.', 'said Two.']);
   });
 
   it('by the profile: `speech` cuts on the start of speech, `final` only on the final', async () => {
@@ -632,7 +595,7 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     await waitFor(() => final.log.includes('flush'), 'the flush');
     final.server.cancelled = true;
     await final.s.finish();
-    expect(final.log).toEqual(['say One.', 'said One.', 'flush']);
+    expect(says(final.log)).toEqual(['say One.', 'said One.', 'flush']);
   });
 
   it('nothing said yet (the model still thinking): cut off, nothing to flush', async () => {
@@ -644,7 +607,7 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     expect(result).toMatchObject({ flushed: false });
     server.cancelled = true;
     await s.finish();
-    expect(log).toEqual([]);
+    expect(says(log)).toEqual([]);
   });
 
   it('a turn started without the rule (a call recorded before it) is cut by the workflow only', async () => {
@@ -655,6 +618,6 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Stop, please.' })).toBe(0);
     server.cancelled = true;
     await s.finish();
-    expect(log).toEqual(['say One.', 'said One.']);
+    expect(says(log)).toEqual(['say One.', 'said One.']);
   });
 });
