@@ -545,6 +545,12 @@ describe('call workflow', () => {
   it('stops both sessions when the workflow itself is cancelled', async () => {
     await withCall({}, async ({ fake, handle }) => {
       await waitFor(() => fake.log.includes(`say:${DEFAULT_PROFILE.greeting}`), 'the greeting');
+      // Its `say` completed first: the time-skipping server refuses a task that cancels an activity
+      // whose completion arrives while it runs (ACTIVITY_UNKNOWN), and the call would never end.
+      await waitFor(
+        async () => (await handle.fetchHistory()).events?.some((e) => e.activityTaskCompletedEventAttributes),
+        'the greeting said',
+      );
       await handle.cancel();
       await expect(handle.result()).rejects.toThrow();
       expect(fake.log.slice(-2).sort()).toEqual(['stopSpeaking:speaking-1', 'stopTranscribe']);
