@@ -153,6 +153,8 @@ export function createLlmActivities(deps: {
        * in a speaking turn's result.
        */
       let firstTokenAt: number | undefined;
+      /** The turn returns its result: the SDK is given no last details (see `finally`). */
+      let succeeded = false;
 
       /**
        * How a speaking turn ends, whether its stream ended or failed (`failed`). The sentences
@@ -279,11 +281,15 @@ export function createLlmActivities(deps: {
           }
           failed = { error: err };
         }
-        return await endSpeaking(speaker, failed);
+        const result = await endSpeaking(speaker, failed);
+        succeeded = true;
+        return result;
       } finally {
         clearInterval(heartbeat);
-        // The SDK reports its last heartbeat details with a failure: the newest speech, then.
-        if (speaker && !speaker.isDead()) ctx.heartbeat(speaker.current());
+        // The SDK reports its last heartbeat details with a failure: the newest speech, then. Not
+        // on success: the result says what was said, and sdk-core sends a token's first heartbeat
+        // at once, a needless write on the server for a turn shorter than SDK_HEARTBEAT_EVERY_MS.
+        if (speaker && !speaker.isDead() && !succeeded) ctx.heartbeat(speaker.current());
         speaker?.close();
         notHere?.();
         clearTimeout(watchdog);

@@ -109,9 +109,14 @@ export const SDK_HEARTBEAT_HOLD_MS = 100;
  * Says a turn's sentences, one at a time and in order, and records the turn's speech before each
  * `/say` and after it. Every record goes through one chain, never two at once, so the server's
  * copy never goes back to an older one; a record's speech is taken when it is sent, so it is the
- * newest. Besides the records around each `/say`, the speech is recorded every `recordEveryMs`
- * when no record is under way: that is the turn's heartbeat (the SDK's own heartbeats are
+ * newest. Besides the records around each `/say`, the speech is recorded once `recordEveryMs` has
+ * passed since the last record was sent: that is the turn's heartbeat (the SDK's own heartbeats are
  * throttled and sent later, and would overwrite these details out of order).
+ *
+ * Each record is a write on the server (it keeps a call's mutable state), the commonest request a
+ * call makes: none is sent that tells the server nothing. A first attempt starts with nothing said,
+ * which is what the server holds already; its last record is skipped when the speech is the one
+ * recorded last; a heartbeat waits a full `recordEveryMs` after any record.
  *
  * The workflow's cancellation (a record answered `cancelRequested`, or the SDK's heartbeat brought
  * it first) stops the turn: no `/say` after it, the one in flight is still waited for. A record
@@ -133,6 +138,8 @@ export class TurnSpeaker {
   /** When the SDK's heartbeat was last given the speech. */
   private sdkHeartbeatAt = 0;
   private recordsUnderWay = 0;
+  /** The speech of the last record sent (as JSON): the server holds it, or a newer one. */
+  private recorded?: string;
   private timer?: NodeJS.Timeout;
   private closed = false;
   private deadWith?: { error: unknown };
@@ -176,13 +183,25 @@ export class TurnSpeaker {
     else signal.addEventListener('abort', onCancel, { once: true });
   }
 
-  /** Records the speech now (it may hold a sentence an earlier attempt left in flight), then periodically. */
+  /**
+   * Starts the turn's heartbeat. A later attempt records its speech at once: it may hold a sentence
+   * an earlier attempt left in flight, now taken as said. A first attempt has said nothing, as the
+   * server's (empty) record says.
+   */
   start(): void {
     this.sdkHeartbeatAt = Date.now();
-    void this.record();
-    this.timer = setInterval(() => {
-      if (this.recordsUnderWay > 0) return;
-      void this.record(Date.now() - this.sdkHeartbeatAt >= SDK_HEARTBEAT_EVERY_MS);
+    if (this.opts.prior) void this.record();
+    else this.recorded = JSON.stringify(this.speech());
+    this.heartbeatLater();
+  }
+
+  /** The next heartbeat: `recordEveryMs` after the last record sent (this one, when none is sent). */
+  private heartbeatLater(): void {
+    clearTimeout(this.timer);
+    if (this.closed || this.deadWith) return;
+    this.timer = setTimeout(() => {
+      if (this.recordsUnderWay > 0) this.heartbeatLater();
+      else void this.record({ sdk: Date.now() - this.sdkHeartbeatAt >= SDK_HEARTBEAT_EVERY_MS });
     }, this.opts.recordEveryMs);
   }
 
@@ -222,7 +241,7 @@ export class TurnSpeaker {
       await Promise.race([this.cancelRecorded, this.dead, waited]);
       clearTimeout(timer);
     }
-    await Promise.race([this.record(), this.dead]);
+    await Promise.race([this.record({ ifChanged: true }), this.dead]);
   }
 
   /**
@@ -296,7 +315,7 @@ export class TurnSpeaker {
   /** The activity is ending: nothing is said or recorded any more. */
   close(): void {
     this.closed = true;
-    clearInterval(this.timer);
+    clearTimeout(this.timer);
   }
 
   /** What the turn said, for its result or its failure. */
@@ -381,13 +400,18 @@ export class TurnSpeaker {
   /**
    * Records the speech as it is when the record is sent, after every record before it; `sdk`: the
    * SDK's own heartbeat is given the same speech at the same moment, and the next record waits.
+   * `ifChanged`: not when the speech is the one recorded last.
    */
-  private record(sdk = false): Promise<void> {
+  private record({ sdk = false, ifChanged = false } = {}): Promise<void> {
     this.recordsUnderWay++;
     this.records = this.records.then(async () => {
       try {
         if (this.deadWith || this.closed) return;
         const speech = this.speech();
+        const json = JSON.stringify(speech);
+        if (ifChanged && json === this.recorded) return;
+        this.recorded = json;
+        this.heartbeatLater();
         if (sdk && this.opts.sdkHeartbeat) {
           this.sdkHeartbeatAt = Date.now();
           this.opts.sdkHeartbeat(speech);
@@ -398,7 +422,7 @@ export class TurnSpeaker {
       } catch (error) {
         if (!this.deadWith) {
           this.deadWith = { error };
-          clearInterval(this.timer);
+          clearTimeout(this.timer);
           this.markDead();
           this.opts.onStop();
         }

@@ -274,7 +274,7 @@ describe('TurnSpeaker: the records around each /say', () => {
   afterEach(() => speakers.splice(0).forEach((s) => s.close()));
 
   /** A speaker whose records (taking `recordMs` each) and `/say`s go to one log, in order. */
-  function speaker(opts: { recordEveryMs: number; recordMs: number }) {
+  function speaker(opts: { recordEveryMs: number; recordMs: number; prior?: TurnSpeech }) {
     const log: string[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
@@ -285,7 +285,7 @@ describe('TurnSpeaker: the records around each /say', () => {
       turnSpeech: () => Promise.reject(new Error('not used')),
       async record(_token, speech) {
         maxInFlight = Math.max(maxInFlight, ++inFlight);
-        await new Promise((r) => setTimeout(r, opts.recordMs));
+        if (opts.recordMs) await new Promise((r) => setTimeout(r, opts.recordMs));
         inFlight--;
         const said = speech.said.map((s) => s.text).join(' | ');
         log.push(`record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`);
@@ -304,6 +304,7 @@ describe('TurnSpeaker: the records around each /say', () => {
       taskToken: Buffer.from('token-1'),
       cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
       recordEveryMs: opts.recordEveryMs,
+      prior: opts.prior,
       onStop: () => undefined,
       log: new DefaultLogger('ERROR'),
     });
@@ -318,8 +319,9 @@ describe('TurnSpeaker: the records around each /say', () => {
     await waitFor(() => log.includes('record [One.]'), 'the record after the /say', 2000);
     s.say(['Two.']);
     await s.finish();
-    expect(log.filter((line, i) => line !== log[i - 1])).toEqual([
-      'record []',
+    // Each record tells the server something new: a first attempt starts from the empty record the
+    // server holds, and its last record is the one after its last /say.
+    expect(log).toEqual([
       'record [] saying One.',
       'say One.',
       'record [One.]',
@@ -327,6 +329,49 @@ describe('TurnSpeaker: the records around each /say', () => {
       'say Two.',
       'record [One. | Two.]',
     ]);
+  });
+
+  it('a later attempt records first what the earlier one left, a sentence in flight taken as said', async () => {
+    const prior: TurnSpeech = {
+      said: [{ text: 'One.', at: 1, outcome: 'done' }],
+      saying: { text: 'Two.', at: 2 },
+    };
+    const { s, log } = speaker({ recordEveryMs: 60_000, recordMs: 0, prior });
+    s.start();
+    s.say(['Three.']);
+    await s.finish();
+    expect(log).toEqual([
+      'record [One. | Two.]',
+      'record [One. | Two.] saying Three.',
+      'say Three.',
+      'record [One. | Two. | Three.]',
+    ]);
+  });
+
+  it('a heartbeat comes a full `recordEveryMs` after the last record, whatever sent it', async () => {
+    jest.useFakeTimers();
+    try {
+      const { s, log } = speaker({ recordEveryMs: 200, recordMs: 0 });
+      s.start();
+      await jest.advanceTimersByTimeAsync(199);
+      expect(log).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(log).toEqual(['record []']);
+      // At 250 ms a sentence is recorded, said and recorded again.
+      await jest.advanceTimersByTimeAsync(50);
+      s.say(['One.']);
+      await jest.advanceTimersByTimeAsync(0);
+      expect(log).toEqual(['record []', 'record [] saying One.', 'say One.', 'record [One.]']);
+      // The next heartbeat is 200 ms after that, not at 400 ms.
+      await jest.advanceTimersByTimeAsync(199);
+      expect(log).toHaveLength(4);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(log.at(-1)).toBe('record [One.]');
+      expect(log).toHaveLength(5);
+      s.close();
+    } finally {
+      jest.useRealTimers();
+    }
   });
 
   it('never has two records under way: a sentence waits for the heartbeat in flight', async () => {
