@@ -20,6 +20,24 @@ export interface Scenario {
   run(): Promise<Figure[]>;
 }
 
+/**
+ * A scenario that compares systems failed its check on some of them: the figures of the others
+ * (each checked on its own) are still printed, then the scenario fails with what went wrong.
+ */
+export class SomeSystemsFailed extends Error {
+  override name = 'SomeSystemsFailed';
+  constructor(
+    readonly figures: Figure[],
+    readonly failures: { system: string; error: unknown }[],
+  ) {
+    super(
+      failures
+        .map((f) => `${f.system}: ${f.error instanceof Error ? f.error.message : String(f.error)}`)
+        .join('\n'),
+    );
+  }
+}
+
 /** The machine the figures come from, as printed above them. */
 export function machine(): string {
   const cores = cpus();
