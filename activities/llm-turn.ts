@@ -117,6 +117,7 @@ export function createLlmActivities(deps: {
             cancellation: ctx,
             prior: attempt > 1 ? (ctx.info.heartbeatDetails as TurnSpeech | undefined) : undefined,
             recordEveryMs: HEARTBEAT_EVERY_MS,
+            scheduledAt: ctx.info.currentAttemptScheduledTimestampMs,
             onStop: () => abort.abort(),
             log: ctx.log,
             sdkHeartbeat: (speech) => ctx.heartbeat(speech),

@@ -75,6 +75,12 @@ export interface TurnSpeakerOptions {
   prior?: TurnSpeech;
   /** How often the speech is recorded when nothing else records it: the turn's heartbeat. */
   recordEveryMs: number;
+  /**
+   * When the server scheduled this attempt (`Info.currentAttemptScheduledTimestampMs`): its
+   * heartbeat timeout runs from about then, however late this worker starts the turn. Unknown:
+   * from `start()`.
+   */
+  scheduledAt?: number;
   /** What the caller says that cuts the turn off, told here by this process's ingress (`heard`). */
   bargeIn?: TurnBargeIn;
   /** The turn must stop (cancelled, or this attempt is dead): the model's stream is aborted. */
@@ -114,9 +120,9 @@ export const SDK_HEARTBEAT_HOLD_MS = 100;
  * throttled and sent later, and would overwrite these details out of order).
  *
  * Each record is a write on the server (it keeps a call's mutable state), the commonest request a
- * call makes: none is sent that tells the server nothing. A first attempt starts with nothing said,
- * which is what the server holds already; its last record is skipped when the speech is the one
- * recorded last; a heartbeat waits a full `recordEveryMs` after any record.
+ * call makes: none is sent that tells the server nothing. A first attempt started on time has said
+ * nothing, which is what the server holds already; its last record is skipped when the speech is
+ * the one recorded last; a heartbeat waits a full `recordEveryMs` after any record.
  *
  * The workflow's cancellation (a record answered `cancelRequested`, or the SDK's heartbeat brought
  * it first) stops the turn: no `/say` after it, the one in flight is still waited for. A record
@@ -186,23 +192,30 @@ export class TurnSpeaker {
   /**
    * Starts the turn's heartbeat. A later attempt records its speech at once: it may hold a sentence
    * an earlier attempt left in flight, now taken as said. A first attempt has said nothing, as the
-   * server's (empty) record says.
+   * server's (empty) record says: its first heartbeat is due `recordEveryMs` after the attempt was
+   * scheduled, at once if this worker starts it that late (a busy one can: the server's heartbeat
+   * timeout does not wait for it).
    */
   start(): void {
-    this.sdkHeartbeatAt = Date.now();
-    if (this.opts.prior) void this.record();
-    else this.recorded = JSON.stringify(this.speech());
-    this.heartbeatLater();
+    const now = Date.now();
+    this.sdkHeartbeatAt = now;
+    if (this.opts.prior) {
+      void this.record();
+      return;
+    }
+    this.recorded = JSON.stringify(this.speech());
+    const late = this.opts.scheduledAt === undefined ? 0 : now - this.opts.scheduledAt;
+    this.heartbeatLater(Math.max(0, this.opts.recordEveryMs - late));
   }
 
-  /** The next heartbeat: `recordEveryMs` after the last record sent (this one, when none is sent). */
-  private heartbeatLater(): void {
+  /** The next heartbeat: `recordEveryMs` after the last record sent (or `inMs`). */
+  private heartbeatLater(inMs = this.opts.recordEveryMs): void {
     clearTimeout(this.timer);
     if (this.closed || this.deadWith) return;
     this.timer = setTimeout(() => {
       if (this.recordsUnderWay > 0) this.heartbeatLater();
       else void this.record({ sdk: Date.now() - this.sdkHeartbeatAt >= SDK_HEARTBEAT_EVERY_MS });
-    }, this.opts.recordEveryMs);
+    }, inMs);
   }
 
   /**

@@ -139,6 +139,8 @@ function setup(
     history?: string[];
     heartbeatDetails?: TurnSpeech;
     say?: (text: string) => SayAnswer | Promise<SayAnswer>;
+    /** When the server scheduled the attempt; default: as the test sets up. */
+    scheduledAt?: number;
   } = {},
 ) {
   const channel = new RecordingChannel(opts.history);
@@ -153,6 +155,8 @@ function setup(
     workflowExecution: EXECUTION,
     taskToken: Buffer.from(TASK_TOKEN),
     heartbeatDetails: opts.heartbeatDetails,
+    // Scheduled now: the turn starts on time (unless the test says when).
+    currentAttemptScheduledTimestampMs: opts.scheduledAt ?? Date.now(),
   };
   const env = new MockActivityEnvironment(info, { logger: new DefaultLogger('ERROR') });
   const llmTurn = (i: LlmTurnInput): Promise<LlmTurnResult> =>
@@ -374,6 +378,20 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     expect(sent).toEqual([]);
     expect(heartbeats).toEqual([]);
     expect(channel.calls).toEqual([]);
+  });
+
+  it('a turn this worker starts late records at once: the heartbeat timeout runs from its scheduling', async () => {
+    nextReply = { text: 'It is noon.' };
+    // Scheduled 300 ms ago (a busy worker), where the heartbeat timeout is 500 ms: waiting for a
+    // sentence or a full heartbeat interval could let the server time the attempt out.
+    const { channel, llmTurn } = setup({ scheduledAt: Date.now() - 300 });
+    await llmTurn(speaking);
+    expect(collapsed(channel.log)).toEqual([
+      'record []',
+      'record [] saying It is noon.',
+      'say It is noon.',
+      'record [It is noon.]',
+    ]);
   });
 
   it('clears `saying` with a record of its own when no sentence is waiting', async () => {

@@ -274,7 +274,12 @@ describe('TurnSpeaker: the records around each /say', () => {
   afterEach(() => speakers.splice(0).forEach((s) => s.close()));
 
   /** A speaker whose records (taking `recordMs` each) and `/say`s go to one log, in order. */
-  function speaker(opts: { recordEveryMs: number; recordMs: number; prior?: TurnSpeech }) {
+  function speaker(opts: {
+    recordEveryMs: number;
+    recordMs: number;
+    prior?: TurnSpeech;
+    scheduledAt?: number;
+  }) {
     const log: string[] = [];
     let inFlight = 0;
     let maxInFlight = 0;
@@ -305,6 +310,7 @@ describe('TurnSpeaker: the records around each /say', () => {
       cancellation: { cancellationSignal: new AbortController().signal, cancellationDetails: undefined },
       recordEveryMs: opts.recordEveryMs,
       prior: opts.prior,
+      scheduledAt: opts.scheduledAt,
       onStop: () => undefined,
       log: new DefaultLogger('ERROR'),
     });
@@ -368,6 +374,22 @@ describe('TurnSpeaker: the records around each /say', () => {
       await jest.advanceTimersByTimeAsync(1);
       expect(log.at(-1)).toBe('record [One.]');
       expect(log).toHaveLength(5);
+      s.close();
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
+  it('the first heartbeat is due `recordEveryMs` after the attempt was scheduled, not after it started', async () => {
+    jest.useFakeTimers();
+    try {
+      // Scheduled 50 ms before this worker started it: the server's heartbeat timeout runs since.
+      const { s, log } = speaker({ recordEveryMs: 200, recordMs: 0, scheduledAt: Date.now() - 50 });
+      s.start();
+      await jest.advanceTimersByTimeAsync(149);
+      expect(log).toEqual([]);
+      await jest.advanceTimersByTimeAsync(1);
+      expect(log).toEqual(['record []']);
       s.close();
     } finally {
       jest.useRealTimers();
