@@ -43,6 +43,19 @@ export interface CallNumbers {
   called: string;
 }
 
+/**
+ * A call not answered yet (`dialing`, `ringing`) gives its workflow nothing to do but note its
+ * status. Its first workflow task is held back (the start's delay) until `progressing` comes (a
+ * SignalWithStart ends the delay at once; the event router sends a `ringing` after a start it
+ * delivered as a plain signal, which does not), or this long: the call's first events reach the
+ * workflow together, in one workflow task instead of one each, the commonest cost of a call's
+ * start under load (docs/benchmarks.md). A `progressing` start is never held back. Other signals
+ * (a hangup while it rings) do not end the delay: the workflow takes them this long after the call
+ * came in, at most.
+ */
+export const PRE_ANSWER_START_DELAY = '1s';
+const PRE_ANSWER = new Set(['dialing', 'ringing']);
+
 const GRPC_UNAVAILABLE = 14;
 const GRPC_DEADLINE_EXCEEDED = 4;
 const WORKFLOW_ID_PREFIX = callWorkflowId('');
@@ -135,6 +148,8 @@ export function temporalCallWorkflows(
           signalArgs: [event],
           workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
           workflowTaskTimeout: CALL_WORKFLOW_TASK_TIMEOUT,
+          ...(event.kind === 'call' &&
+            PRE_ANSWER.has(event.status) && { startDelay: PRE_ANSWER_START_DELAY }),
         });
       });
     },

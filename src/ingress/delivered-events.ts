@@ -21,6 +21,11 @@ export class DeliveredEvents {
     return CALL_STATUS_RANK[status] > (this.statuses.get(callId) ?? CALL_STATUS_RANK.unknown);
   }
 
+  /** Whether a workflow was told of any status of the call: it was started (and may have ended). */
+  anyStatusDelivered(callId: string): boolean {
+    return this.statuses.has(callId);
+  }
+
   statusDelivered(callId: string, status: CallStatus): void {
     const rank = Math.max(CALL_STATUS_RANK[status], this.statuses.get(callId) ?? CALL_STATUS_RANK.unknown);
     remember(this.statuses, callId, rank, this.capacity);

@@ -136,7 +136,10 @@ export class EventRouter {
         const { call } = event;
         if (!this.delivered.isNewStatus(call.id, call.status)) return 'duplicate';
         const signal = callSignal(event.type, call);
-        if (call.direction === 'incoming' && STARTABLE.has(call.status)) {
+        // `ringing` after a start this ingress delivered goes as a plain signal: it does not end the
+        // start's delay (PRE_ANSWER_START_DELAY), and the workflow takes it with `progressing`.
+        const started = call.status === 'ringing' && this.delivered.anyStatusDelivered(call.id);
+        if (call.direction === 'incoming' && STARTABLE.has(call.status) && !started) {
           const route = matchRoute(this.deps.agent, call.destination.target);
           if (!route) {
             log.debug('no route for the number called', { callId: call.id, to: call.destination.target });

@@ -11,7 +11,7 @@ import { waitFor } from '../helpers/wait-for';
 
 const profile = DEFAULT_AGENT_CONFIG.profiles.default!;
 const input = (callId: string) => ({ callId, profileName: 'default', profile });
-const event = (callId: string, status: 'progressing' | 'hangup') =>
+const event = (callId: string, status: 'dialing' | 'ringing' | 'progressing' | 'hangup') =>
   ({ kind: 'call', eventType: `call_${status}`, callId, status }) as const;
 
 async function collect(iterable: AsyncIterable<string>): Promise<string[]> {
@@ -93,6 +93,45 @@ describe('temporalCallWorkflows on a real server', () => {
     // A late event for a call whose workflow has closed never starts a second one.
     expect(await workflows.signalWithStart(input('c2'), event('c2', 'progressing'))).toBe('call-ended');
     expect(await workflows.signal('c2', event('c2', 'hangup'))).toBe('no-workflow');
+  });
+
+  it("holds a call's first workflow task back until it is answered: its first events go in one task", async () => {
+    const workflows = temporalCallWorkflows(env.client, 'no-worker-queue');
+    const types = async () =>
+      ((await env.client.workflow.getHandle(callWorkflowId('d1')).fetchHistory()).events ?? []).map((e) =>
+        e.workflowExecutionSignaledEventAttributes
+          ? `signal ${(e.workflowExecutionSignaledEventAttributes.input?.payloads?.[0]?.data && JSON.parse(Buffer.from(e.workflowExecutionSignaledEventAttributes.input.payloads[0].data).toString()).status) as string}`
+          : e.workflowTaskScheduledEventAttributes
+            ? 'workflow task'
+            : 'other',
+      );
+    expect(await workflows.signalWithStart(input('d1'), event('d1', 'dialing'))).toBe('delivered');
+    // The event router sends a `ringing` after a start as a plain signal: it does not end the delay.
+    expect(await workflows.signal('d1', event('d1', 'ringing'))).toBe('delivered');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(await types()).toEqual(['other', 'signal dialing', 'signal ringing']);
+    // Answered: a start event ends the delay, and one workflow task takes all three.
+    expect(await workflows.signalWithStart(input('d1'), event('d1', 'progressing'))).toBe('delivered');
+    expect(await types()).toEqual([
+      'other',
+      'signal dialing',
+      'signal ringing',
+      'signal progressing',
+      'workflow task',
+    ]);
+    await env.client.workflow.getHandle(callWorkflowId('d1')).terminate('test');
+  });
+
+  it('a call that rings long is taken up after PRE_ANSWER_START_DELAY, answered or not', async () => {
+    const workflows = temporalCallWorkflows(env.client, 'no-worker-queue');
+    expect(await workflows.signalWithStart(input('d2'), event('d2', 'ringing'))).toBe('delivered');
+    const scheduled = async () =>
+      ((await env.client.workflow.getHandle(callWorkflowId('d2')).fetchHistory()).events ?? []).some(
+        (e) => e.workflowTaskScheduledEventAttributes,
+      );
+    expect(await scheduled()).toBe(false);
+    await waitFor(scheduled, 'the first workflow task, after the delay', 5000);
+    await env.client.workflow.getHandle(callWorkflowId('d2')).terminate('test');
   });
 
   it('delivers reconcile to a running workflow as a `reconcile` signal; no-workflow otherwise', async () => {

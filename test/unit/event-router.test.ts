@@ -223,6 +223,25 @@ describe('EventRouter with Temporal unreachable', () => {
     ]);
   });
 
+  it('signals a `ringing` after a start it delivered, which keeps the call’s first task held back; starts on a first one', async () => {
+    const { router, workflows } = setup();
+    const c1 = uuidFor('c1');
+    const c2 = uuidFor('c2');
+    await router.route(event('call_created', callPayload({ id: c1, status: 'dialing' })));
+    await router.route(event('call_ringing', callPayload({ id: c1, status: 'ringing' })));
+    await router.route(event('call_progressing', callPayload({ id: c1 })));
+    // This ingress never saw c2 start (another replica did, or VoIPBIN's retry comes later).
+    await router.route(event('call_ringing', callPayload({ id: c2, status: 'ringing' })));
+    expect(
+      workflows.calls.map((c) => `${c.method} ${(c as { event?: { status?: string } }).event?.status}`),
+    ).toEqual([
+      'signalWithStart dialing',
+      'signal ringing',
+      'signalWithStart progressing',
+      'signalWithStart ringing',
+    ]);
+  });
+
   it('does not start again a call that VoIPBIN’s own retry started, but still reconciles it', async () => {
     const { router, workflows, retryRound } = setup();
     workflows.error = new TemporalUnavailableError('Temporal is unreachable');
