@@ -185,6 +185,12 @@ export function createLlmActivities(deps: {
       };
 
       try {
+        if (speaker?.cancelled) {
+          // An earlier attempt was cut off (its record says so): this one says nothing more.
+          const result = await endSpeaking(speaker);
+          succeeded = true;
+          return result;
+        }
         let failed: { error: unknown } | undefined;
         try {
           if (speaker && attempt > 1) await deps.channel.releaseSticky(execution);

@@ -155,6 +155,8 @@ export class TurnSpeaker {
   cancelled = false;
   /** Silenced by `cut`, before the server's cancellation reached it. */
   private cutHere = false;
+  /** When it was cut off (here, or by an earlier attempt): recorded, so that no later attempt goes on. */
+  private cutAt?: number;
   /**
    * Cut off by what the caller said, heard by this process's ingress before the workflow (`heard`):
    * the flush that went out then, if one did, and when. `cutTurn` then sends none of its own.
@@ -177,6 +179,11 @@ export class TurnSpeaker {
   constructor(private readonly opts: TurnSpeakerOptions) {
     this.said = heardOf(opts.prior);
     this.prefix = this.said.map((s) => s.text);
+    if (opts.prior?.cut !== undefined) {
+      // An earlier attempt was cut off: this one says nothing (llmTurn asks the model nothing).
+      this.cancelled = true;
+      this.cutAt = opts.prior.cut;
+    }
     this.dead = new Promise((resolve) => (this.markDead = resolve));
     this.cancelRecorded = new Promise((resolve) => (this.markCancelRecorded = resolve));
     const { cancellation } = opts;
@@ -269,7 +276,11 @@ export class TurnSpeaker {
     if (!this.cancelled) {
       this.cancelled = true;
       this.cutHere = true;
+      this.cutAt = Date.now();
       this.opts.onStop();
+      // On the server at once: should it time this attempt out before the workflow's cancellation
+      // comes (a stalled workflow task), the next attempt must not go on with the reply.
+      void this.record();
     }
     await this.sending;
     // What was sent, nothing more: a sentence being recorded now is never sent.
@@ -351,7 +362,11 @@ export class TurnSpeaker {
   }
 
   private speech(): TurnSpeech {
-    return { said: [...this.said], ...(this.saying && { saying: { ...this.saying } }) };
+    return {
+      said: [...this.said],
+      ...(this.saying && { saying: { ...this.saying } }),
+      ...(this.cutAt !== undefined && { cut: this.cutAt }),
+    };
   }
 
   private async pump(): Promise<void> {

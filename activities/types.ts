@@ -182,6 +182,12 @@ export interface TurnSpeech {
   said: SpokenSentence[];
   /** Recorded, its `/say` not yet answered: said as far as anyone else can tell (at most once). */
   saying?: { text: string; at: number };
+  /**
+   * When the turn was cut off where it ran (the worker's clock): the caller was heard, or the
+   * workflow's task cut it. A later attempt (the server timed this one out before the workflow's
+   * cancellation reached it) says nothing more, and ends as cut off.
+   */
+  cut?: number;
 }
 
 /** How a speaking turn's sentences fared, in its result (or its failure's details). */

@@ -394,6 +394,24 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     ]);
   });
 
+  it('a later attempt of a turn an earlier one cut off says nothing more and asks the model nothing', async () => {
+    // Attempt 1 was cut off where the caller was heard, then timed out before the workflow's task
+    // that takes the barge-in ran: its record says so.
+    const heartbeatDetails: TurnSpeech = {
+      said: [{ text: 'Sure, here is all of it.', at: 1000, outcome: 'done' }],
+      cut: 1500,
+    };
+    const asked = llm.requests.length;
+    const { channel, llmTurn } = setup({ attempt: 2, heartbeatDetails });
+    const result = await llmTurn(speaking);
+    expect(result).toMatchObject({
+      cancelled: true,
+      spoken: { said: [{ text: 'Sure, here is all of it.', at: 1000, outcome: 'done' }] },
+    });
+    expect(llm.requests.length).toBe(asked);
+    expect(says(channel.log)).toEqual([]);
+  });
+
   it('clears `saying` with a record of its own when no sentence is waiting', async () => {
     // The model pauses after "It is noon.": it is said (and cleared) before the next one comes.
     nextReply = { text: 'It is noon. Anything else?', sentencePauseMs: 400 };

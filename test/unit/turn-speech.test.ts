@@ -428,7 +428,9 @@ function speaker(held: string[] = [], bargeIn?: TurnBargeIn) {
     async record(_token, speech) {
       await recordGate;
       const said = speech.said.map((s) => s.text).join(' | ');
-      log.push(`record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}`);
+      log.push(
+        `record [${said}]${speech.saying ? ` saying ${speech.saying.text}` : ''}${speech.cut ? ' cut' : ''}`,
+      );
       return { cancelRequested: server.cancelled };
     },
   };
@@ -601,6 +603,10 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     await s.finish();
     expect(s.cancelled).toBe(true);
     expect(says(log)).toEqual(['say One.', 'said One.', 'flush']);
+    // The cut is on the server before the flush is answered: a later attempt (the server timed this
+    // one out while the workflow's task that takes the barge-in waited) would not go on.
+    expect(log.indexOf('record [One.] cut')).toBeGreaterThan(-1);
+    expect(log.indexOf('record [One.] cut')).toBeLessThan(log.indexOf('flush'));
   });
 
   it('a /say in flight is answered before the flush goes out: the sentence never plays after it', async () => {
