@@ -480,6 +480,8 @@ async function main(): Promise<void> {
   if (only === 'speaking') return speaking();
   if (only === 'speaking-cut-here') return speakingBargeIn('speaking-barge-in-cut-here');
   if (only === 'speaking-on-hearing') return speakingBargeIn('speaking-barge-in-on-hearing');
+  // The same call, its first events (dialing, ringing, progressing) in its first workflow task.
+  if (only === 'first-events-in-one-task') return speakingBargeIn('first-events-in-one-task');
   await searchAttributes();
   await tools();
   await continueAsNew();
@@ -489,6 +491,7 @@ async function main(): Promise<void> {
   await speaking();
   await speakingBargeIn('speaking-barge-in-cut-here');
   await speakingBargeIn('speaking-barge-in-on-hearing');
+  await speakingBargeIn('first-events-in-one-task');
 }
 
 void main().then(

@@ -63,6 +63,8 @@ const NEW_PATHS = [
   'speaking-barge-in-cut-here.json',
   // The turn cut itself off when the ingress of its process heard the caller (#7).
   'speaking-barge-in-on-hearing.json',
+  // A call's first events held back for its first workflow task (the ingress's start delay, #7).
+  'first-events-in-one-task.json',
 ];
 
 it('has the histories of the paths a call can take, on this build and on the last', () => {
