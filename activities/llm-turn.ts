@@ -154,8 +154,6 @@ export function createLlmActivities(deps: {
        * in a speaking turn's result.
        */
       let firstTokenAt: number | undefined;
-      /** The turn returns its result: the SDK is given no last details (see `finally`). */
-      let succeeded = false;
 
       /**
        * How a speaking turn ends, whether its stream ended or failed (`failed`). The sentences
@@ -185,12 +183,8 @@ export function createLlmActivities(deps: {
       };
 
       try {
-        if (speaker?.cancelled) {
-          // An earlier attempt was cut off (its record says so): this one says nothing more.
-          const result = await endSpeaking(speaker);
-          succeeded = true;
-          return result;
-        }
+        // An earlier attempt was cut off (its record says so): this one says nothing more.
+        if (speaker?.cancelled) return await endSpeaking(speaker);
         let failed: { error: unknown } | undefined;
         try {
           if (speaker && attempt > 1) await deps.channel.releaseSticky(execution);
@@ -288,15 +282,15 @@ export function createLlmActivities(deps: {
           }
           failed = { error: err };
         }
-        const result = await endSpeaking(speaker, failed);
-        succeeded = true;
-        return result;
-      } finally {
-        clearInterval(heartbeat);
+        return await endSpeaking(speaker, failed);
+      } catch (err) {
         // The SDK reports its last heartbeat details with a failure: the newest speech, then. Not
         // on success: the result says what was said, and sdk-core sends a token's first heartbeat
         // at once, a needless write on the server for a turn shorter than SDK_HEARTBEAT_EVERY_MS.
-        if (speaker && !speaker.isDead() && !succeeded) ctx.heartbeat(speaker.current());
+        if (speaker && !speaker.isDead()) ctx.heartbeat(speaker.current());
+        throw err;
+      } finally {
+        clearInterval(heartbeat);
         speaker?.close();
         notHere?.();
         clearTimeout(watchdog);

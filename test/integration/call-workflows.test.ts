@@ -128,12 +128,15 @@ describe('temporalCallWorkflows on a real server', () => {
   it('a call that rings long is taken up after PRE_ANSWER_START_DELAY, answered or not', async () => {
     const workflows = temporalCallWorkflows(env.client, 'no-worker-queue');
     expect(await workflows.signalWithStart(input('d2'), event('d2', 'ringing'))).toBe('delivered');
+    // The caller gives up while it rings: kept in the history, taken with the delayed first task.
+    expect(await workflows.signal('d2', event('d2', 'hangup'))).toBe('delivered');
     const scheduled = async () =>
       ((await env.client.workflow.getHandle(callWorkflowId('d2')).fetchHistory()).events ?? []).some(
         (e) => e.workflowTaskScheduledEventAttributes,
       );
     expect(await scheduled()).toBe(false);
     await waitFor(scheduled, 'the first workflow task, after the delay', 5000);
+    expect(await startOf('d2')).toEqual(['signal ringing', 'signal hangup', 'workflow task']);
     await env.client.workflow.getHandle(callWorkflowId('d2')).terminate('test');
   });
 

@@ -354,9 +354,11 @@ describe('TurnSpeaker: the records around each /say', () => {
     ]);
   });
 
-  it('a heartbeat comes a full `recordEveryMs` after the last record, whatever sent it', async () => {
-    jest.useFakeTimers();
-    try {
+  describe('on a fake clock', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('a heartbeat comes a full `recordEveryMs` after the last record, whatever sent it', async () => {
       const { s, log } = speaker({ recordEveryMs: 200, recordMs: 0 });
       s.start();
       await jest.advanceTimersByTimeAsync(199);
@@ -374,15 +376,9 @@ describe('TurnSpeaker: the records around each /say', () => {
       await jest.advanceTimersByTimeAsync(1);
       expect(log.at(-1)).toBe('record [One.]');
       expect(log).toHaveLength(5);
-      s.close();
-    } finally {
-      jest.useRealTimers();
-    }
-  });
+    });
 
-  it('the first heartbeat is due `recordEveryMs` after the attempt was scheduled, not after it started', async () => {
-    jest.useFakeTimers();
-    try {
+    it('the first heartbeat is due `recordEveryMs` after the attempt was scheduled, not after it started', async () => {
       // Scheduled 50 ms before this worker started it: the server's heartbeat timeout runs since.
       const { s, log } = speaker({ recordEveryMs: 200, recordMs: 0, scheduledAt: Date.now() - 50 });
       s.start();
@@ -390,10 +386,7 @@ describe('TurnSpeaker: the records around each /say', () => {
       expect(log).toEqual([]);
       await jest.advanceTimersByTimeAsync(1);
       expect(log).toEqual(['record []']);
-      s.close();
-    } finally {
-      jest.useRealTimers();
-    }
+    });
   });
 
   it('never has two records under way: a sentence waits for the heartbeat in flight', async () => {
