@@ -8,7 +8,13 @@ import { continuationPrompt } from './continuation';
 import { toActivityFailure } from './failures';
 import { SentenceSplitter } from './sentences';
 import type { CallExecution, TurnChannel } from './turn-channel';
-import { createTurnSpeechActivities, runningTurn, TurnSpeaker, withSpoken } from './turn-speech';
+import {
+  createTurnSpeechActivities,
+  ENDED_ON_HEARING_KEPT_MS,
+  runningTurn,
+  TurnSpeaker,
+  withSpoken,
+} from './turn-speech';
 import type { LlmActivities, LlmTurnInput, LlmTurnResult, TurnSpeech, TurnSpoken } from './types';
 
 export const END_CALL_TOOL = {
@@ -170,6 +176,7 @@ export function createLlmActivities(deps: {
         await s.finish();
         stopNow.throwIfAborted();
         s.throwIfDead();
+        const onHearing = s.endedOnHearing();
         if (failed && !s.cancelled) {
           const spoken = s.spoken();
           throw stall ? stalled(stall, spoken) : withSpoken(failed.error, spoken);
@@ -179,6 +186,7 @@ export function createLlmActivities(deps: {
           spoken: s.spoken(),
           ...(firstTokenAt !== undefined && { firstTokenAt }),
           ...(s.cancelled && { cancelled: true }),
+          ...(onHearing && { onHearing }),
         };
       };
 
@@ -292,7 +300,10 @@ export function createLlmActivities(deps: {
       } finally {
         clearInterval(heartbeat);
         speaker?.close();
-        notHere?.();
+        // Cut off on hearing the caller, it ended before the workflow's task for those words ran:
+        // that task's `cutTurn` finds its flush done here, a while yet.
+        if (notHere && speaker?.endedOnHearing()) setTimeout(notHere, ENDED_ON_HEARING_KEPT_MS).unref();
+        else notHere?.();
         clearTimeout(watchdog);
         clearTimeout(pause);
         ctx.cancellationSignal.removeEventListener('abort', onCancel);

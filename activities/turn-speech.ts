@@ -19,6 +19,7 @@ import type {
   LlmActivities,
   SpokenSentence,
   TurnBargeIn,
+  TurnCutOnHearing,
   TurnSpeech,
   TurnSpoken,
 } from './types';
@@ -95,10 +96,18 @@ export interface TurnSpeakerOptions {
 }
 
 /**
- * A turn cut off in this process waits at most this long, before it ends, for the workflow's
- * cancellation to reach the server (the workflow task that cut it completes first).
+ * A turn cut off in this process by the workflow's task (`cutTurn`) waits at most this long, before
+ * it ends, for that task's cancellation to reach the server. (One that cut itself off on hearing
+ * the caller, its flush done, does not wait: `TurnSpeaker.finish`.)
  */
 export const CUT_WAIT_FOR_CANCEL_MS = 5000;
+
+/**
+ * How long a turn that ended on hearing the caller stays findable by `cutTurn` after its activity
+ * ended: the workflow task that takes the caller's words may run after the turn's result is in,
+ * or before, on a saturated worker seconds later; either way it finds the flush done here.
+ */
+export const ENDED_ON_HEARING_KEPT_MS = 60_000;
 
 /** How often the SDK's own heartbeat is given the speech: well inside sdk-core's 5.5 s. */
 export const SDK_HEARTBEAT_EVERY_MS = 2000;
@@ -162,6 +171,12 @@ export class TurnSpeaker {
    * the flush that went out then, if one did, and when. `cutTurn` then sends none of its own.
    */
   private flushedOnHearing?: Promise<FlushedOnHearing | undefined>;
+  /**
+   * Cut off on hearing the caller, and its flush done (or nothing of it still played): the turn
+   * ends without waiting for the workflow's cancellation, its result says so. Unset when the flush
+   * failed: the workflow's cut flushes, and the turn waits for it as for any cut of the workflow's.
+   */
+  private cutOnHearing?: TurnCutOnHearing;
   /** A `/say` sent and not yet answered: settles once its outcome is in `said` (never rejects). */
   private sending?: Promise<void>;
   /** A record was answered `cancelRequested`: the workflow's cancellation is on the server. */
@@ -248,14 +263,21 @@ export class TurnSpeaker {
 
   /**
    * Waits until every queued sentence is said (or skipped, once stopped), then records the final
-   * speech. Returns at once when the attempt turns out dead. A turn cut off here first waits (at
-   * most CUT_WAIT_FOR_CANCEL_MS) for the workflow's cancellation to reach the server: the turn
-   * ends after it, as any cancelled turn (a completion that overtook it would be a no-op to the
-   * server, but the time-skipping test server refuses the workflow task that cancels it).
+   * speech. Returns at once when the attempt turns out dead. A turn cut off by the workflow's task
+   * (`cutTurn`) first waits (at most CUT_WAIT_FOR_CANCEL_MS) for that task's cancellation to reach
+   * the server, which takes milliseconds: the turn ends after it, as any cancelled turn (a
+   * completion that overtook it would be a no-op to the server, but the time-skipping test server
+   * refuses the workflow task that cancels it). One cut off on hearing the caller ends once its
+   * flush is answered (`endedOnHearing`); the real server takes the cancellation of the workflow
+   * task that comes after it, and sdk-core drops it when the result came first.
    */
   async finish(): Promise<void> {
     await Promise.race([this.pumping, this.dead]);
-    if (this.cutHere) {
+    // A cut on hearing: its flush is answered first, and then the turn ends at once. Waiting for
+    // the workflow's cancellation would keep it recording five times a second for as long as the
+    // workflow task that takes the caller's words waits, seconds on a saturated worker.
+    if (this.flushedOnHearing) await Promise.race([this.flushedOnHearing, this.dead]);
+    if (this.cutHere && !this.cutOnHearing) {
       let timer: NodeJS.Timeout | undefined;
       const waited = new Promise<void>((r) => (timer = setTimeout(r, CUT_WAIT_FOR_CANCEL_MS)));
       await Promise.race([this.cancelRecorded, this.dead, waited]);
@@ -309,11 +331,26 @@ export class TurnSpeaker {
     return this.flushedOnHearing ?? Promise.resolve(undefined);
   }
 
+  /**
+   * Cut off on hearing the caller, its flush done: when, and what the flush did (for the turn's
+   * result). Undefined otherwise, or while the flush is under way (`finish` waits for it).
+   */
+  endedOnHearing(): TurnCutOnHearing | undefined {
+    return this.cutOnHearing && { ...this.cutOnHearing };
+  }
+
   private async cutAndFlush(rule: TurnBargeIn, at: number): Promise<FlushedOnHearing | undefined> {
     const cut = await this.cut();
-    if (!cut || this.gone || !stillPlays(cut, rule.charsPerSecond)) return undefined;
+    if (!cut) return undefined;
+    if (this.gone || !stillPlays(cut, rule.charsPerSecond)) {
+      // Nothing of it plays: no flush of its own. (What the workflow said before it may: the
+      // workflow flushes that, as it knows, when it takes this cut.)
+      this.cutOnHearing = { at, flushed: false };
+      return undefined;
+    }
     try {
       const flushed = await flushSession(this.opts.voipbin, this.opts.speakingId, this.halted);
+      this.cutOnHearing = { at, ...flushed };
       return { ...flushed, onHearing: { at } };
     } catch (err) {
       // The workflow's cut flushes instead (cutTurn finds no flush made here).

@@ -258,6 +258,22 @@ export interface LlmTurnResult {
    * it had said instead of failing.
    */
   cancelled?: boolean;
+  /**
+   * A speaking turn cut itself off when the ingress of the process it ran in heard the caller
+   * (`LlmTurnInput.speak.bargeIn`), and ended without waiting for the workflow's cancellation:
+   * when (the worker's clock), and what its flush did (`flushed`: `/flush` went out; not, when
+   * nothing of the turn still played; `gone`: the speaking session was gone). The workflow takes
+   * it as the barge-in its own rule makes, its flush done, whether the caller's words reach it
+   * before this result or after.
+   */
+  onHearing?: TurnCutOnHearing;
+}
+
+/** How a speaking turn cut itself off on hearing the caller (`LlmTurnResult.onHearing`). */
+export interface TurnCutOnHearing {
+  at: number;
+  flushed: boolean;
+  gone?: boolean;
 }
 
 /** One HTTP tool call: the tool as the profile declares it, and the model's arguments. */

@@ -364,7 +364,7 @@ export class CallAgent {
       );
       const spoken = result.spoken && { spoken: result.spoken };
       outcome = result.cancelled
-        ? { kind: 'cancelled', ...spoken }
+        ? { kind: 'cancelled', ...spoken, ...(result.onHearing && { onHearing: result.onHearing }) }
         : {
             kind: 'completed',
             endCall: result.endCall !== undefined,

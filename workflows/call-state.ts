@@ -12,6 +12,7 @@ import type {
   SpokenSentence,
   ToolCallRequest,
   ToolResult,
+  TurnCutOnHearing,
   TurnSpoken,
 } from '../activities/types';
 import {
@@ -288,7 +289,11 @@ export type Command =
 export type TurnOutcome = (
   | { kind: 'completed'; endCall: boolean; toolCalls?: ToolCallRequest[] }
   | { kind: 'failed' }
-  | { kind: 'cancelled' }
+  | {
+      kind: 'cancelled';
+      /** It cut itself off where the caller was heard, before this workflow took their words. */
+      onHearing?: TurnCutOnHearing;
+    }
 ) & {
   /** A speaking turn's step: which one ended, and what it said (when it could tell). */
   step?: number;
@@ -442,6 +447,8 @@ export function onTurnDone(s: CallState, turnId: number, outcome: TurnOutcome, n
   }
   if (!turn || turn.id !== turnId) return [];
   const out: Command[] = [];
+  if (outcome.kind === 'cancelled' && outcome.onHearing && turn.speaks?.running && (turn.step ?? 0) === step)
+    return cutOnHearing(s, turn, outcome.onHearing, outcome.spoken, now);
   if (turn.speaks && (turn.step ?? 0) === step) {
     turn.speaks.running = false;
     heardTurn(s, turn, outcome.spoken, now, out);
@@ -869,6 +876,43 @@ function cutSpeakingTurn(s: CallState, turn: Turn, now: number): boolean {
 }
 
 /**
+ * The speaking turn cut itself off where the caller was heard (this worker's ingress), flushed what
+ * of it still played, and ended before this workflow took the caller's words: the barge-in its
+ * own rule makes of them (`bargeIn`), done. What the turn said goes in the conversation, marked
+ * interrupted; nothing of it plays after the flush; what the workflow said before it and still
+ * plays, which the turn does not know of, is flushed here. The caller's words, when they come, find
+ * the agent quiet and start the next turn at once.
+ */
+function cutOnHearing(
+  s: CallState,
+  turn: Turn,
+  cut: TurnCutOnHearing,
+  spoken: TurnSpoken | undefined,
+  now: number,
+): Command[] {
+  const out: Command[] = [];
+  turn.speaks!.running = false;
+  if (turn.reply) {
+    speech.markInterrupted(turn.reply);
+    addCutSaid(s, turn.reply, turn.spoke ? undefined : turn.heardAt, spoken, now);
+  }
+  s.turn = undefined;
+  s.phase = 'listening';
+  s.bargeIns += 1;
+  const q = s.speech;
+  if (cut.flushed || cut.gone) q.playbackEndsAt = Math.min(q.playbackEndsAt, now);
+  else if (speech.isSpeaking(q, now)) speech.interrupt(q, now);
+  if (cut.gone && s.creating !== 'speaking') {
+    // The speaking session disappeared: a new one. The call may be gone too: ask VoIPBIN.
+    s.sessions.speakingId = undefined;
+    s.creating = 'speaking';
+    s.reconcile.wanted = true;
+    out.push({ kind: 'createSpeaking' });
+  }
+  return progress(s, now, out);
+}
+
+/**
  * The call is gone while a speaking turn's step runs: nothing is flushed, but what the turn said,
  * which its result (it is cancelled, and waited for before the call's workflow ends) tells, still
  * goes in the conversation, as for a turn cut off.
@@ -928,14 +972,25 @@ function heardTurn(
 function heardCut(s: CallState, cut: CutTurn, spoken: TurnSpoken | undefined, now: number): void {
   if (!cut.heard) {
     cut.heard = true;
-    const said = onWorkflowClock(spoken, now);
-    addSaid(cut.reply, said);
-    if (cut.reply.message?.text === '') dropMessage(s, cut.reply);
-    // The caller's wait ended with its first sentence, cut off or not.
-    if (said.length > 0 && cut.waitingSince !== undefined)
-      s.firstSentenceLatenciesMs.push(Math.max(0, said[0]!.at - cut.waitingSince));
+    addCutSaid(s, cut.reply, cut.waitingSince, spoken, now);
   }
   if (cut.flushed) s.cut = undefined;
+}
+
+/** What a turn cut off had said, into its interrupted reply (`waitingSince`: see CutTurn). */
+function addCutSaid(
+  s: CallState,
+  reply: Utterance,
+  waitingSince: number | undefined,
+  spoken: TurnSpoken | undefined,
+  now: number,
+): void {
+  const said = onWorkflowClock(spoken, now);
+  addSaid(reply, said);
+  if (reply.message?.text === '') dropMessage(s, reply);
+  // The caller's wait ended with its first sentence, cut off or not.
+  if (said.length > 0 && waitingSince !== undefined)
+    s.firstSentenceLatenciesMs.push(Math.max(0, said[0]!.at - waitingSince));
 }
 
 function addSaid(reply: Utterance, said: SpokenSentence[]): void {

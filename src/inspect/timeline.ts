@@ -560,9 +560,22 @@ export function buildTimeline(
           }
         } else if (act?.type === 'llmTurn') {
           const turn = act.state as TurnState;
-          turn.timing.outcome = turn.cancelled ? 'cancelled' : 'completed';
           const [result] = decode<LlmTurnResult>(a.result);
           const step = steps.get(String(a.scheduledEventId ?? ''));
+          const onHearing = result?.onHearing;
+          if (step && !step.cut && onHearing) {
+            // It cut itself off where the caller was heard, and ended before the workflow took the
+            // words (no cancellation of it in the history): that barge-in, its flush done then.
+            turn.cancelled = true;
+            const barge = callEnding() ? undefined : bargeIn(at);
+            if (barge) {
+              barge.turn = turn.timing.turn;
+              moveTo(barge, Math.max(onHearing.at, lastCallerAtMs ?? onHearing.at));
+            }
+            step.cut = { at: onHearing.at, ...(barge && { barge }) };
+            turnFlushed(step, { flushed: onHearing.flushed, ...(onHearing.gone && { gone: true }) }, at);
+          }
+          turn.timing.outcome = turn.cancelled ? 'cancelled' : 'completed';
           if (step) {
             firstToken(step, result?.firstTokenAt);
             hear(step, result?.spoken, at);

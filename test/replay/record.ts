@@ -268,7 +268,9 @@ async function speaking(): Promise<void> {
  * turn was cut off through the server (flushTurn), as a turn running on another worker still is;
  * `speaking-barge-in-cut-here` before the turn heard the caller in its own process: its `cutTurn`
  * made the flush. In `speaking-barge-in-on-hearing` the turn cut itself off when the ingress heard
- * the caller (its input carries the rule, its `cutTurn` answers `onHearing`).
+ * the caller (its input carries the rule, its `cutTurn` answers `onHearing`), and waited for the
+ * workflow's cancellation; in `speaking-barge-in-ended-on-hearing` it ended once its flush was
+ * answered, its result saying so (`onHearing`).
  */
 async function speakingBargeIn(name: string): Promise<void> {
   const env = await localEnv();
@@ -482,6 +484,8 @@ async function main(): Promise<void> {
   if (only === 'speaking-on-hearing') return speakingBargeIn('speaking-barge-in-on-hearing');
   // The same call, its first events (dialing, ringing, progressing) in its first workflow task.
   if (only === 'first-events-in-one-task') return speakingBargeIn('first-events-in-one-task');
+  // The turn cut off on hearing ends at once: its result, not the workflow's cancellation, ends it.
+  if (only === 'speaking-ended-on-hearing') return speakingBargeIn('speaking-barge-in-ended-on-hearing');
   await searchAttributes();
   await tools();
   await continueAsNew();
@@ -492,6 +496,7 @@ async function main(): Promise<void> {
   await speakingBargeIn('speaking-barge-in-cut-here');
   await speakingBargeIn('speaking-barge-in-on-hearing');
   await speakingBargeIn('first-events-in-one-task');
+  await speakingBargeIn('speaking-barge-in-ended-on-hearing');
 }
 
 void main().then(

@@ -63,6 +63,9 @@ const NEW_PATHS = [
   'speaking-barge-in-cut-here.json',
   // The turn cut itself off when the ingress of its process heard the caller (#7).
   'speaking-barge-in-on-hearing.json',
+  // The same, the turn ending once its flush was answered (its result says `onHearing`), before the
+  // workflow's cancellation, which the real server still takes (#7).
+  'speaking-barge-in-ended-on-hearing.json',
   // A call's first events held back for its first workflow task (the ingress's start delay, #7).
   'first-events-in-one-task.json',
 ];

@@ -347,6 +347,113 @@ describe('a speaking turn with tools', () => {
   });
 });
 
+describe('a speaking turn that cut itself off where the caller was heard (its result: onHearing)', () => {
+  it('its result before the words: the barge-in is done, nothing flushed again, the words start the next turn at once', () => {
+    const d = speaking();
+    d.now += 20_000; // the greeting has long finished playing
+    d.caller('What is my balance?');
+    const t = d.now;
+    d.now += 2000;
+    expect(
+      d.turnDone(1, {
+        kind: 'cancelled',
+        spoken: { said: [said('Let me look that up for you.', t + 300)] },
+        onHearing: { at: d.now - 20, flushed: true },
+      }),
+    ).toEqual([]);
+    expect(d.s.bargeIns).toBe(1);
+    expect(d.s.turn).toBeUndefined();
+    expect(d.s.cut).toBeUndefined();
+    // Nothing of it plays any more: no flush of the workflow's, no wait for one.
+    expect(d.caller('Wait, cancel that.')).toEqual(['startTurn 2 speaking @sp-1']);
+    expect(d.s.bargeIns).toBe(1);
+    expect(d.s.firstSentenceLatenciesMs).toEqual([300]);
+    expect(d.s.messages.slice(1, -1).map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+      ['caller', 'What is my balance?', false],
+      ['agent', 'Let me look that up for you.', true],
+      ['caller', 'Wait, cancel that.', false],
+    ]);
+    expect(startOf(d).context.messages.slice(1)).toEqual([
+      { role: 'user', content: 'What is my balance?' },
+      { role: 'assistant', content: 'Let me look that up for you.' },
+      { role: 'user', content: 'Wait, cancel that.' },
+    ]);
+  });
+
+  it('its result after the words, which cut it as usual: taken once, one barge-in', () => {
+    const d = speaking();
+    d.now += 20_000;
+    d.caller('What is my balance?');
+    expect(d.caller('Wait, cancel that.')).toEqual(['cancelTurn 1', 'flushTurn 1 @sp-1']);
+    expect(
+      d.turnDone(1, {
+        kind: 'cancelled',
+        spoken: { said: [said('Ten dollars.', d.now)] },
+        onHearing: { at: d.now, flushed: true },
+      }),
+    ).toEqual([]);
+    expect(d.flushed({ flushed: true, onHearing: { at: d.now } })).toEqual(['startTurn 2 speaking @sp-1']);
+    expect(d.s.bargeIns).toBe(1);
+    expect(d.s.messages.filter((m) => m.text.includes('Ten dollars.'))).toMatchObject([
+      { role: 'agent', text: 'Ten dollars.', interrupted: true },
+    ]);
+  });
+
+  it('nothing of it had been said: no line, nothing to flush', () => {
+    const d = speaking();
+    d.now += 20_000;
+    d.caller('What time do you open?');
+    expect(
+      d.turnDone(1, { kind: 'cancelled', spoken: { said: [] }, onHearing: { at: d.now, flushed: false } }),
+    ).toEqual([]);
+    expect(d.caller('On Sundays.')).toEqual(['startTurn 2 speaking @sp-1']);
+    expect(d.s.messages.filter((m) => m.role === 'agent').map((m) => m.text)).toEqual([
+      SETTINGS.greeting,
+      '',
+    ]);
+  });
+
+  it('what the workflow said before it still plays, which the turn did not know of: the workflow flushes it', () => {
+    const d = speaking();
+    d.s.settings.tools.lookup = {};
+    d.now += 20_000;
+    d.caller('Where is my order?');
+    d.turnDone(1, {
+      kind: 'completed',
+      endCall: false,
+      toolCalls: [{ id: 'c1', name: 'lookup', arguments: '{}' }],
+      spoken: { said: [said('Let me check that order for you right now.', d.now)] },
+    });
+    expect(d.toolDone(1, 0, 0, { ok: true, content: 'shipped', ms: 100 })).toEqual([
+      'startTurn 1 step 1 speaking @sp-1',
+    ]);
+    d.now += 200; // 'Let me check…' still plays
+    expect(
+      d.turnDone(1, {
+        kind: 'cancelled',
+        step: 1,
+        spoken: { said: [] },
+        onHearing: { at: d.now, flushed: false },
+      }),
+    ).toEqual(['flush @sp-1']);
+    expect(d.s.bargeIns).toBe(1);
+  });
+
+  it('the speaking session was gone when it flushed: a new one', () => {
+    const d = speaking();
+    d.now += 20_000;
+    d.caller('What is my balance?');
+    expect(
+      d.turnDone(1, {
+        kind: 'cancelled',
+        spoken: { said: [said('Ten dollars.', d.now)] },
+        onHearing: { at: d.now, flushed: false, gone: true },
+      }),
+    ).toContain('createSpeaking');
+    expect(d.s.sessions.speakingId).toBeUndefined();
+  });
+});
+
 describe('a speaking turn cut off while its tools run', () => {
   it('its step has ended and told what it said: an ordinary flush if that still plays, and the next turn starts', () => {
     const d = speaking();

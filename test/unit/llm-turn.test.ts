@@ -5,11 +5,19 @@ import { DefaultLogger } from '@temporalio/worker';
 import OpenAI from 'openai';
 import { continuedFrom } from '../../activities/continuation';
 import { createLlmActivities, windowedPrompt } from '../../activities/llm-turn';
+import { callerSpokeHere } from '../../activities/turn-speech';
 import type { CallExecution, TurnChannel } from '../../activities/turn-channel';
-import type { FlushTurnResult, LlmTurnInput, LlmTurnResult, TurnSpeech } from '../../activities/types';
+import type {
+  FlushTurnResult,
+  LlmTurnInput,
+  LlmTurnResult,
+  TurnBargeIn,
+  TurnSpeech,
+} from '../../activities/types';
 import { startFakeLlm, type FakeLlm, type FakeLlmReply } from '../../src/sandbox/fake-llm/server';
 import { VoipbinClient } from '../../src/voipbin/client';
 import type { SentenceReady } from '../../workflows/messages';
+import { backchannelRule } from '../../workflows/turn-taking';
 import { waitFor } from '../helpers/wait-for';
 
 let llm: FakeLlm;
@@ -518,6 +526,35 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     expect(channel.log.filter((l) => !l.startsWith('record'))).toEqual(['say One.', 'say Two.', 'flush']);
     // Ended: no longer found here.
     expect(await cutTurn()).toBeUndefined();
+  });
+
+  it("cut off where the caller is heard: it ends once its flush is answered, its result says so, and the workflow's cut after it finds the flush done", async () => {
+    nextReply = { text: 'One. Two. ' + 'More. '.repeat(40), chunkSize: 4, chunkDelayMs: 10 };
+    const { channel, llmTurn, cutTurn } = setup();
+    // The workflow's cancellation never comes: its task for the caller's words has not run.
+    channel.answer = () => ({ cancelRequested: false });
+    const bargeIn: TurnBargeIn = {
+      mode: 'words',
+      words: 2,
+      backchannel: backchannelRule('en-US', undefined, 3),
+      charsPerSecond: 15,
+    };
+    const turn = llmTurn({ ...speaking, speak: { speakingId: SPEAKING_ID, bargeIn } });
+    await waitFor(() => channel.log.includes('say Two.'), 'the second sentence');
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Stop, please.' })).toBe(1);
+    const result = await turn;
+    expect(result).toMatchObject({
+      cancelled: true,
+      onHearing: { at: anyNumber, flushed: true },
+      spoken: { said: [{ text: 'One.' }, { text: 'Two.' }] },
+    });
+    await waitFor(() => llm.requests.at(-1)!.aborted, 'the model stream to be aborted', 2000);
+    expect(channel.log.filter((l) => !l.startsWith('record'))).toEqual(['say One.', 'say Two.', 'flush']);
+    // The workflow task that takes the words runs after the turn ended: its cut finds the flush
+    // done here and sends none of its own.
+    const cut = await cutTurn();
+    expect(cut).toMatchObject({ flushed: true, onHearing: { at: result.onHearing!.at } });
+    expect(channel.log.filter((l) => !l.startsWith('record'))).toEqual(['say One.', 'say Two.', 'flush']);
   });
 
   it('a record that fails: this attempt is dead, it says nothing more and throws', async () => {

@@ -98,6 +98,7 @@ it.each([
   ['through the server (flushTurn)', 'speaking-barge-in-and-end-call'],
   ['where it ran (cutTurn)', 'speaking-barge-in-cut-here'],
   ['where it ran, when the ingress heard the caller', 'speaking-barge-in-on-hearing'],
+  ['where it ran, when the ingress heard the caller, ending at once', 'speaking-barge-in-ended-on-hearing'],
 ])('replies that speak for themselves, one cut off %s: the same call, line by line', (_how, file) => {
   const t = timelineOf(file);
   expect(lines(t).filter((l) => !l.startsWith('session') && !l.startsWith('call '))).toEqual([
@@ -607,6 +608,58 @@ describe("speaking turns: the turn's activity says its own sentences", () => {
     // Shown after the words that did it.
     const barge = t.entries.find((e) => e.kind === 'barge-in');
     expect(barge?.offsetMs).toBe(6000);
+  });
+
+  it('it ended on hearing the caller before the workflow took the words: its result is the barge-in, flushed then', () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    const spoken = { said: [said(EVERYTHING, 5500)] };
+    // Cut off and flushed where it ran at 6 s; its result reached the server before the words did.
+    c.completed(6050, turn, { cancelled: true, spoken, onHearing: { at: T0 + 6000, flushed: true } });
+    c.caller(6100, 'Stop, just the balance.');
+    c.task(6110);
+    const next = c.llmTurn(6113, 2);
+    c.completed(7000, next, { spoken: { said: [said('Ten dollars.', 6500)] } });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=[]`,
+      'caller Stop, just the balance.',
+      'agent reply 2: Ten dollars.',
+    ]);
+    expect(t.entries.find((e) => e.kind === 'barge-in')?.offsetMs).toBe(6000);
+    expect(t.turns[0]).toMatchObject({ outcome: 'cancelled', said: 1, sentences: 1 });
+    expect(t.counts).toMatchObject({ turns: 2, bargeIns: 1 });
+  });
+
+  it('it ended on hearing, and the workflow took the words in the same task: one barge-in, after the words', () => {
+    const c = new Call();
+    c.caller(5000, 'Tell me everything.');
+    c.task(5010);
+    const turn = c.llmTurn(5013, 1);
+    const spoken = { said: [said(EVERYTHING, 5500)] };
+    c.caller(6000, 'Stop, just the balance.');
+    c.completed(6050, turn, { cancelled: true, spoken, onHearing: { at: T0 + 5998, flushed: true } });
+    c.task(6060);
+    // The workflow's cut, in that task, found the flush done where the turn ran.
+    c.localActivity(6063, 'cutTurn', {
+      spoken,
+      flushed: true,
+      activityId: 'turn-1-0',
+      onHearing: { at: T0 + 5998 },
+    });
+    const t = c.timeline();
+    expect(lines(t)).toEqual([
+      'caller Tell me everything.',
+      `agent reply 1: ${EVERYTHING} (interrupted)`,
+      'caller Stop, just the balance.',
+      `barge-in turn=1 flushed=true interrupted=${EVERYTHING} cut=[]`,
+    ]);
+    expect(t.entries.find((e) => e.kind === 'barge-in')?.offsetMs).toBe(6000);
+    expect(t.counts).toMatchObject({ turns: 1, bargeIns: 1 });
   });
 
   it('the flush done before what the turn said is known: cut off by its later result, at the moment it was cut', () => {

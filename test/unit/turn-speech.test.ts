@@ -408,7 +408,7 @@ afterEach(() => speakers.splice(0).forEach((s) => s.close()));
  * text in `held` is answered only when the test releases it; records answer `cancelRequested`
  * once `server.cancelled` is set (the workflow's task that cut the turn is recorded).
  */
-function speaker(held: string[] = [], bargeIn?: TurnBargeIn) {
+function speaker(held: string[] = [], bargeIn?: TurnBargeIn, flushStatus = 200) {
   const log: string[] = [];
   const server = { cancelled: false };
   const releases = new Map<string, () => void>();
@@ -429,8 +429,13 @@ function speaker(held: string[] = [], bargeIn?: TurnBargeIn) {
   };
   const fake: typeof fetch = async (url, init) => {
     const path = new URL(url instanceof Request ? url.url : String(url)).pathname;
-    if (path.endsWith('/flush')) log.push('flush');
-    else {
+    if (path.endsWith('/flush')) {
+      log.push('flush');
+      if (flushStatus !== 200) {
+        const error = { error: { status: 'X', reason: 'X', message: 'no' } };
+        return new Response(JSON.stringify(error), { status: flushStatus });
+      }
+    } else {
       const text = (JSON.parse(init?.body as string) as { text: string }).text;
       log.push(`say ${text}`);
       if (held.includes(text)) await new Promise<void>((r) => releases.set(text, r));
@@ -558,8 +563,8 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
   };
 
   /** A running turn of EXECUTION's call, registered as llmTurn registers it (`speaker`'s log). */
-  function turn(bargeIn: TurnBargeIn | undefined, held: string[] = []) {
-    const t = speaker(held, bargeIn);
+  function turn(bargeIn: TurnBargeIn | undefined, held: string[] = [], flushStatus?: number) {
+    const t = speaker(held, bargeIn, flushStatus);
     removals.push(runningTurn(EXECUTION, ACTIVITY_ID, t.s));
     const env = new MockActivityEnvironment(
       { workflowExecution: EXECUTION },
@@ -600,6 +605,49 @@ describe('a speaking turn cut off when this process hears the caller (callerSpok
     // one out while the workflow's task that takes the barge-in waited) would not go on.
     expect(log.indexOf('record [One.] cut')).toBeGreaterThan(-1);
     expect(log.indexOf('record [One.] cut')).toBeLessThan(log.indexOf('flush'));
+  });
+
+  /** Whether `finish` resolves within `ms`. */
+  const endsWithin = async (s: TurnSpeaker, ms: number) =>
+    Promise.race([s.finish().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms))]);
+
+  it("once its flush is answered it ends, without waiting for the workflow's cancellation, and tells when and what the flush did", async () => {
+    const { s, log } = turn(WORDS);
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the first sentence said');
+    const before = Date.now();
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Stop, please.' })).toBe(1);
+    // The server never says cancelled: the workflow's task for these words has not run.
+    expect(await endsWithin(s, 1000)).toBe(true);
+    expect(s.endedOnHearing()).toEqual({ at: expect.any(Number) as number, flushed: true });
+    expect(s.endedOnHearing()!.at).toBeGreaterThanOrEqual(before);
+    expect(says(log)).toEqual(['say One.', 'said One.', 'flush']);
+  });
+
+  it('nothing of it still plays: it ends at once, having flushed nothing', async () => {
+    const { s, log } = turn(WORDS);
+    s.start();
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Actually, never mind.' })).toBe(1);
+    expect(await endsWithin(s, 1000)).toBe(true);
+    expect(s.endedOnHearing()).toEqual({ at: expect.any(Number) as number, flushed: false });
+    expect(says(log)).toEqual([]);
+  });
+
+  it("its flush failed: it waits for the workflow's cut, which flushes, and ends as any cut turn", async () => {
+    const { s, log, server, workflowCuts } = turn(WORDS, [], 400);
+    s.start();
+    s.say(['One.']);
+    await waitFor(() => log.includes('said One.'), 'the first sentence said');
+    expect(callerSpokeHere(EXECUTION.workflowId, { final: true, text: 'Stop, please.' })).toBe(1);
+    await waitFor(() => log.includes('flush'), 'the flush on hearing');
+    expect(await endsWithin(s, 100)).toBe(false);
+    expect(s.endedOnHearing()).toBeUndefined();
+    await expect(workflowCuts()).rejects.toThrow();
+    expect(says(log)).toEqual(['say One.', 'said One.', 'flush', 'flush']);
+    server.cancelled = true;
+    await s.finish();
+    expect(s.endedOnHearing()).toBeUndefined();
   });
 
   it('a /say in flight is answered before the flush goes out: the sentence never plays after it', async () => {
