@@ -173,7 +173,8 @@ export function createLlmActivities(deps: {
         clearTimeout(pause);
         s.throwIfDead();
         if (failed && !s.cancelled) deps.metrics?.modelErrors.inc({ kind: stall ? 'stall' : 'error' });
-        await s.finish();
+        // A turn about to return its result needs no last record (TurnSpeaker.finish).
+        await s.finish({ completing: !failed });
         stopNow.throwIfAborted();
         s.throwIfDead();
         const onHearing = s.endedOnHearing();

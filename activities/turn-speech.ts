@@ -177,6 +177,10 @@ export class TurnSpeaker {
    * failed: the workflow's cut flushes, and the turn waits for it as for any cut of the workflow's.
    */
   private cutOnHearing?: TurnCutOnHearing;
+  /** `finish` was called: the model's stream is over, nothing more is queued after what is. */
+  private ending?: { completing: boolean };
+  /** The last `/say` was answered 2xx (true before any). */
+  private lastSayOk = true;
   /** A `/say` sent and not yet answered: settles once its outcome is in `said` (never rejects). */
   private sending?: Promise<void>;
   /** A record was answered `cancelRequested`: the workflow's cancellation is on the server. */
@@ -271,7 +275,8 @@ export class TurnSpeaker {
    * flush is answered (`endedOnHearing`); the real server takes the cancellation of the workflow
    * task that comes after it, and sdk-core drops it when the result came first.
    */
-  async finish(): Promise<void> {
+  async finish({ completing = false } = {}): Promise<void> {
+    this.ending = { completing };
     await Promise.race([this.pumping, this.dead]);
     // A cut on hearing: its flush is answered first, and then the turn ends at once. Waiting for
     // the workflow's cancellation would keep it recording five times a second for as long as the
@@ -283,7 +288,17 @@ export class TurnSpeaker {
       await Promise.race([this.cancelRecorded, this.dead, waited]);
       clearTimeout(timer);
     }
+    // Its result, sent next, says what it said: a last record would tell the server nothing. (Were
+    // the result lost with this worker, the last record holds the last sentence as `saying`, which
+    // the next attempt takes as said: as it was.) Unless the last `/say` failed or found the
+    // session gone, or the turn was cut off: then the last record says so.
+    if (this.completesClean()) return;
     await Promise.race([this.record({ ifChanged: true }), this.dead]);
+  }
+
+  /** `finish({ completing })` with nothing for a last record to add (see there). */
+  private completesClean(): boolean {
+    return !!this.ending?.completing && this.lastSayOk && !this.gone && !this.cancelled && !this.deadWith;
   }
 
   /**
@@ -428,7 +443,9 @@ export class TurnSpeaker {
     await sent;
     this.sending = undefined;
     this.saying = undefined;
-    // The next sentence's own record clears `saying`; without one, a record of its own does.
+    // The next sentence's own record clears `saying`; without one, a record of its own does,
+    // unless the turn's result follows at once (`finish`).
+    if (!this.queue.length && this.completesClean()) return;
     if (!this.queue.length || this.gone || this.stopped) await this.record();
   }
 
@@ -437,7 +454,9 @@ export class TurnSpeaker {
     try {
       await this.opts.voipbin.say(this.opts.speakingId, text, { signal: this.halted });
       this.said.push({ text, at, outcome: 'done' });
+      this.lastSayOk = true;
     } catch (err) {
+      this.lastSayOk = false;
       this.failed(text, at, err);
     }
   }

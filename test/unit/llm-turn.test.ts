@@ -361,7 +361,7 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
       'say Anything else?',
       'record [It is noon. | Anything else?] saying Have a good day.',
       'say Have a good day.',
-      'record [It is noon. | Anything else? | Have a good day.]',
+      // No last record: the result, sent next, says it all.
     ]);
     expect(result).toEqual({
       endCall: { reason: 'done' },
@@ -388,18 +388,33 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
     expect(channel.calls).toEqual([]);
   });
 
+  it('the last record: only while the reply may go on, or when it adds to what the result says', async () => {
+    // The model pauses after the first sentence: its `/say` is answered while the stream goes on,
+    // so `saying` is cleared by a record of its own (a barge-in's flush reads it meanwhile).
+    nextReply = { text: 'One. Two.', chunkSize: 5, chunkDelayMs: 300 };
+    const goesOn = setup();
+    await goesOn.llmTurn(speaking);
+    const log = collapsed(goesOn.channel.log);
+    const cleared = log.indexOf('record [One.]');
+    expect(cleared).toBeGreaterThan(log.indexOf('say One.'));
+    expect(cleared).toBeLessThan(log.indexOf('record [One.] saying Two.'));
+    // The last `/say` refused: its last record says so, the sentence not said.
+    nextReply = { text: 'One. Two.' };
+    const refused = setup({ say: async (text) => (await streamed(), text === 'Two.' ? 400 : 200) });
+    await refused.llmTurn(speaking);
+    expect(collapsed(refused.channel.log).slice(-2)).toEqual(['say Two.', 'record [One.]']);
+  });
+
   it('a turn this worker starts late records at once: the heartbeat timeout runs from its scheduling', async () => {
     nextReply = { text: 'It is noon.' };
     // Scheduled 300 ms ago (a busy worker), where the heartbeat timeout is 500 ms: waiting for a
     // sentence or a full heartbeat interval could let the server time the attempt out.
-    const { channel, llmTurn } = setup({ scheduledAt: Date.now() - 300 });
+    const { channel, llmTurn } = setup({
+      scheduledAt: Date.now() - 300,
+      say: async () => (await streamed(), 200),
+    });
     await llmTurn(speaking);
-    expect(collapsed(channel.log)).toEqual([
-      'record []',
-      'record [] saying It is noon.',
-      'say It is noon.',
-      'record [It is noon.]',
-    ]);
+    expect(collapsed(channel.log)).toEqual(['record []', 'record [] saying It is noon.', 'say It is noon.']);
   });
 
   it('a later attempt of a turn an earlier one cut off says nothing more and asks the model nothing', async () => {
@@ -645,7 +660,6 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
       'say Two.',
       'record [One.] saying Three.',
       'say Three.',
-      'record [One. | Three.]',
     ]);
     expect(result.spoken).toEqual({
       at: anyNumber,
@@ -671,7 +685,6 @@ describe('llmTurn activity: a speaking turn says its own reply', () => {
         'say Two.',
         'record [One. | Two. (failed)] saying Three.',
         'say Three.',
-        'record [One. | Two. (failed) | Three.]',
       ]);
       expect(result.spoken!.said.map((s) => [s.text, s.outcome])).toEqual([
         ['One.', 'done'],
