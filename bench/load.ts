@@ -91,8 +91,23 @@ export interface HistoryFigures {
   stickyTimeouts: number;
   /** Workflow task scheduled → started (the wait for a poll), all tasks of all calls, ms. */
   taskWaits: number[];
+  /**
+   * Workflow task started → completed, all tasks of all calls: the worker's time on a task (its
+   * activations through the main thread and the workflow thread, its local activities), ms.
+   */
+  taskRuns: number[];
   /** The same for the tasks that went to the normal queue after a sticky timeout, ms. */
   normalQueueWaits: number[];
+  /**
+   * The same for each call's first task (on the normal queue, which sdk-core polls with one poller
+   * while its sticky queue has a backlog): how long a call waited to be taken up, ms.
+   */
+  firstTaskWaits: number[];
+  /**
+   * Each call's first task, started → completed: the workflow's start, its two session creates
+   * (local activities) and the greeting's `say` scheduled, all in it, ms.
+   */
+  firstTaskRuns: number[];
 }
 
 /** An instant model (the figures are the system's own); the long answer pauses after its first sentence. */
@@ -405,13 +420,19 @@ async function historyFigures(address: string): Promise<HistoryFigures> {
     const client = new Client({ connection });
     const total = { events: 0, workflowTasks: 0, signals: 0, activities: 0, stickyTimeouts: 0 };
     const taskWaits: number[] = [];
+    const taskRuns: number[] = [];
     const normalQueueWaits: number[] = [];
+    const firstTaskWaits: number[] = [];
+    const firstTaskRuns: number[] = [];
     const calls = new Set<string>();
     for await (const run of client.workflow.list()) {
       calls.add(run.workflowId);
       const history = await client.workflow.getHandle(run.workflowId, run.runId).fetchHistory();
       const scheduledAt = new Map<string, { at: number; afterStickyTimeout: boolean }>();
       let afterStickyTimeout = false;
+      let firstTaskTaken = false;
+      let firstTaskStartedAt: number | undefined;
+      let taskStartedAt: number | undefined;
       for (const event of history.events ?? []) {
         total.events++;
         const at = tsToMs(event.eventTime);
@@ -425,8 +446,18 @@ async function historyFigures(address: string): Promise<HistoryFigures> {
           );
           if (scheduled) {
             taskWaits.push(at - scheduled.at);
+            taskStartedAt = at;
+            if (!firstTaskTaken) {
+              firstTaskWaits.push(at - scheduled.at);
+              firstTaskStartedAt = at;
+            }
+            firstTaskTaken = true;
             if (scheduled.afterStickyTimeout) normalQueueWaits.push(at - scheduled.at);
           }
+        } else if (event.workflowTaskCompletedEventAttributes) {
+          if (taskStartedAt !== undefined) taskRuns.push(at - taskStartedAt);
+          if (firstTaskStartedAt !== undefined) firstTaskRuns.push(at - firstTaskStartedAt);
+          taskStartedAt = firstTaskStartedAt = undefined;
         } else if (event.workflowExecutionSignaledEventAttributes) total.signals++;
         else if (event.activityTaskScheduledEventAttributes) total.activities++;
         else if (
@@ -445,7 +476,10 @@ async function historyFigures(address: string): Promise<HistoryFigures> {
       activities: per(total.activities),
       stickyTimeouts: total.stickyTimeouts,
       taskWaits,
+      taskRuns,
       normalQueueWaits,
+      firstTaskWaits,
+      firstTaskRuns,
     };
   } finally {
     await connection.close();

@@ -51,6 +51,21 @@ function figures(system: string, f: LoadFigures): Figure[] {
             value: `${spread(f.histories.taskWaits)} / ${ms(Math.max(0, ...f.histories.taskWaits))}`,
             unit: 'ms',
           },
+          {
+            label: `${system}: workflow task started → completed (the worker's time on it), p50 / p99`,
+            value: spread(f.histories.taskRuns),
+            unit: 'ms',
+          },
+          {
+            label: `${system}: a call's first workflow task (normal queue), scheduled → started, p50 / p99 / max`,
+            value: `${spread(f.histories.firstTaskWaits)} / ${ms(Math.max(0, ...f.histories.firstTaskWaits))}`,
+            unit: 'ms',
+          },
+          {
+            label: `${system}: a call's first workflow task, started → completed (sessions created in it), p50 / p99`,
+            value: spread(f.histories.firstTaskRuns),
+            unit: 'ms',
+          },
           ...(f.histories.normalQueueWaits.length
             ? [
                 {
