@@ -131,7 +131,8 @@ export const SDK_HEARTBEAT_HOLD_MS = 100;
  * Each record is a write on the server (it keeps a call's mutable state), the commonest request a
  * call makes: none is sent that tells the server nothing. A first attempt started on time has said
  * nothing, which is what the server holds already; its last record is skipped when the speech is
- * the one recorded last; a heartbeat waits a full `recordEveryMs` after any record.
+ * the one recorded last, or when the turn's result follows at once and says it all (`finish`); a
+ * heartbeat waits a full `recordEveryMs` after any record.
  *
  * The workflow's cancellation (a record answered `cancelRequested`, or the SDK's heartbeat brought
  * it first) stops the turn: no `/say` after it, the one in flight is still waited for. A record
