@@ -587,12 +587,8 @@ export function onSpeechDone(
   if (s.phase === 'ended') return [];
   const out: Command[] = [];
   if (outcome === 'gone') {
-    // The speaking session disappeared: a new one, and the sentence said once on it. The call may
-    // be gone too: ask VoIPBIN at the same time.
-    s.sessions.speakingId = undefined;
-    s.creating = 'speaking';
-    s.reconcile.wanted = true;
-    out.push({ kind: 'createSpeaking' });
+    // The speaking session disappeared: a new one, and the sentence said once on it.
+    newSpeakingSession(s, out);
   }
   return progress(s, now, out);
 }
@@ -902,13 +898,7 @@ function cutOnHearing(
   const q = s.speech;
   if (cut.flushed || cut.gone) q.playbackEndsAt = Math.min(q.playbackEndsAt, now);
   else if (speech.isSpeaking(q, now)) speech.interrupt(q, now);
-  if (cut.gone && s.creating !== 'speaking') {
-    // The speaking session disappeared: a new one. The call may be gone too: ask VoIPBIN.
-    s.sessions.speakingId = undefined;
-    s.creating = 'speaking';
-    s.reconcile.wanted = true;
-    out.push({ kind: 'createSpeaking' });
-  }
+  if (cut.gone && s.creating !== 'speaking') newSpeakingSession(s, out);
   return progress(s, now, out);
 }
 
@@ -957,12 +947,7 @@ function heardTurn(
       speech.say(q, text, reply, i === 0 && !turn.spoke ? turn.heardAt : undefined),
     );
     turn.spoke = true;
-    if (s.creating !== 'speaking') {
-      s.sessions.speakingId = undefined;
-      s.creating = 'speaking';
-      s.reconcile.wanted = true;
-      out.push({ kind: 'createSpeaking' });
-    }
+    if (s.creating !== 'speaking') newSpeakingSession(s, out);
   }
   if (reply.message?.text === '' && !q.queued.some((op) => op.kind === 'say' && op.utterance === reply))
     dropMessage(s, reply);
@@ -975,6 +960,17 @@ function heardCut(s: CallState, cut: CutTurn, spoken: TurnSpoken | undefined, no
     addCutSaid(s, cut.reply, cut.waitingSince, spoken, now);
   }
   if (cut.flushed) s.cut = undefined;
+}
+
+/**
+ * The speaking session is gone (VoIPBIN answered 404): a new one is created. The call may be gone
+ * too: VoIPBIN is asked at the same time.
+ */
+function newSpeakingSession(s: CallState, out: Command[]): void {
+  s.sessions.speakingId = undefined;
+  s.creating = 'speaking';
+  s.reconcile.wanted = true;
+  out.push({ kind: 'createSpeaking' });
 }
 
 /** What a turn cut off had said, into its interrupted reply (`waitingSince`: see CutTurn). */

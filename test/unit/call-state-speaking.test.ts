@@ -15,6 +15,24 @@ function startOf(d: CallDriver): Extract<call.Command, { kind: 'startTurn' }> {
 
 const said = (text: string, at: number, outcome: 'done' | 'failed' = 'done') => ({ text, at, outcome });
 
+/**
+ * "What is my balance?" answered with "Let me look that up for you.", cut off by "Wait, cancel
+ * that.": the conversation (the new turn's line, empty until it ends, last) and what the next turn
+ * reads.
+ */
+function expectCutOff(d: CallDriver): void {
+  expect(d.s.messages.slice(1, -1).map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
+    ['caller', 'What is my balance?', false],
+    ['agent', 'Let me look that up for you.', true],
+    ['caller', 'Wait, cancel that.', false],
+  ]);
+  expect(startOf(d).context.messages.slice(1)).toEqual([
+    { role: 'user', content: 'What is my balance?' },
+    { role: 'assistant', content: 'Let me look that up for you.' },
+    { role: 'user', content: 'Wait, cancel that.' },
+  ]);
+}
+
 describe('a speaking turn', () => {
   it('starts with the session to say its sentences on; its result puts them in the conversation', () => {
     const d = speaking();
@@ -138,18 +156,8 @@ describe('cutting a speaking turn off', () => {
     ).toEqual(['startTurn 2 speaking @sp-1']);
     // The caller waited 300 ms for its first sentence, cut off or not.
     expect(d.s.firstSentenceLatenciesMs).toEqual([300]);
-    // (The new turn's line, empty until it ends, last.)
-    expect(d.s.messages.slice(0, -1).map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
-      ['agent', SETTINGS.greeting, false],
-      ['caller', 'What is my balance?', false],
-      ['agent', 'Let me look that up for you.', true],
-      ['caller', 'Wait, cancel that.', false],
-    ]);
-    expect(startOf(d).context.messages.slice(1)).toEqual([
-      { role: 'user', content: 'What is my balance?' },
-      { role: 'assistant', content: 'Let me look that up for you.' },
-      { role: 'user', content: 'Wait, cancel that.' },
-    ]);
+    expect(d.s.messages[0]).toMatchObject({ role: 'agent', text: SETTINGS.greeting });
+    expectCutOff(d);
     // The cut turn's own result comes later: said once, nothing started or said again.
     expect(
       d.turnDone(1, {
@@ -368,16 +376,7 @@ describe('a speaking turn that cut itself off where the caller was heard (its re
     expect(d.caller('Wait, cancel that.')).toEqual(['startTurn 2 speaking @sp-1']);
     expect(d.s.bargeIns).toBe(1);
     expect(d.s.firstSentenceLatenciesMs).toEqual([300]);
-    expect(d.s.messages.slice(1, -1).map((m) => [m.role, m.text, m.interrupted ?? false])).toEqual([
-      ['caller', 'What is my balance?', false],
-      ['agent', 'Let me look that up for you.', true],
-      ['caller', 'Wait, cancel that.', false],
-    ]);
-    expect(startOf(d).context.messages.slice(1)).toEqual([
-      { role: 'user', content: 'What is my balance?' },
-      { role: 'assistant', content: 'Let me look that up for you.' },
-      { role: 'user', content: 'Wait, cancel that.' },
-    ]);
+    expectCutOff(d);
   });
 
   it('its result after the words, which cut it as usual: taken once, one barge-in', () => {
